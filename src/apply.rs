@@ -1,0 +1,544 @@
+//! Runs a plan against the engine: only the difference is applied, independent
+//! services start in parallel, and each service starts once its dependencies are
+//! ready (or, for tasks, exited 0).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use tokio::sync::{OnceCell, watch};
+
+use crate::config::ServiceKind;
+use crate::engine::{Engine, EngineError, ExistingContainer, labels};
+use crate::images::{ImageError, Images};
+use crate::plan::{self, Action, Plan, ServicePlan};
+use crate::ports::{self, TakenPort};
+use crate::readiness::{self, NotReady};
+use crate::ui::{Event, Ui};
+
+/// How many log lines of a failed service are shown.
+pub const FAILURE_LOG_LINES: usize = 30;
+
+/// Settings of one `up`.
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    /// Overall limit; each service's own timeout still applies within it.
+    pub timeout: Option<Duration>,
+}
+
+/// What `up` did, for the summary.
+#[derive(Debug, Default)]
+pub struct UpReport {
+    pub created: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub removed: Vec<String>,
+    pub built: Vec<String>,
+}
+
+/// Why `up` did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    #[error(transparent)]
+    NameClash(#[from] NameClash),
+    #[error("{}\n  hint: stop what holds the port, or publish on another one (\"8081:{}\")", list(.0), .0.first().map(|p| p.mapping.container_port).unwrap_or_default())]
+    PortsTaken(Vec<TakenPort>),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error("{}", list(.0))]
+    Services(Vec<ServiceFailure>),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// Another directory's project already uses this project's name.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "project name `{name}` is already used by {other_dir}; nothing was changed\n  hint: give one of the projects another `name:` in its gorae.yaml"
+)]
+pub struct NameClash {
+    pub name: String,
+    pub other_dir: String,
+}
+
+impl NameClash {
+    /// Fails when any of the containers labelled with `project` belongs to another directory.
+    pub fn check(
+        project: &str,
+        project_dir: &str,
+        containers: &[ExistingContainer],
+    ) -> Result<(), NameClash> {
+        match containers.iter().find(|c| c.project_dir != project_dir) {
+            Some(other) => Err(NameClash {
+                name: project.to_string(),
+                other_dir: other.project_dir.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One service that failed, with its last log lines.
+#[derive(Debug, Clone)]
+pub struct ServiceFailure {
+    pub service: String,
+    pub reason: String,
+    pub logs: String,
+    pub timed_out: bool,
+}
+
+impl fmt::Display for ServiceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "service `{}` {}", self.service, self.reason)?;
+        if !self.logs.trim().is_empty() {
+            write!(f, "\n  last log lines of `{}`:", self.service)?;
+            for line in self.logs.trim_end().lines() {
+                write!(f, "\n  | {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn list<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The state a service reached, as its dependents see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Ready,
+    Failed,
+}
+
+/// Everything the service tasks of one `up` share.
+struct Run<'a> {
+    engine: &'a Engine,
+    plan: &'a Plan,
+    ui: &'a Ui,
+    images: Images<'a>,
+    network: OnceCell<()>,
+    deadline: Option<Instant>,
+    status: HashMap<String, watch::Sender<Status>>,
+}
+
+/// Brings the engine to the plan.
+pub async fn up(
+    engine: &Engine,
+    plan: &Plan,
+    ui: &Ui,
+    options: &UpOptions,
+) -> Result<UpReport, UpError> {
+    let started = Instant::now();
+    let existing = engine.project_containers(&plan.project).await?;
+    NameClash::check(&plan.project, &plan.project_dir, &existing)?;
+    check_ports(engine, plan, &existing).await?;
+
+    let (current, orphans) = match_containers(plan, existing);
+    let mut report = UpReport::default();
+    let removals = orphans.iter().map(|orphan| async move {
+        ui.service(&orphan.service, Event::Stopping);
+        engine.remove_container(&orphan.id).await?;
+        ui.service(&orphan.service, Event::Removed);
+        Ok::<_, EngineError>(orphan.service.clone())
+    });
+    for removed in join_all(removals).await {
+        report.removed.push(removed?);
+    }
+
+    let run = Run {
+        engine,
+        plan,
+        ui,
+        // Images carry the project but not its directory, so the same files give
+        // the same image on every machine.
+        images: Images::new(
+            engine,
+            ui,
+            HashMap::from([(labels::PROJECT.to_string(), plan.project.clone())]),
+        ),
+        network: OnceCell::new(),
+        deadline: options.timeout.map(|t| started + t),
+        status: plan
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), watch::channel(Status::Pending).0))
+            .collect(),
+    };
+    let outcomes = join_all(
+        plan.services
+            .iter()
+            .map(|service| run.service(service, current.get(&service.name))),
+    )
+    .await;
+
+    let mut failures = Vec::new();
+    for (service, outcome) in plan.services.iter().zip(outcomes) {
+        match outcome {
+            Ok(done) => {
+                if done.built {
+                    report.built.push(service.name.clone());
+                }
+                match done.action {
+                    Action::Keep { .. } => report.unchanged.push(service.name.clone()),
+                    _ => report.created.push(service.name.clone()),
+                }
+            }
+            Err(ServiceError::Image(err)) => return Err(UpError::Image(err)),
+            Err(ServiceError::Engine(err)) => return Err(UpError::Engine(err)),
+            Err(ServiceError::Failed(failure)) => failures.push(failure),
+            Err(ServiceError::Skipped) => {}
+        }
+    }
+    if failures.is_empty() {
+        Ok(report)
+    } else {
+        Err(UpError::Services(failures))
+    }
+}
+
+/// What one service task ended with.
+struct ServiceDone {
+    action: Action,
+    built: bool,
+}
+
+enum ServiceError {
+    Image(ImageError),
+    Engine(EngineError),
+    Failed(ServiceFailure),
+    /// A dependency failed; that one is reported.
+    Skipped,
+}
+
+impl From<EngineError> for ServiceError {
+    fn from(err: EngineError) -> Self {
+        ServiceError::Engine(err)
+    }
+}
+
+impl Run<'_> {
+    async fn service(
+        &self,
+        service: &ServicePlan,
+        existing: Option<&ExistingContainer>,
+    ) -> Result<ServiceDone, ServiceError> {
+        let result = self.bring_up(service, existing).await;
+        let status = if result.is_ok() {
+            Status::Ready
+        } else {
+            Status::Failed
+        };
+        if let Some(sender) = self.status.get(&service.name) {
+            sender.send_replace(status);
+        }
+        match &result {
+            Err(ServiceError::Image(err)) => self.ui.service(
+                &service.name,
+                Event::Failed {
+                    reason: first_line(&err.to_string()),
+                },
+            ),
+            Err(ServiceError::Engine(err)) => self.ui.service(
+                &service.name,
+                Event::Failed {
+                    reason: first_line(&err.to_string()),
+                },
+            ),
+            _ => {}
+        }
+        result
+    }
+
+    async fn bring_up(
+        &self,
+        service: &ServicePlan,
+        existing: Option<&ExistingContainer>,
+    ) -> Result<ServiceDone, ServiceError> {
+        let name = service.name.as_str();
+        // Images are fetched or built while dependencies are still starting.
+        let image = self
+            .images
+            .resolve(service)
+            .await
+            .map_err(ServiceError::Image)?;
+        let mut spec = service.spec.clone();
+        spec.image = image.reference.clone();
+        let hash = plan::config_hash(&spec, &image.info.id);
+        spec.labels
+            .insert(labels::CONFIG_HASH.to_string(), hash.clone());
+        let action = plan::decide(service.kind, &hash, existing);
+
+        self.wait_for_dependencies(service).await?;
+
+        let started = Instant::now();
+        let id = match &action {
+            Action::Keep { id } => {
+                // A task still running from an interrupted `up` is waited for below.
+                if service.kind == ServiceKind::Task && !existing.is_some_and(|c| c.is_running()) {
+                    self.ui.service(name, Event::Unchanged);
+                    return Ok(ServiceDone {
+                        action,
+                        built: image.built,
+                    });
+                }
+                id.clone()
+            }
+            Action::Start { id } => {
+                self.ui.service(name, Event::Starting);
+                self.engine.start_container(id).await?;
+                id.clone()
+            }
+            Action::Create | Action::Recreate { .. } => {
+                if let Action::Recreate { old_id } = &action {
+                    let reason = if image.built {
+                        "image rebuilt"
+                    } else {
+                        "configuration changed"
+                    };
+                    self.ui.service(
+                        name,
+                        Event::Recreating {
+                            reason: reason.into(),
+                        },
+                    );
+                    self.engine.remove_container(old_id).await?;
+                } else {
+                    self.ui.service(name, Event::Creating);
+                }
+                self.prepare_resources(service).await?;
+                let id = self.engine.create_container(&spec).await.map_err(|err| match err {
+                    EngineError::Conflict(message) => EngineError::Conflict(format!(
+                        "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
+                        spec.name
+                    )),
+                    other => other,
+                })?;
+                self.engine.start_container(&id).await?;
+                id
+            }
+        };
+
+        match service.kind {
+            ServiceKind::Task => self.wait_task(service, &id, started).await?,
+            ServiceKind::Service => {
+                if !matches!(action, Action::Keep { .. }) {
+                    self.ui.service(name, Event::Waiting);
+                }
+                self.wait_ready(service, &id).await?;
+                let event = match action {
+                    Action::Keep { .. } => Event::Unchanged,
+                    _ => Event::Ready {
+                        seconds: started.elapsed().as_secs_f64(),
+                    },
+                };
+                self.ui.service(name, event);
+            }
+        }
+        Ok(ServiceDone {
+            action,
+            built: image.built,
+        })
+    }
+
+    async fn wait_for_dependencies(&self, service: &ServicePlan) -> Result<(), ServiceError> {
+        for dependency in &service.depends_on {
+            let Some(sender) = self.status.get(dependency) else {
+                continue;
+            };
+            let mut receiver = sender.subscribe();
+            let status = receiver
+                .wait_for(|status| *status != Status::Pending)
+                .await
+                .map(|status| *status)
+                .unwrap_or(Status::Failed);
+            if status == Status::Failed {
+                self.ui.service(
+                    &service.name,
+                    Event::Skipped {
+                        reason: format!("dependency `{dependency}` failed"),
+                    },
+                );
+                return Err(ServiceError::Skipped);
+            }
+        }
+        Ok(())
+    }
+
+    /// The network once per `up`, and this service's volumes.
+    async fn prepare_resources(&self, service: &ServicePlan) -> Result<(), EngineError> {
+        self.network
+            .get_or_try_init(|| async {
+                self.engine
+                    .ensure_network(&self.plan.network, &self.plan.resource_labels)
+                    .await
+                    .map(drop)
+            })
+            .await?;
+        for volume in &service.volumes {
+            self.engine
+                .ensure_volume(volume, &self.plan.resource_labels)
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn deadline_for(&self, service: &ServicePlan) -> (Instant, Duration) {
+        let own = Instant::now() + service.ready_timeout;
+        match self.deadline {
+            Some(global) if global < own => {
+                (global, global.saturating_duration_since(Instant::now()))
+            }
+            _ => (own, service.ready_timeout),
+        }
+    }
+
+    async fn wait_ready(&self, service: &ServicePlan, id: &str) -> Result<(), ServiceError> {
+        let (deadline, timeout) = self.deadline_for(service);
+        let waited = readiness::wait_ready(
+            self.engine,
+            id,
+            &self.plan.network,
+            service.ready.as_ref(),
+            deadline,
+            timeout,
+        )
+        .await;
+        match waited {
+            Ok(()) => Ok(()),
+            Err(NotReady::Engine(err)) => Err(err.into()),
+            Err(not_ready) => {
+                let timed_out = matches!(not_ready, NotReady::Timeout { .. });
+                Err(self
+                    .failure(service, id, not_ready.to_string(), timed_out)
+                    .await)
+            }
+        }
+    }
+
+    async fn wait_task(
+        &self,
+        service: &ServicePlan,
+        id: &str,
+        started: Instant,
+    ) -> Result<(), ServiceError> {
+        self.ui.service(&service.name, Event::Waiting);
+        let (deadline, timeout) = self.deadline_for(service);
+        let exit = tokio::time::timeout_at(deadline.into(), self.engine.wait_exit(id)).await;
+        match exit {
+            Ok(Ok(0)) => {
+                self.ui.service(
+                    &service.name,
+                    Event::Completed {
+                        seconds: started.elapsed().as_secs_f64(),
+                    },
+                );
+                Ok(())
+            }
+            Ok(Ok(code)) => Err(self
+                .failure(service, id, format!("exited with code {code}"), false)
+                .await),
+            Ok(Err(err)) => Err(err.into()),
+            Err(_) => Err(self
+                .failure(
+                    service,
+                    id,
+                    format!("did not finish within {}s", timeout.as_secs()),
+                    true,
+                )
+                .await),
+        }
+    }
+
+    async fn failure(
+        &self,
+        service: &ServicePlan,
+        id: &str,
+        reason: String,
+        timed_out: bool,
+    ) -> ServiceError {
+        self.ui.service(
+            &service.name,
+            Event::Failed {
+                reason: reason.clone(),
+            },
+        );
+        let logs = self
+            .engine
+            .last_logs(id, FAILURE_LOG_LINES)
+            .await
+            .unwrap_or_else(|err| format!("(logs unavailable: {err})"));
+        ServiceError::Failed(ServiceFailure {
+            service: service.name.clone(),
+            reason,
+            logs,
+            timed_out,
+        })
+    }
+}
+
+/// Pairs each planned service with its container; every other container of the
+/// project (removed services, stray duplicates) is an orphan.
+fn match_containers(
+    plan: &Plan,
+    existing: Vec<ExistingContainer>,
+) -> (HashMap<String, ExistingContainer>, Vec<ExistingContainer>) {
+    let mut current = HashMap::new();
+    let mut orphans = Vec::new();
+    for container in existing {
+        let planned = plan
+            .services
+            .iter()
+            .find(|s| s.name == container.service && s.spec.name == container.name);
+        match planned {
+            Some(service) if !current.contains_key(&service.name) => {
+                current.insert(service.name.clone(), container);
+            }
+            _ => orphans.push(container),
+        }
+    }
+    (current, orphans)
+}
+
+/// Every published port must be free, or already published by this project's
+/// container for the same service.
+async fn check_ports(
+    engine: &Engine,
+    plan: &Plan,
+    existing: &[ExistingContainer],
+) -> Result<(), UpError> {
+    let mut taken = Vec::new();
+    for service in &plan.services {
+        for mapping in &service.spec.ports {
+            let ours = existing.iter().any(|c| {
+                c.service == service.name
+                    && c.is_running()
+                    && c.ports
+                        .iter()
+                        .any(|(_, host, _)| *host == mapping.host_port)
+            });
+            if ours || ports::is_free(mapping) {
+                continue;
+            }
+            taken.push(TakenPort {
+                service: service.name.clone(),
+                mapping: mapping.clone(),
+                holder: ports::holder(engine, mapping).await,
+            });
+        }
+    }
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(UpError::PortsTaken(taken))
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}

@@ -1,0 +1,64 @@
+//! `gorae down`: stop and remove the project's containers and network; volumes
+//! only when asked.
+
+use std::path::Path;
+
+use futures_util::future::try_join_all;
+
+use crate::apply::NameClash;
+use crate::cli::DownArgs;
+use crate::exit::ExitCode;
+use crate::project_lock::ProjectLock;
+use crate::ui::{Event, Mode, Ui};
+
+/// Seconds a container gets between SIGTERM and SIGKILL.
+const STOP_TIMEOUT_SECS: i32 = 10;
+
+pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCode> {
+    let project = super::load_project(file)?;
+    let engine = super::connect().await?;
+    let project_dir = project.dir.display().to_string();
+    let containers = engine.project_containers(&project.name).await?;
+    NameClash::check(&project.name, &project_dir, &containers)?;
+    let ui = Ui::new(Mode::detect(false, false), false)
+        .with_services(containers.iter().map(|c| c.service.as_str()));
+    let _lock = ProjectLock::acquire(&project.name, || {
+        ui.note(&format!(
+            "another gorae is changing project `{}`; waiting",
+            project.name
+        ))
+    })
+    .await?;
+
+    // Stop everything at once: each container's stop time overlaps the others'.
+    try_join_all(containers.iter().map(|container| {
+        let (engine, ui) = (&engine, &ui);
+        async move {
+            ui.service(&container.service, Event::Stopping);
+            engine
+                .stop_container(&container.id, STOP_TIMEOUT_SECS)
+                .await?;
+            engine.remove_container(&container.id).await?;
+            ui.service(&container.service, Event::Removed);
+            Ok::<_, crate::engine::EngineError>(())
+        }
+    }))
+    .await?;
+    for network in engine.project_networks(&project.name).await? {
+        engine.remove_network(&network).await?;
+    }
+    let volumes = engine.project_volumes(&project.name).await?;
+    ui.finish();
+    if args.volumes {
+        try_join_all(volumes.iter().map(|volume| engine.remove_volume(volume))).await?;
+        if !volumes.is_empty() {
+            ui.note(&format!("deleted data volumes: {}", volumes.join(", ")));
+        }
+    } else if !volumes.is_empty() {
+        ui.note(&format!(
+            "kept data volumes: {} (`gorae down --volumes` deletes them)",
+            volumes.join(", ")
+        ));
+    }
+    Ok(ExitCode::Success)
+}

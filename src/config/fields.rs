@@ -1,0 +1,401 @@
+//! Typed readers over the spanned YAML tree, shared by gorae.yaml and template.yaml:
+//! each returns the value or records a diagnostic at the value's position and returns
+//! `None`, so one pass collects every error of a file.
+
+use super::diagnostic::Diagnostic;
+use super::interpolate::is_var_name;
+use super::source::{Source, Span};
+use super::yaml::{Entry, Kind, Node, Value};
+
+/// A readiness probe as written, before the service's port is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeSpec {
+    /// Ready when this command, run in the container, exits 0.
+    Command(Vec<String>),
+    /// Ready when this container port accepts TCP connections.
+    Tcp(u16),
+    /// Ready when `GET path` answers 2xx/3xx; the port defaults to the service's port.
+    Http { port: Option<u16>, path: String },
+}
+
+/// Collects diagnostics for one file.
+pub struct Checker<'a> {
+    pub source: &'a Source,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(source: &'a Source) -> Self {
+        Checker {
+            source,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        let diagnostic = self.source.error(span, message, help);
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The entries of a map; `what` names the value in messages ("`env` of service `web`").
+    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
+        if let Some(entries) = node.as_map() {
+            return Some(entries);
+        }
+        self.error(
+            node.span,
+            format!("{what} must be a map, found {}", node.describe()),
+            "write it as `key: value` lines indented under it, or as `{ key: value }`",
+        );
+        None
+    }
+
+    /// Reports keys not in `allowed`, suggesting the closest one. `aliases` maps names
+    /// people bring from other tools (Compose) to gorae's key.
+    pub fn known_keys(
+        &mut self,
+        entries: &[Entry],
+        allowed: &[&str],
+        aliases: &[(&str, &str)],
+        context: &str,
+    ) {
+        for entry in entries {
+            if allowed.contains(&entry.key.as_str()) {
+                continue;
+            }
+            let help = match aliases.iter().find(|(alias, _)| *alias == entry.key) {
+                Some((_, key)) => format!("did you mean `{key}`?"),
+                None => match suggest(&entry.key, allowed.iter().copied()) {
+                    Some(key) => format!("did you mean `{key}`?"),
+                    None => format!("valid keys are: {}", allowed.join(", ")),
+                },
+            };
+            self.error(
+                entry.key_span,
+                format!("unknown key `{}` in {context}", entry.key),
+                help,
+            );
+        }
+    }
+
+    /// A string; numbers and booleans count as the text written (`1` is "1").
+    pub fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Scalar(scalar) if scalar.broken => None,
+            Value::Scalar(scalar) if scalar.kind() != Kind::Null => Some(scalar.text.clone()),
+            _ => {
+                self.error(
+                    node.span,
+                    format!("{what} must be a string, found {}", node.describe()),
+                    "write a single value, quoted if it contains special characters",
+                );
+                None
+            }
+        }
+    }
+
+    /// A non-empty string that YAML did not read as a number. A version written `3.10`
+    /// is the float 3.1 to any YAML reader, so it must be quoted.
+    pub fn version(&mut self, node: &Node, what: &str) -> Option<String> {
+        if let Some(scalar) = node.as_scalar()
+            && matches!(scalar.kind(), Kind::Int | Kind::Float | Kind::Bool)
+        {
+            let written = &scalar.written;
+            let reads_as = written.parse::<f64>().ok().map(|v| v.to_string());
+            let message = match reads_as {
+                _ if scalar.kind() == Kind::Bool => {
+                    format!("{what} {written} is a boolean in YAML")
+                }
+                Some(value) if &value != written => {
+                    format!("{what} {written} is a number in YAML and reads as {value}")
+                }
+                _ => format!("{what} {written} is a number in YAML"),
+            };
+            self.error(node.span, message, format!("quote it: \"{written}\""));
+            return None;
+        }
+        let text = self.string(node, what)?;
+        let valid = text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && text.len() <= 128
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid {
+            self.error(
+                node.span,
+                format!("{what} `{text}` is not a valid version"),
+                "a version is an image tag: letters, digits, `.`, `_` and `-`, such as \"16\" or \"3.12-slim\"",
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    /// A list of strings (a command). A single string is rejected with the list it
+    /// probably means, because splitting it would need shell rules nobody can see.
+    pub fn command(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        if let Some(scalar) = node.as_scalar()
+            && scalar.kind() != Kind::Null
+        {
+            let words: Vec<String> = scalar
+                .text
+                .split_whitespace()
+                .map(|w| format!("{w:?}"))
+                .collect();
+            self.error(
+                node.span,
+                format!("{what} must be a list of arguments, found a string"),
+                format!("write it as a list: [{}]", words.join(", ")),
+            );
+            return None;
+        }
+        let Some(items) = node.as_seq() else {
+            self.error(
+                node.span,
+                format!(
+                    "{what} must be a list of arguments, found {}",
+                    node.describe()
+                ),
+                "write it as a list, such as [\"node\", \"server.js\"]",
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                node.span,
+                format!("{what} is an empty list"),
+                "give the program to run and its arguments, such as [\"node\", \"server.js\"], or remove the key",
+            );
+            return None;
+        }
+        let mut words = Vec::new();
+        for item in items {
+            words.push(self.string(item, &format!("an argument of {what}"))?);
+        }
+        Some(words)
+    }
+
+    /// A TCP/UDP port number, 1 to 65535, written as a number or a string of digits.
+    pub fn port(&mut self, node: &Node, what: &str) -> Option<u16> {
+        let text = self.string(node, what)?;
+        match parse_port(&text) {
+            Some(port) => Some(port),
+            None => {
+                self.error(
+                    node.span,
+                    format!("{what} `{text}` is not a valid port"),
+                    "a port is a number from 1 to 65535",
+                );
+                None
+            }
+        }
+    }
+
+    /// Environment variables: a map of scalars, or a list of `KEY=VALUE`. Values keep the
+    /// text written. Returns the variables with the span of each entry.
+    pub fn env(&mut self, node: &Node, what: &str) -> Option<Vec<(String, String, Span)>> {
+        let mut vars: Vec<(String, String, Span)> = Vec::new();
+        match &node.value {
+            Value::Map(entries) => {
+                for entry in entries {
+                    if !is_var_name(&entry.key) {
+                        self.bad_var_name(&entry.key, entry.key_span);
+                        continue;
+                    }
+                    if entry.value.is_null() {
+                        self.error(
+                            entry.value.span,
+                            format!("variable `{}` in {what} has no value", entry.key),
+                            format!(
+                                "write {}: \"\" for an empty value, or remove the line",
+                                entry.key
+                            ),
+                        );
+                        continue;
+                    }
+                    let Some(value) =
+                        self.string(&entry.value, &format!("variable `{}`", entry.key))
+                    else {
+                        continue;
+                    };
+                    vars.push((entry.key.clone(), value, entry.key_span));
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    let Some(text) = self.string(item, &format!("an entry of {what}")) else {
+                        continue;
+                    };
+                    let Some((key, value)) = text.split_once('=') else {
+                        self.error(
+                            item.span,
+                            format!("`{text}` in {what} has no `=`"),
+                            "write KEY=VALUE, or use a map: `KEY: value`",
+                        );
+                        continue;
+                    };
+                    if !is_var_name(key) {
+                        self.bad_var_name(key, item.span);
+                        continue;
+                    }
+                    if let Some((_, _, first)) = vars.iter().find(|(k, _, _)| k == key) {
+                        let first = self.source.locate(*first);
+                        let diagnostic = self
+                            .source
+                            .error(
+                                item.span,
+                                format!("variable `{key}` is set twice in {what}"),
+                                "remove one of the two entries",
+                            )
+                            .with_note("first set here", Some(first));
+                        self.push(diagnostic);
+                        continue;
+                    }
+                    vars.push((key.to_string(), value.to_string(), item.span));
+                }
+            }
+            Value::Scalar(_) => {
+                self.error(
+                    node.span,
+                    format!("{what} must be a map, found {}", node.describe()),
+                    "write variables as `NAME: value` lines indented under it",
+                );
+                return None;
+            }
+        }
+        Some(vars)
+    }
+
+    fn bad_var_name(&mut self, name: &str, span: Span) {
+        self.error(
+            span,
+            format!("`{name}` is not a valid environment variable name"),
+            "names are letters, digits and `_`, and do not start with a digit",
+        );
+    }
+
+    /// A list of plain names (`depends_on`, `secret_env`), each with its span.
+    pub fn names(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Span)>> {
+        let Some(items) = node.as_seq() else {
+            self.error(
+                node.span,
+                format!("{what} must be a list, found {}", node.describe()),
+                "write it as a list, such as [redis, db]",
+            );
+            return None;
+        };
+        let mut names = Vec::new();
+        for item in items {
+            if let Some(name) = self.string(item, &format!("an entry of {what}")) {
+                names.push((name, item.span));
+            }
+        }
+        Some(names)
+    }
+
+    /// A readiness probe: a map with exactly one of `command`, `tcp`, `http`.
+    pub fn probe(&mut self, node: &Node, what: &str) -> Option<ProbeSpec> {
+        const KINDS: [&str; 3] = ["command", "tcp", "http"];
+        let entries = self.map(node, what)?;
+        self.known_keys(entries, &KINDS, &[], what);
+        let chosen: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| KINDS.contains(&e.key.as_str()))
+            .collect();
+        let [entry] = chosen.as_slice() else {
+            // A map of only unknown keys was reported key by key already.
+            if chosen.len() > 1 || entries.is_empty() {
+                self.error(
+                    node.span,
+                    format!("{what} needs exactly one of `command`, `tcp` or `http`"),
+                    "write one of: { command: [\"redis-cli\", \"ping\"] }, { tcp: 5432 }, { http: /health }",
+                );
+            }
+            return None;
+        };
+        let inner = format!("`{}` of {what}", entry.key);
+        match entry.key.as_str() {
+            "command" => self.command(&entry.value, &inner).map(ProbeSpec::Command),
+            "tcp" => self.port(&entry.value, &inner).map(ProbeSpec::Tcp),
+            _ => match &entry.value.value {
+                Value::Map(fields) => {
+                    self.known_keys(fields, &["port", "path"], &[], &inner);
+                    let port = match fields.iter().find(|e| e.key == "port") {
+                        Some(port) => Some(self.port(&port.value, &format!("`port` of {inner}"))?),
+                        None => None,
+                    };
+                    let path = match fields.iter().find(|e| e.key == "path") {
+                        Some(path) => self.http_path(&path.value, &inner)?,
+                        None => "/".to_string(),
+                    };
+                    Some(ProbeSpec::Http { port, path })
+                }
+                _ => {
+                    let path = self.http_path(&entry.value, &inner)?;
+                    Some(ProbeSpec::Http { port: None, path })
+                }
+            },
+        }
+    }
+
+    fn http_path(&mut self, node: &Node, what: &str) -> Option<String> {
+        let path = self.string(node, what)?;
+        if !path.starts_with('/') {
+            self.error(
+                node.span,
+                format!("{what} `{path}` is not a path"),
+                "write a path starting with `/`, such as /health",
+            );
+            return None;
+        }
+        Some(path)
+    }
+}
+
+/// A port number from 1 to 65535, as digits.
+pub fn parse_port(text: &str) -> Option<u16> {
+    if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u16>().ok().filter(|&port| port > 0)
+}
+
+/// The candidate most like `word`, if any is close enough to be a likely typo.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_but_not_unrelated_words() {
+        let keys = ["template", "version", "depends_on", "ports", "env"];
+        assert_eq!(suggest("dependson", keys), Some("depends_on"));
+        assert_eq!(suggest("port", keys), Some("ports"));
+        assert_eq!(suggest("verison", keys), Some("version"));
+        assert_eq!(suggest("banana", keys), None);
+    }
+
+    #[test]
+    fn ports_are_one_to_65535() {
+        assert_eq!(parse_port("3000"), Some(3000));
+        assert_eq!(parse_port("65535"), Some(65535));
+        for bad in ["0", "65536", "-1", "abc", "", "30 00", "+1"] {
+            assert_eq!(parse_port(bad), None, "{bad}");
+        }
+    }
+}

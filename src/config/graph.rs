@@ -1,0 +1,229 @@
+//! Checks across services: dependencies that exist, no cycles, and no two
+//! dependencies handing a service the same variable.
+
+use std::collections::BTreeMap;
+
+use super::fields::{Checker, suggest};
+use super::service::Draft;
+use super::source::Span;
+
+/// Reports unknown, repeated and self dependencies, then cycles among the rest.
+pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
+    let names: Vec<&str> = drafts.keys().map(String::as_str).collect();
+    for (name, draft) in drafts {
+        for (index, (dep, span)) in draft.depends_on.iter().enumerate() {
+            if dep == name {
+                check.error(
+                    *span,
+                    format!("service `{name}` depends on itself"),
+                    format!("remove `{name}` from its own depends_on"),
+                );
+            } else if !drafts.contains_key(dep) {
+                let others = names.iter().copied().filter(|other| other != name);
+                let help = match suggest(dep, others) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!(
+                        "depend on a service of this file: {}",
+                        names
+                            .iter()
+                            .filter(|other| *other != name)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                check.error(
+                    *span,
+                    format!("service `{name}` depends on unknown service `{dep}`"),
+                    help,
+                );
+            } else if let Some((_, first)) = draft.depends_on[..index]
+                .iter()
+                .find(|(earlier, _)| earlier == dep)
+            {
+                let diagnostic = check
+                    .source
+                    .error(
+                        *span,
+                        format!("service `{name}` lists `{dep}` twice in depends_on"),
+                        "remove one of them",
+                    )
+                    .with_note("first listed here", Some(check.source.locate(*first)));
+                check.push(diagnostic);
+            }
+        }
+    }
+    for cycle in find_cycles(drafts) {
+        let cycle = start_at_first_declared(drafts, cycle);
+        let path: Vec<&str> = cycle.iter().map(|(name, _)| name.as_str()).collect();
+        let Some(&(_, first_edge)) = cycle.get(1) else {
+            continue;
+        };
+        check.error(
+            first_edge,
+            format!("dependency cycle: {}", path.join(" -> ")),
+            "services start after their dependencies are ready, so a cycle can never start; remove one of these dependencies",
+        );
+    }
+}
+
+/// Rotates a cycle (`a -> b -> c -> a`, each with the span of the edge into it) to start
+/// at the service written first in the file, so the report reads in file order.
+fn start_at_first_declared(
+    drafts: &BTreeMap<String, Draft>,
+    cycle: Vec<(String, Span)>,
+) -> Vec<(String, Span)> {
+    // Without the repeated last element, entry i is (service, span of the edge into it),
+    // except entry 0, whose edge is the closing one stored in the last element.
+    let Some((_, closing)) = cycle.last().cloned() else {
+        return cycle;
+    };
+    let mut ring: Vec<(String, Span)> = cycle[..cycle.len() - 1].to_vec();
+    if let Some(first) = ring.first_mut() {
+        first.1 = closing;
+    }
+    let declared = |name: &str| drafts.get(name).map(|draft| draft.name_span);
+    let Some(start) = (0..ring.len()).min_by_key(|&index| declared(&ring[index].0)) else {
+        return cycle;
+    };
+    ring.rotate_left(start);
+    if let Some(first) = ring.first().cloned() {
+        ring.push(first);
+    }
+    ring
+}
+
+/// Every cycle found by a depth-first search, each as the services along it (first
+/// repeated at the end) with the span of the `depends_on` entry leading to each.
+/// Iterative, so a long chain of services cannot overflow the stack.
+fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        OnPath,
+        Done,
+    }
+    let edges = |name: &str| -> Vec<(String, Span)> {
+        drafts
+            .get(name)
+            .map(|draft| {
+                draft
+                    .depends_on
+                    .iter()
+                    .filter(|(dep, _)| dep != name && drafts.contains_key(dep))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut state: BTreeMap<&str, State> = drafts
+        .keys()
+        .map(|name| (name.as_str(), State::New))
+        .collect();
+    /// One service on the current search path.
+    struct Step {
+        name: String,
+        /// The `depends_on` entry that led here.
+        span: Span,
+        edges: Vec<(String, Span)>,
+        next: usize,
+    }
+    let mut cycles = Vec::new();
+    for (start, draft) in drafts {
+        if state.get(start.as_str()) != Some(&State::New) {
+            continue;
+        }
+        let mut path = vec![Step {
+            name: start.clone(),
+            span: draft.name_span,
+            edges: edges(start),
+            next: 0,
+        }];
+        state.insert(start.as_str(), State::OnPath);
+        while let Some(step) = path.last_mut() {
+            let Some((dep, span)) = step.edges.get(step.next).cloned() else {
+                if let Some(done) = path.pop()
+                    && let Some((key, _)) = drafts.get_key_value(&done.name)
+                {
+                    state.insert(key.as_str(), State::Done);
+                }
+                continue;
+            };
+            step.next += 1;
+            let Some((key, _)) = drafts.get_key_value(&dep) else {
+                continue;
+            };
+            match state.get(key.as_str()) {
+                Some(State::New) => {
+                    state.insert(key.as_str(), State::OnPath);
+                    let edges = edges(&dep);
+                    path.push(Step {
+                        name: dep,
+                        span,
+                        edges,
+                        next: 0,
+                    });
+                }
+                Some(State::OnPath) => {
+                    let from = path.iter().position(|step| step.name == dep).unwrap_or(0);
+                    let mut cycle: Vec<(String, Span)> = path[from..]
+                        .iter()
+                        .map(|step| (step.name.clone(), step.span))
+                        .collect();
+                    cycle.push((dep, span));
+                    cycles.push(cycle);
+                }
+                _ => {}
+            }
+        }
+    }
+    cycles
+}
+
+/// Reports a service receiving one variable from two dependencies, unless its own
+/// `env` sets that variable (an explicit entry wins). One error per pair of
+/// dependencies, naming every variable they both export.
+pub fn check_exports(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
+    for (name, draft) in drafts {
+        // Which earlier dependency (and where it is listed) provides each variable.
+        let mut provider: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
+        for (dep, span) in &draft.depends_on {
+            let Some(dependency) = drafts.get(dep).filter(|_| dep != name) else {
+                continue;
+            };
+            let mut clashes: BTreeMap<(&str, Span), Vec<&str>> = BTreeMap::new();
+            for variable in dependency.service.exports.keys() {
+                if draft.service.env.contains_key(variable) {
+                    continue;
+                }
+                match provider.get(variable.as_str()) {
+                    None => {
+                        provider.insert(variable, (dep, *span));
+                    }
+                    Some(&(other, other_span)) if other != dep => {
+                        clashes
+                            .entry((other, other_span))
+                            .or_default()
+                            .push(variable);
+                    }
+                    Some(_) => {}
+                }
+            }
+            for ((other, other_span), variables) in clashes {
+                let listed: Vec<String> = variables.iter().map(|v| format!("`{v}`")).collect();
+                let diagnostic = check
+                    .source
+                    .error(
+                        *span,
+                        format!("service `{name}` gets {} from both `{other}` and `{dep}`", listed.join(", ")),
+                        format!(
+                            "set {} in the `env` of `{name}` to choose, or depend on only one of them",
+                            variables.join(", ")
+                        ),
+                    )
+                    .with_note(format!("`{other}` is listed here"), Some(check.source.locate(other_span)));
+                check.push(diagnostic);
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! gorae.yaml: finding it, reading it, and turning it into the validated [`Project`].
+//!
+//! The steps, one module each: `yaml` parses into a tree that keeps positions;
+//! `interpolate` expands `${VAR}` (from the environment and `.env`); `validate`, with
+//! `service`, `ports`, `paths` and `graph`, checks everything and builds the model.
+//! Every problem becomes a [`Diagnostic`] (`file:line:col`, the line, carets, a fix),
+//! and all of a file's problems are reported together.
+//!
+//! The YAML crates (yaml-rust2 to read, serde_yaml to write) are used only in this
+//! module, so replacing either is a change here alone.
+
+pub mod diagnostic;
+pub(crate) mod fields;
+mod graph;
+mod image;
+pub mod interpolate;
+pub mod model;
+mod normalize;
+mod paths;
+mod ports;
+pub mod schema;
+pub mod secrets;
+mod service;
+pub(crate) mod source;
+mod validate;
+pub(crate) mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Location, Note};
+pub use image::apply_image_prefix;
+pub use model::*;
+pub use normalize::{to_normalized_json, to_normalized_yaml};
+pub use secrets::{MASK, is_secret_name, mask_env, mask_secrets, mask_url_passwords, mask_value};
+pub use service::{DEFAULT_TASK_TIMEOUT, DEFAULT_TIMEOUT};
+pub use validate::IMAGE_PREFIX_VAR;
+
+use crate::template::Templates;
+use fields::Checker;
+use interpolate::{Vars, interpolate_tree, parse_dotenv};
+use source::{Source, Span};
+
+/// The project file's name.
+pub const PROJECT_FILE: &str = "gorae.yaml";
+/// The file of variables beside the project file.
+pub const DOTENV_FILE: &str = ".env";
+
+/// Why a project could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(
+        "no {PROJECT_FILE} in {} or any parent directory; `gorae init` creates one, and `-f FILE` picks another file",
+        searched_from.display()
+    )]
+    NotFound { searched_from: PathBuf },
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file was read but has errors; `rendered` is the full report, every error of
+    /// the file followed by a summary line (`gorae.yaml: 3 errors`).
+    #[error("{rendered}")]
+    Invalid {
+        diagnostics: Vec<Diagnostic>,
+        rendered: String,
+    },
+}
+
+/// Finds the project file: `explicit` if given (relative to `cwd`; a directory means the
+/// gorae.yaml in it), else `gorae.yaml` in `cwd` or its nearest parent that has one.
+pub fn find_project_file(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, LoadError> {
+    if let Some(explicit) = explicit {
+        let path = cwd.join(explicit);
+        let path = if path.is_dir() {
+            path.join(PROJECT_FILE)
+        } else {
+            path
+        };
+        return match std::fs::metadata(&path) {
+            Ok(_) => Ok(path),
+            Err(source) => Err(LoadError::Read { path, source }),
+        };
+    }
+    cwd.ancestors()
+        .map(|dir| dir.join(PROJECT_FILE))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| LoadError::NotFound {
+            searched_from: cwd.to_path_buf(),
+        })
+}
+
+/// Reads, interpolates, parses and validates the project file, with `.env` beside it.
+/// `env` looks up process environment variables. Messages name the file relative to the
+/// current directory.
+pub fn load(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Project, LoadError> {
+    let bytes = std::fs::read(file).map_err(|source| LoadError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let absolute = file
+        .canonicalize()
+        .or_else(|_| std::path::absolute(file))
+        .unwrap_or_else(|_| file.to_path_buf());
+    let display = match std::env::current_dir() {
+        Ok(cwd) if file.is_absolute() => paths::relative_to(&absolute, &cwd).display().to_string(),
+        _ => file.display().to_string(),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            return Err(invalid(
+                vec![not_utf8(&display, error.as_bytes(), error.utf8_error())],
+                &display,
+            ));
+        }
+    };
+    let dotenv_display = display_dir(&display)
+        .join(DOTENV_FILE)
+        .display()
+        .to_string();
+    let dotenv = match absolute
+        .parent()
+        .map(|dir| std::fs::read(dir.join(DOTENV_FILE)))
+    {
+        Some(Ok(bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => Some(Source::new(dotenv_display, text)),
+            Err(error) => {
+                let diagnostic = not_utf8(&dotenv_display, error.as_bytes(), error.utf8_error());
+                return Err(invalid(vec![diagnostic], &display));
+            }
+        },
+        Some(Err(error)) if error.kind() != std::io::ErrorKind::NotFound => {
+            let diagnostic = Diagnostic::new(
+                format!("cannot read {dotenv_display}: {error}"),
+                None,
+                "check the file's permissions, or remove it",
+            );
+            return Err(invalid(vec![diagnostic], &display));
+        }
+        _ => None,
+    };
+    load_parts(text, absolute, display, env, dotenv)
+}
+
+/// Like [`load`], from text: `file` is only a name (shown as given in messages; its
+/// directory is the project directory). No `.env` is read; the filesystem is touched only
+/// to check build paths, bind mounts and project-local templates.
+pub fn load_str(
+    text: &str,
+    file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Project, LoadError> {
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    load_parts(
+        text.to_string(),
+        absolute,
+        file.display().to_string(),
+        env,
+        None,
+    )
+}
+
+/// The directory part of a displayed file name (`` for `gorae.yaml`).
+fn display_dir(display: &str) -> &Path {
+    Path::new(display).parent().unwrap_or(Path::new(""))
+}
+
+fn load_parts(
+    text: String,
+    file: PathBuf,
+    display: String,
+    env: &dyn Fn(&str) -> Option<String>,
+    dotenv: Option<Source>,
+) -> Result<Project, LoadError> {
+    let source = Source::new(display.clone(), text);
+    let (mut root, mut diagnostics) = yaml::parse(&source);
+    let syntax_failed = root.is_none() && !diagnostics.is_empty();
+
+    let mut dotenv_vars = BTreeMap::new();
+    if let Some(dotenv) = &dotenv {
+        let (vars, errors) = parse_dotenv(&dotenv.text);
+        diagnostics.extend(
+            errors
+                .into_iter()
+                .map(|e| dotenv.error(e.span, e.message, e.help)),
+        );
+        dotenv_vars = vars;
+    }
+    let vars = Vars {
+        env,
+        dotenv: dotenv_vars,
+    };
+    if let Some(root) = &mut root {
+        interpolate_tree(root, &vars, &source, &mut diagnostics);
+    }
+
+    let project_dir = file.parent().unwrap_or(Path::new("/"));
+    let (templates, template_errors) = Templates::load(project_dir, display_dir(&display));
+    diagnostics.extend(template_errors);
+
+    let mut project = None;
+    if !syntax_failed {
+        let mut check = Checker::new(&source);
+        let inputs = validate::Inputs {
+            file,
+            templates: &templates,
+            env,
+        };
+        project = validate::validate(&mut check, root.as_ref(), &inputs);
+        diagnostics.extend(check.diagnostics);
+    }
+    match project {
+        Some(project) if diagnostics.is_empty() => Ok(project),
+        _ => {
+            if diagnostics.is_empty() {
+                diagnostics.push(source.error(
+                    Span::new(1, 1, 1),
+                    "the file could not be loaded",
+                    "this is a bug in gorae; please report it with the file",
+                ));
+            }
+            Err(invalid(diagnostics, &display))
+        }
+    }
+}
+
+/// The error for a file with problems: diagnostics in reading order (the project file
+/// first, then other files such as templates), rendered.
+fn invalid(mut diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.location
+                .as_ref()
+                .map(|l| (l.file != display, l.file.clone(), l.line, l.col))
+        };
+        key(a).cmp(&key(b))
+    });
+    let rendered = diagnostic::render_all(&diagnostics, display);
+    LoadError::Invalid {
+        diagnostics,
+        rendered,
+    }
+}
+
+/// A file that is not UTF-8 text, pointing at the first bad byte.
+fn not_utf8(display: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostic {
+    let valid = String::from_utf8_lossy(&bytes[..error.valid_up_to()]);
+    let line = valid.matches('\n').count() + 1;
+    let line_text = valid.rsplit('\n').next().unwrap_or("");
+    let col = line_text.chars().count() + 1;
+    Diagnostic::new(
+        format!("{display} is not UTF-8 text"),
+        Some(Location {
+            file: display.to_string(),
+            line,
+            col,
+            len: 1,
+            text: line_text.to_string(),
+        }),
+        "save the file as UTF-8; gorae reads text files only",
+    )
+}
+
+#[cfg(test)]
+mod tests;

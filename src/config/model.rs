@@ -1,0 +1,170 @@
+//! The validated project model: what `gorae.yaml` means once every check passed.
+//!
+//! Everything here is plain data with no positions and no I/O; the plan is computed
+//! from it. Paths are absolute, image names already carry the image prefix, and
+//! template defaults are merged in, so later stages never look at templates again.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A whole project: one `gorae.yaml` and the services it declares.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Project {
+    /// Project name: `name:` or the directory's name, sanitised to `[a-z0-9][a-z0-9_-]*`.
+    pub name: String,
+    /// Absolute directory holding the project file; relative paths resolve against it.
+    pub dir: PathBuf,
+    /// Absolute path of the project file itself.
+    pub file: PathBuf,
+    /// Prefix put before unqualified image names (`GORAE_IMAGE_PREFIX` or `image_prefix:`), if any.
+    pub image_prefix: Option<String>,
+    /// Services by name, sorted so every derived output is stable.
+    pub services: BTreeMap<String, Service>,
+}
+
+/// One service (or one-shot task) of the project.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub kind: ServiceKind,
+    /// Where the image comes from.
+    pub image: ImageSource,
+    /// Template the service was made from (`redis`, `node`, ...) and its revision.
+    pub template: Option<TemplateRef>,
+    /// Command overriding the image's default, if any.
+    pub command: Option<Vec<String>>,
+    /// Environment the user and the template set, after interpolation. Does not yet
+    /// include the variables exported by dependencies: the plan adds those.
+    pub env: BTreeMap<String, String>,
+    /// Names of variables in `env` whose values must never be printed.
+    pub secret_env: Vec<String>,
+    pub ports: Vec<PortMapping>,
+    pub volumes: Vec<Mount>,
+    /// Services this one waits for (ready, or exited 0 for tasks). Sorted, unique.
+    pub depends_on: Vec<String>,
+    /// How gorae decides the service is ready; `None` means "ready once running".
+    pub ready: Option<Probe>,
+    /// How long `up` waits for readiness (or for a task to finish).
+    pub ready_timeout: Duration,
+    /// Directory inside the container kept in a named volume (`<project>_<service>_data`).
+    pub data_dir: Option<String>,
+    /// The service's main container port, used for `{port}` in exports.
+    pub port: Option<u16>,
+    /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
+    /// filled in by [`Service::exported_env`].
+    pub exports: BTreeMap<String, String>,
+}
+
+/// Long-running service or one-shot task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// Runs until stopped; dependents wait until it is ready.
+    Service,
+    /// Runs once; dependents wait until it exited 0.
+    Task,
+}
+
+/// Which template a service came from, for labels and the lock file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateRef {
+    pub name: String,
+    /// Revision number declared in the template's metadata.
+    pub revision: u32,
+    /// `builtin` or `project` (from `.gorae/templates/`).
+    pub origin: String,
+}
+
+/// Where a service's image comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSource {
+    /// An image used as it is, pulled when missing (prefix already applied).
+    Pull { image: String },
+    /// An image gorae builds from a context directory and a Dockerfile.
+    Build {
+        /// Absolute build context directory (inside the project).
+        context: PathBuf,
+        dockerfile: DockerfileSource,
+    },
+}
+
+/// The Dockerfile of a build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DockerfileSource {
+    /// Rendered from an app template (its `FROM` already carries the image prefix).
+    Rendered { text: String },
+    /// The user's own Dockerfile; absolute path.
+    File { path: PathBuf },
+}
+
+/// One published port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortMapping {
+    /// Address on the host; `127.0.0.1` unless the user wrote one out.
+    pub host_ip: String,
+    pub host_port: u16,
+    pub container_port: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// One mount into the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mount {
+    /// A host path (absolute) bound into the container.
+    Bind {
+        source: PathBuf,
+        target: String,
+        read_only: bool,
+    },
+    /// A named volume; `name` is the user's short name, the engine volume is
+    /// `<project>_<name>`.
+    Volume {
+        name: String,
+        target: String,
+        read_only: bool,
+    },
+}
+
+/// A readiness probe, run by gorae from the client side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Probe {
+    /// A command run inside the container; ready when it exits 0.
+    Command { command: Vec<String> },
+    /// Ready when a TCP connection to this container port succeeds.
+    Tcp { port: u16 },
+    /// Ready when `GET path` on this container port answers 2xx/3xx.
+    Http { port: u16, path: String },
+}
+
+impl Service {
+    /// The variables this service hands to a dependent that reaches it at `host:port`.
+    pub fn exported_env(&self, host: &str, port: u16) -> BTreeMap<String, String> {
+        let port = port.to_string();
+        self.exports
+            .iter()
+            .map(|(name, value)| {
+                let value = value.replace("{host}", host).replace("{port}", &port);
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// Whether this service is built by gorae rather than pulled.
+    pub fn is_built(&self) -> bool {
+        matches!(self.image, ImageSource::Build { .. })
+    }
+}

@@ -1,0 +1,201 @@
+//! The resolved project as the user reads it (`gorae config`): every default filled
+//! in, secrets masked, keys in a fixed order, paths relative to the project directory.
+//! YAML and JSON show the same data.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::model::{DockerfileSource, ImageSource, Mount, Probe, Project, Service, ServiceKind};
+use super::paths::show_relative;
+use super::ports::display as display_port;
+use super::secrets::mask_env;
+
+/// The resolved project as YAML, secrets masked.
+pub fn to_normalized_yaml(project: &Project) -> String {
+    // Serialising plain structs of strings and numbers cannot fail.
+    serde_yaml::to_string(&view(project)).unwrap_or_default()
+}
+
+/// The resolved project as pretty JSON (the same data as the YAML), secrets masked.
+pub fn to_normalized_json(project: &Project) -> String {
+    serde_json::to_string_pretty(&view(project)).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct ProjectView {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_prefix: Option<String>,
+    services: BTreeMap<String, ServiceView>,
+}
+
+#[derive(Serialize)]
+struct ServiceView {
+    kind: ServiceKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<TemplateView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build: Option<BuildView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    env: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ready: Option<ReadyView>,
+    timeout: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    exports: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct TemplateView {
+    name: String,
+    revision: u32,
+    origin: String,
+}
+
+#[derive(Serialize)]
+struct BuildView {
+    context: String,
+    /// A path, or `template NAME` for a Dockerfile rendered from a template.
+    dockerfile: String,
+}
+
+/// A probe in the shape the file uses to write it: a map with one of the keys. (A
+/// struct, not an enum, because serde_yaml writes enums as YAML tags.)
+#[derive(Serialize, Default)]
+struct ReadyView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tcp: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http: Option<HttpView>,
+}
+
+#[derive(Serialize)]
+struct HttpView {
+    port: u16,
+    path: String,
+}
+
+fn view(project: &Project) -> ProjectView {
+    ProjectView {
+        name: project.name.clone(),
+        image_prefix: project.image_prefix.clone(),
+        services: project
+            .services
+            .iter()
+            .map(|(name, service)| (name.clone(), service_view(project, service)))
+            .collect(),
+    }
+}
+
+fn service_view(project: &Project, service: &Service) -> ServiceView {
+    let show = |path: &std::path::Path| show_relative(path, &project.dir);
+    let (image, build) = match &service.image {
+        ImageSource::Pull { image } => (Some(image.clone()), None),
+        ImageSource::Build {
+            context,
+            dockerfile,
+        } => {
+            let dockerfile = match dockerfile {
+                DockerfileSource::File { path } => show(path),
+                DockerfileSource::Rendered { .. } => match &service.template {
+                    Some(template) => format!("template {}", template.name),
+                    None => "rendered".to_string(),
+                },
+            };
+            (
+                None,
+                Some(BuildView {
+                    context: show(context),
+                    dockerfile,
+                }),
+            )
+        }
+    };
+    let volumes = service
+        .volumes
+        .iter()
+        .map(|mount| {
+            let (source, target, read_only) = match mount {
+                Mount::Bind {
+                    source,
+                    target,
+                    read_only,
+                } => (show(source), target, *read_only),
+                Mount::Volume {
+                    name,
+                    target,
+                    read_only,
+                } => (name.clone(), target, *read_only),
+            };
+            let mode = if read_only { ":ro" } else { "" };
+            format!("{source}:{target}{mode}")
+        })
+        .collect();
+    ServiceView {
+        kind: service.kind,
+        template: service.template.as_ref().map(|t| TemplateView {
+            name: t.name.clone(),
+            revision: t.revision,
+            origin: t.origin.clone(),
+        }),
+        image,
+        build,
+        command: service.command.clone(),
+        env: mask_env(&service.env, &service.secret_env),
+        ports: service.ports.iter().map(display_port).collect(),
+        volumes,
+        data: service.data_dir.clone(),
+        depends_on: service.depends_on.clone(),
+        ready: service.ready.as_ref().map(|probe| match probe {
+            Probe::Command { command } => ReadyView {
+                command: Some(command.clone()),
+                ..ReadyView::default()
+            },
+            Probe::Tcp { port } => ReadyView {
+                tcp: Some(*port),
+                ..ReadyView::default()
+            },
+            Probe::Http { port, path } => ReadyView {
+                http: Some(HttpView {
+                    port: *port,
+                    path: path.clone(),
+                }),
+                ..ReadyView::default()
+            },
+        }),
+        timeout: format_duration(service.ready_timeout),
+        port: service.port,
+        exports: mask_env(&service.exports, &service.secret_env),
+    }
+}
+
+/// `60s`, `2m`, `500ms`: the units the file accepts, largest exact one.
+pub fn format_duration(duration: std::time::Duration) -> String {
+    let millis = duration.as_millis();
+    if !millis.is_multiple_of(1000) {
+        format!("{millis}ms")
+    } else if millis.is_multiple_of(3_600_000) && millis > 0 {
+        format!("{}h", millis / 3_600_000)
+    } else if millis.is_multiple_of(60_000) && millis > 0 {
+        format!("{}m", millis / 60_000)
+    } else {
+        format!("{}s", millis / 1000)
+    }
+}

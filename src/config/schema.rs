@@ -1,0 +1,227 @@
+//! JSON Schema of gorae.yaml for editors (yaml-language-server, VS Code), generated
+//! with schemars from types that mirror the file format. The loader stays the authority
+//! (it also checks paths, dependencies and ports); tests keep the schema's keys equal
+//! to the keys the loader accepts.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::Value;
+
+/// The JSON Schema of gorae.yaml (draft-07, which editors support most widely), as
+/// pretty-printed JSON.
+pub fn json_schema() -> String {
+    let schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<ProjectFile>();
+    let mut value = schema.to_value();
+    forbid_null(&mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// schemars lets every optional key be `null`; in gorae.yaml an empty value is an
+/// error (except a service's, which the `Defaults` variant allows), so editors should
+/// flag it too.
+fn forbid_null(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if let [single] = types.as_slice() {
+                    let single = single.clone();
+                    map.insert("type".into(), single);
+                }
+            }
+            if let Some(Value::Array(options)) = map.get_mut("anyOf") {
+                options.retain(|option| *option != serde_json::json!({ "type": "null" }));
+            }
+            map.values_mut().for_each(forbid_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_null),
+        _ => {}
+    }
+}
+
+/// gorae.yaml: a project's development environment in one file.
+#[derive(JsonSchema)]
+#[schemars(title = "gorae.yaml", deny_unknown_fields, extend("patternProperties" = { "^x-": {} }))]
+#[allow(dead_code)]
+struct ProjectFile {
+    /// Project name; default: the directory's name. Labels every container, network and volume.
+    #[schemars(pattern(r"^[a-z0-9][a-z0-9_-]*$"), length(max = 63))]
+    name: Option<String>,
+    /// Put before unqualified image names (redis:7 -> mirror.corp/redis:7). The
+    /// environment variable GORAE_IMAGE_PREFIX overrides it.
+    image_prefix: Option<String>,
+    /// The services, by name. A name becomes the service's host name on the project network.
+    services: BTreeMap<String, ServiceEntry>,
+}
+
+/// A service: `NAME: "VERSION"` for a template named like the service, or the full form.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ServiceEntry {
+    /// Shorthand: the version of the template named like the service (`redis: "7"`). Quote it.
+    Version(#[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"))] String),
+    Full(Box<ServiceFile>),
+    /// `redis:` alone: the template's defaults.
+    Defaults(()),
+}
+
+/// One service or task.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ServiceFile {
+    /// A built-in template (redis, postgres, node, python) or one in .gorae/templates/.
+    /// Default: the service's name, when a template has that name.
+    template: Option<String>,
+    /// The template's version, quoted: "16", "3.12".
+    #[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"))]
+    version: Option<String>,
+    /// Any image, used as it is (excludes template, version, build, dockerfile).
+    image: Option<String>,
+    /// Your own Dockerfile, relative to gorae.yaml (excludes template and image).
+    dockerfile: Option<String>,
+    /// The build context directory, relative to gorae.yaml, inside the project. Required by
+    /// app templates (node, python); alone, builds the Dockerfile in it.
+    build: Option<String>,
+    /// The command, as a list of arguments.
+    command: Option<Vec<Scalar>>,
+    /// Environment variables: `NAME: value`, or a list of `NAME=value`.
+    env: Option<Env>,
+    /// Published ports: "3000" (127.0.0.1:3000 -> 3000), "8080:3000", "0.0.0.0:3000:3000",
+    /// "[::1]:3000:3000", optionally with /udp.
+    ports: Option<Vec<Port>>,
+    /// Mounts: "./src:/app/src" (a project directory), "cache:/root/.cache" (a named volume),
+    /// optionally with :ro.
+    volumes: Option<Vec<String>>,
+    /// Services started (and ready, or finished for tasks) before this one.
+    depends_on: Option<Vec<String>>,
+    /// `service` runs until stopped; `task` runs once and is done when it exits 0.
+    kind: Option<Kind>,
+    /// How gorae decides the service is ready. Default: the template's probe, else a TCP
+    /// connection to the first published container port.
+    ready: Option<Ready>,
+    /// How long `up` waits for readiness (or a task's end): 500ms, 60s, 2m. Default 60s (tasks 300s).
+    #[schemars(pattern(r"^[1-9][0-9]*(ms|s|m|h)$"))]
+    timeout: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Scalar {
+    String(String),
+    Number(f64),
+    Bool(bool),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Env {
+    Map(BTreeMap<String, Scalar>),
+    List(Vec<EnvEntry>),
+}
+
+/// `NAME=value`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct EnvEntry(#[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*="))] String);
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Port {
+    Number(#[schemars(range(min = 1, max = 65535))] u16),
+    Text(String),
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Kind {
+    Service,
+    Task,
+}
+
+/// Exactly one of `command`, `tcp`, `http`.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[allow(dead_code)]
+enum Ready {
+    /// Ready when this command, run in the container, exits 0.
+    Command(Vec<Scalar>),
+    /// Ready when this container port accepts TCP connections.
+    Tcp(#[schemars(range(min = 1, max = 65535))] u16),
+    /// Ready when GET answers 2xx/3xx: a path on the service's port, or { port, path }.
+    Http(HttpProbe),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum HttpProbe {
+    Path(String),
+    Full {
+        #[schemars(range(min = 1, max = 65535))]
+        port: Option<u16>,
+        path: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Value {
+        serde_json::from_str(&json_schema()).unwrap()
+    }
+
+    fn keys(object: &Value) -> Vec<String> {
+        let mut keys: Vec<String> = object["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn schema_is_pinned() {
+        insta::assert_snapshot!("json_schema", json_schema());
+    }
+
+    #[test]
+    fn optional_keys_may_not_be_null() {
+        let text = json_schema();
+        let nulls = text.matches("\"null\"").count();
+        assert_eq!(nulls, 1, "only a service may be empty: {text}");
+        let schema = schema();
+        assert_eq!(schema["properties"]["name"]["type"], "string");
+    }
+
+    #[test]
+    fn schema_top_level_keys_match_the_loader() {
+        assert_eq!(keys(&schema()), sorted(&super::super::validate::KEYS));
+    }
+
+    #[test]
+    fn schema_service_keys_match_the_loader() {
+        let schema = schema();
+        let service = &schema["definitions"]["ServiceFile"];
+        assert_eq!(keys(service), sorted(&super::super::service::KEYS));
+        assert_eq!(service["additionalProperties"], Value::Bool(false));
+    }
+}

@@ -1,0 +1,482 @@
+//! One service: from what the file says (shorthand or full form) and its template to a
+//! model [`Service`], plus the positions the cross-service checks point at.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::fields::{Checker, ProbeSpec, suggest};
+use super::image::{ImageFrom, check_image_name, image_source, source_of_image};
+use super::model::{Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef};
+use super::paths::{ProjectDir, read_volumes};
+use super::ports::read_ports;
+use super::secrets::is_secret_name;
+use super::source::Span;
+use super::yaml::{Entry, Kind, Node, Value};
+use crate::template::{Templates, is_template_name};
+
+/// How long `up` waits for a service to be ready, unless `timeout:` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long `up` waits for a task to finish; tasks (migrations, seeds) take longer.
+pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The keys of a service's full form.
+pub const KEYS: [&str; 13] = [
+    "template",
+    "version",
+    "image",
+    "dockerfile",
+    "build",
+    "command",
+    "env",
+    "ports",
+    "volumes",
+    "depends_on",
+    "kind",
+    "ready",
+    "timeout",
+];
+
+/// Keys people bring from Compose, and gorae's name for them.
+const ALIASES: [(&str, &str); 6] = [
+    ("environment", "env"),
+    ("healthcheck", "ready"),
+    ("depends", "depends_on"),
+    ("dependencies", "depends_on"),
+    ("context", "build"),
+    ("tag", "version"),
+];
+
+/// What the project needs to resolve services.
+pub struct Context<'a> {
+    pub project: &'a ProjectDir,
+    pub templates: &'a Templates,
+    pub image_prefix: Option<&'a str>,
+    /// `$HOME`, for `~` in bind mounts.
+    pub home: Option<String>,
+}
+
+/// A resolved service with the positions of what other services refer to.
+pub struct Draft {
+    pub service: Service,
+    pub name_span: Span,
+    /// Dependencies as written (possibly unknown or repeated), for the graph checks.
+    pub depends_on: Vec<(String, Span)>,
+    /// The position of each entry of `service.ports`.
+    pub port_spans: Vec<Span>,
+}
+
+/// What the file says about a service, each value with its position.
+#[derive(Default)]
+pub struct Written {
+    pub template: Option<(String, Span)>,
+    pub version: Option<(String, Span)>,
+    pub image: Option<(String, Span)>,
+    pub dockerfile: Option<(String, Span)>,
+    pub build: Option<(String, Span)>,
+    pub command: Option<Vec<String>>,
+    pub env: Vec<(String, String, Span)>,
+    pub ports: Vec<(PortMapping, Span)>,
+    pub volumes: Vec<(Mount, Span)>,
+    pub depends_on: Vec<(String, Span)>,
+    pub kind: Option<ServiceKind>,
+    pub ready: Option<(ProbeSpec, Span)>,
+    pub timeout: Option<Duration>,
+    /// Where the image comes from was already reported as wrong; don't report it again.
+    pub source_reported: bool,
+}
+
+/// Resolves one service. Always returns a draft, with stand-in values where something
+/// was wrong, so that other services' checks (dependencies, ports) still run; the
+/// diagnostics decide whether the project is valid.
+pub fn read_service(
+    check: &mut Checker,
+    ctx: &Context,
+    name: &str,
+    name_span: Span,
+    node: &Node,
+) -> Draft {
+    if !is_template_name(name) || name.len() > 63 {
+        check.error(
+            name_span,
+            format!("service name `{name}` is not valid"),
+            "use lowercase letters, digits, `-` and `_`, starting with a letter or digit, at most 63 characters (it becomes the container's host name)",
+        );
+    }
+    let written = match &node.value {
+        Value::Map(entries) => read_full_form(check, ctx, name, entries),
+        Value::Scalar(scalar) if scalar.kind() == Kind::Null => Written::default(),
+        Value::Scalar(_) => read_shorthand(check, ctx, name, node),
+        Value::Seq(_) => {
+            check.error(
+                node.span,
+                format!("service `{name}` must be a map or a version, found a list"),
+                format!("write {name}: \"VERSION\" for a template's shorthand, or keys such as `image:` indented under `{name}:`"),
+            );
+            Written {
+                source_reported: true,
+                ..Written::default()
+            }
+        }
+    };
+    resolve(check, ctx, name, name_span, written)
+}
+
+/// `redis: "7"`: template `redis`, version 7.
+fn read_shorthand(check: &mut Checker, ctx: &Context, name: &str, node: &Node) -> Written {
+    let text = node.as_scalar().map(|s| s.written.as_str()).unwrap_or("");
+    if ctx.templates.is_broken(name) {
+        return Written {
+            source_reported: true,
+            ..Written::default()
+        };
+    }
+    if ctx.templates.get(name).is_none() {
+        let help = match suggest(name, ctx.templates.names()) {
+            Some(template) => {
+                format!("write {name}: {{ template: {template}, version: \"{text}\" }}")
+            }
+            None => format!(
+                "the shorthand works for services named after a template ({}); otherwise write {name}: {{ image: NAME:TAG }}",
+                ctx.templates.names().collect::<Vec<_>>().join(", ")
+            ),
+        };
+        check.error(
+            node.span,
+            format!(
+                "`{name}: \"{text}\"` is shorthand for template `{name}`, and there is no such template"
+            ),
+            help,
+        );
+        return Written {
+            source_reported: true,
+            ..Written::default()
+        };
+    }
+    Written {
+        version: check.version(node, "version").map(|v| (v, node.span)),
+        ..Written::default()
+    }
+}
+
+fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Entry]) -> Written {
+    let context = format!("service `{name}`");
+    check.known_keys(entries, &KEYS, &ALIASES, &context);
+    let mut w = Written::default();
+    for entry in entries {
+        let value = &entry.value;
+        let span = value.span;
+        let what = |key: &str| format!("`{key}` of service `{name}`");
+        match entry.key.as_str() {
+            "template" => w.template = check.string(value, &what("template")).map(|t| (t, span)),
+            "version" => w.version = check.version(value, "version").map(|v| (v, span)),
+            "image" => w.image = check.string(value, &what("image")).map(|i| (i, span)),
+            "dockerfile" => {
+                w.dockerfile = check.string(value, &what("dockerfile")).map(|d| (d, span))
+            }
+            "build" => w.build = check.string(value, &what("build")).map(|b| (b, span)),
+            "command" => w.command = check.command(value, &what("command")),
+            "env" => w.env = check.env(value, &what("env")).unwrap_or_default(),
+            "ports" => w.ports = read_ports(check, value, name),
+            "volumes" => {
+                w.volumes = read_volumes(check, ctx.project, ctx.home.as_deref(), value, name)
+            }
+            "depends_on" => {
+                w.depends_on = check.names(value, &what("depends_on")).unwrap_or_default()
+            }
+            // Problems with a probe as a whole read best pointing at the `ready` key.
+            "ready" => {
+                w.ready = check
+                    .probe(value, &what("ready"))
+                    .map(|p| (p, entry.key_span))
+            }
+            "kind" => {
+                w.kind = match check.string(value, &what("kind")).as_deref() {
+                    Some("service") => Some(ServiceKind::Service),
+                    Some("task") => Some(ServiceKind::Task),
+                    Some(other) => {
+                        check.error(
+                            span,
+                            format!("unknown kind `{other}` in service `{name}`"),
+                            "write kind: service (runs until stopped) or kind: task (runs once; done when it exits 0)",
+                        );
+                        None
+                    }
+                    None => None,
+                }
+            }
+            "timeout" => w.timeout = read_timeout(check, value, name),
+            _ => {}
+        }
+    }
+    if let Some((image, span)) = &w.image {
+        check_image_name(check, image, *span);
+    }
+    // A key saying where the image comes from was written but its value was reported as
+    // wrong: saying the service has no image would only repeat that.
+    w.source_reported = entries.iter().any(|e| match e.key.as_str() {
+        "template" => w.template.is_none(),
+        "image" => w.image.is_none(),
+        "dockerfile" => w.dockerfile.is_none(),
+        "build" => w.build.is_none(),
+        _ => false,
+    });
+    w
+}
+
+/// `60s`, `2m`, `500ms`, `1h`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|index| text.split_at(index))?;
+    let value: u64 = number.parse().ok().filter(|&n| n > 0)?;
+    match unit {
+        "ms" => Some(Duration::from_millis(value)),
+        "s" => Some(Duration::from_secs(value)),
+        "m" => Some(Duration::from_secs(value.checked_mul(60)?)),
+        "h" => Some(Duration::from_secs(value.checked_mul(3600)?)),
+        _ => None,
+    }
+}
+
+fn read_timeout(check: &mut Checker, node: &Node, service: &str) -> Option<Duration> {
+    let text = check.string(node, &format!("`timeout` of service `{service}`"))?;
+    let duration = parse_duration(&text);
+    if duration.is_none() {
+        let help = if text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {
+            format!("give a unit: {text}s")
+        } else {
+            "write a whole number with a unit: 500ms, 60s, 2m or 1h".to_string()
+        };
+        check.error(
+            node.span,
+            format!("timeout `{text}` of service `{service}` is not a duration"),
+            help,
+        );
+    }
+    duration
+}
+
+fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: Written) -> Draft {
+    let from = source_of_image(check, ctx, name, name_span, &w);
+    let kind = w.kind.unwrap_or(ServiceKind::Service);
+    let template = match &from {
+        ImageFrom::Template(template, _) => Some(*template),
+        _ => None,
+    };
+
+    let version = match (template, &w.version) {
+        (Some(_), Some((version, _))) => version.clone(),
+        (Some(template), None) => template.default_version.clone().unwrap_or_else(|| {
+            check.error(
+                name_span,
+                format!(
+                    "service `{name}` needs a version: template `{}` has no default",
+                    template.name
+                ),
+                format!("add version: \"...\" to service `{name}`"),
+            );
+            String::new()
+        }),
+        (None, _) => String::new(),
+    };
+
+    // Template defaults may mention `{version}` (and nothing else: the service's env is
+    // not known yet); the service's own entries win.
+    let mut env: BTreeMap<String, String> = template
+        .map(|t| {
+            t.env
+                .iter()
+                .map(|(key, value)| (key.clone(), value.replace("{version}", &version)))
+                .collect()
+        })
+        .unwrap_or_default();
+    env.extend(
+        w.env
+            .iter()
+            .map(|(key, value, _)| (key.clone(), value.clone())),
+    );
+    let render = |text: &str| match template {
+        Some(template) => template.render(text, &version, &env),
+        None => text.to_string(),
+    };
+
+    let image = image_source(check, ctx, name, name_span, &w, &from, &version, &render);
+
+    let ports: Vec<PortMapping> = w.ports.iter().map(|(port, _)| port.clone()).collect();
+    let first_tcp_port = ports
+        .iter()
+        .find(|p| p.protocol == Protocol::Tcp)
+        .map(|p| p.container_port);
+    let port = template
+        .and_then(|t| t.port)
+        .or_else(|| ports.first().map(|p| p.container_port));
+
+    let ready = match kind {
+        ServiceKind::Task => {
+            if let Some((_, span)) = &w.ready {
+                check.error(
+                    *span,
+                    format!("`ready` has no meaning for task `{name}`"),
+                    "a task is done when it exits 0; remove `ready`, or make it kind: service",
+                );
+            }
+            None
+        }
+        ServiceKind::Service => {
+            let written = w.ready.as_ref().map(|(probe, span)| (probe.clone(), *span));
+            let from_template = template
+                .and_then(|t| t.ready.clone())
+                .map(|probe| (probe, name_span));
+            match written.or(from_template) {
+                Some((probe, span)) => resolve_probe(check, name, probe, port, span, &render),
+                // Something publishing a TCP port is ready when it accepts connections.
+                None => first_tcp_port.map(|port| Probe::Tcp { port }),
+            }
+        }
+    };
+
+    let command = w
+        .command
+        .clone()
+        .or_else(|| template.and_then(|t| t.command.clone()))
+        .map(|words| words.iter().map(|word| render(word)).collect());
+
+    let mut data_dir = template.and_then(|t| t.data.clone());
+    let volumes = check_mount_targets(check, name, &w.volumes, &mut data_dir);
+
+    let mut secret_env: Vec<String> = env
+        .keys()
+        .filter(|key| is_secret_name(key) || template.is_some_and(|t| t.secret_env.contains(key)))
+        .cloned()
+        .collect();
+    secret_env.sort();
+
+    let exports = template
+        .map(|t| {
+            t.exports
+                .iter()
+                .map(|(key, value)| (key.clone(), render(value)))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
+    depends_on.sort();
+    depends_on.dedup();
+
+    let service = Service {
+        name: name.to_string(),
+        kind,
+        image,
+        template: template.map(|t| TemplateRef {
+            name: t.name.clone(),
+            revision: t.revision,
+            origin: t.origin.as_str().to_string(),
+        }),
+        command,
+        env,
+        secret_env,
+        ports,
+        volumes,
+        depends_on,
+        ready,
+        ready_timeout: w.timeout.unwrap_or(match kind {
+            ServiceKind::Service => DEFAULT_TIMEOUT,
+            ServiceKind::Task => DEFAULT_TASK_TIMEOUT,
+        }),
+        data_dir,
+        port,
+        exports,
+    };
+    Draft {
+        service,
+        name_span,
+        port_spans: w.ports.iter().map(|(_, span)| *span).collect(),
+        depends_on: w.depends_on,
+    }
+}
+
+/// Turns a probe as written into a model probe, filling the service's port where the
+/// probe does not name one.
+fn resolve_probe(
+    check: &mut Checker,
+    name: &str,
+    probe: ProbeSpec,
+    port: Option<u16>,
+    span: Span,
+    render: &dyn Fn(&str) -> String,
+) -> Option<Probe> {
+    match probe {
+        ProbeSpec::Command(words) => Some(Probe::Command {
+            command: words.iter().map(|word| render(word)).collect(),
+        }),
+        ProbeSpec::Tcp(port) => Some(Probe::Tcp { port }),
+        ProbeSpec::Http {
+            port: Some(port),
+            path,
+        } => Some(Probe::Http { port, path }),
+        ProbeSpec::Http { port: None, path } => match port {
+            Some(port) => Some(Probe::Http { port, path }),
+            None => {
+                check.error(
+                    span,
+                    format!("the http probe of service `{name}` needs a port"),
+                    format!("write ready: {{ http: {{ port: 8080, path: {path} }} }}, or publish the port with `ports:`"),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Reports two mounts at one container path. A mount at the template's data directory
+/// replaces the data volume (the user chose where the data lives).
+fn check_mount_targets(
+    check: &mut Checker,
+    name: &str,
+    volumes: &[(Mount, Span)],
+    data_dir: &mut Option<String>,
+) -> Vec<Mount> {
+    let target = |mount: &Mount| match mount {
+        Mount::Bind { target, .. } | Mount::Volume { target, .. } => {
+            target.trim_end_matches('/').to_string()
+        }
+    };
+    for (index, (mount, span)) in volumes.iter().enumerate() {
+        let this = target(mount);
+        if let Some((_, first)) = volumes[..index]
+            .iter()
+            .find(|(earlier, _)| target(earlier) == this)
+        {
+            let diagnostic = check
+                .source
+                .error(
+                    *span,
+                    format!("two volumes mount at `{this}` in service `{name}`"),
+                    "mount each container path once",
+                )
+                .with_note("first mounted here", Some(check.source.locate(*first)));
+            check.push(diagnostic);
+        }
+        if data_dir.as_deref().map(|d| d.trim_end_matches('/')) == Some(this.as_str()) {
+            *data_dir = None;
+        }
+    }
+    volumes.iter().map(|(mount, _)| mount.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("60s"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        for bad in ["60", "s", "0s", "1.5s", "-1s", "5 s", "1d", ""] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

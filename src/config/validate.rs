@@ -1,0 +1,227 @@
+//! The project file's top level (`name`, `image_prefix`, `services`) and the checks
+//! across services, turning the spanned tree into the validated [`Project`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::fields::Checker;
+use super::graph::{check_dependencies, check_exports};
+use super::model::Project;
+use super::paths::ProjectDir;
+use super::ports::check_collisions;
+use super::service::{Context, Draft, read_service};
+use super::source::Span;
+use super::yaml::Node;
+use crate::template::{Templates, is_template_name};
+
+/// The top-level keys. Keys starting with `x-` are also allowed and ignored: they are a
+/// place for YAML anchors (`x-env: &env {...}`) that services then reuse.
+pub const KEYS: [&str; 3] = ["name", "image_prefix", "services"];
+
+/// The environment variable that overrides `image_prefix:`.
+pub const IMAGE_PREFIX_VAR: &str = "GORAE_IMAGE_PREFIX";
+
+/// Inputs of validation besides the tree.
+pub struct Inputs<'a> {
+    /// Absolute path of the project file.
+    pub file: PathBuf,
+    pub templates: &'a Templates,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Checks the whole file. Returns the project when the file had no error; all errors
+/// are in `check.diagnostics`.
+pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Option<Project> {
+    let Some(root) = root else {
+        check.error(
+            Span::new(1, 1, 1),
+            format!("{} declares no services", check.source.display),
+            "add `services:` with at least one service, such as `services: { redis: \"7\" }`",
+        );
+        return None;
+    };
+    let Some(entries) = root.as_map() else {
+        check.error(
+            root.span,
+            format!(
+                "the top level of the file must be a map, found {}",
+                root.describe()
+            ),
+            "start with `services:` (and optionally `name:`) at the beginning of a line",
+        );
+        return None;
+    };
+    let known: Vec<_> = entries
+        .iter()
+        .filter(|e| !e.key.starts_with("x-"))
+        .cloned()
+        .collect();
+    check.known_keys(&known, &KEYS, &[], "the top level");
+    let get = |key: &str| entries.iter().find(|e| e.key == key);
+
+    let dir = inputs
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let project_dir = ProjectDir::new(dir);
+
+    let name = match get("name") {
+        Some(entry) => check.string(&entry.value, "`name`").and_then(|name| {
+            if is_template_name(&name) && name.len() <= 63 {
+                Some(name)
+            } else {
+                check.error(
+                    entry.value.span,
+                    format!("project name `{name}` is not valid"),
+                    "use lowercase letters, digits, `-` and `_`, starting with a letter or digit, at most 63 characters",
+                );
+                None
+            }
+        }),
+        None => Some(default_name(&project_dir.canonical)),
+    };
+
+    let image_prefix = image_prefix(check, get("image_prefix").map(|e| &e.value), inputs.env);
+
+    let ctx = Context {
+        project: &project_dir,
+        templates: inputs.templates,
+        image_prefix: image_prefix.as_deref(),
+        home: (inputs.env)("HOME"),
+    };
+    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    match get("services") {
+        None => check.error(
+            root.span,
+            "no `services:` in the file",
+            "add `services:` with at least one service, such as `services: { redis: \"7\" }`",
+        ),
+        Some(entry) => {
+            if let Some(services) = check.map(&entry.value, "`services`") {
+                if services.is_empty() {
+                    check.error(
+                        entry.key_span,
+                        "`services` is empty",
+                        "add at least one service, such as `redis: \"7\"`",
+                    );
+                }
+                for service in services {
+                    let draft =
+                        read_service(check, &ctx, &service.key, service.key_span, &service.value);
+                    drafts.insert(service.key.clone(), draft);
+                }
+            }
+        }
+    }
+
+    check_dependencies(check, &drafts);
+    check_exports(check, &drafts);
+    // Ports in file order, so the second of two publications is the one reported.
+    let mut published: Vec<(&str, &super::model::PortMapping, Span)> = drafts
+        .iter()
+        .flat_map(|(name, draft)| {
+            draft
+                .service
+                .ports
+                .iter()
+                .zip(&draft.port_spans)
+                .map(move |(port, span)| (name.as_str(), port, *span))
+        })
+        .collect();
+    published.sort_by_key(|(_, _, span)| *span);
+    check_collisions(check, &published);
+
+    if !check.diagnostics.is_empty() {
+        return None;
+    }
+    Some(Project {
+        name: name?,
+        dir: project_dir.canonical.clone(),
+        file: inputs.file.clone(),
+        image_prefix,
+        services: drafts
+            .into_iter()
+            .map(|(name, draft)| (name, draft.service))
+            .collect(),
+    })
+}
+
+/// The project's name when the file gives none: the directory's name, lowercased, with
+/// characters a name cannot have replaced by `-`.
+pub fn default_name(dir: &Path) -> String {
+    let raw = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed: String = cleaned
+        .trim_start_matches(['-', '_'])
+        .trim_end_matches('-')
+        .chars()
+        .take(63)
+        .collect();
+    if trimmed.is_empty() {
+        "project".to_string()
+    } else {
+        trimmed
+    }
+}
+
+/// `GORAE_IMAGE_PREFIX` if set (even to empty, which turns the prefix off), else
+/// `image_prefix:`; normalised to end in exactly one `/`.
+fn image_prefix(
+    check: &mut Checker,
+    node: Option<&Node>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let (raw, span) = match (env(IMAGE_PREFIX_VAR), node) {
+        (Some(value), _) => (value, None),
+        (None, Some(node)) => (check.string(node, "`image_prefix`")?, Some(node.span)),
+        (None, None) => return None,
+    };
+    let trimmed = raw.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return None;
+    }
+    if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) || trimmed.contains("//") {
+        let help = "write a registry path such as mirror.corp/ or gorae-test/";
+        match span {
+            Some(span) => check.error(
+                span,
+                format!("image prefix `{raw}` is not a registry path"),
+                help,
+            ),
+            None => check.push(super::diagnostic::Diagnostic::new(
+                format!("{IMAGE_PREFIX_VAR}=`{raw}` is not a registry path"),
+                None,
+                help,
+            )),
+        }
+        return None;
+    }
+    Some(format!("{trimmed}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_name_is_the_directory_name_cleaned() {
+        assert_eq!(default_name(Path::new("/home/a/My Shop")), "my-shop");
+        assert_eq!(default_name(Path::new("/x/.hidden")), "hidden");
+        assert_eq!(default_name(Path::new("/x/web_app-2")), "web_app-2");
+        assert_eq!(default_name(Path::new("/")), "project");
+        assert_eq!(default_name(Path::new("/x/ünï")), "n");
+    }
+}

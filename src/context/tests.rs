@@ -1,0 +1,124 @@
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, SystemTime};
+
+use super::*;
+
+fn context_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, content).expect("write");
+    }
+    dir
+}
+
+fn hash_of(dir: &Path) -> String {
+    scan(dir).expect("scan").build_hash("FROM x", &[])
+}
+
+#[test]
+fn hash_ignores_timestamps() {
+    let dir = context_with(&[("server.js", "1"), ("lib/a.js", "2")]);
+    let before = hash_of(dir.path());
+    let file = fs::File::options()
+        .write(true)
+        .open(dir.path().join("server.js"))
+        .expect("open");
+    file.set_modified(SystemTime::now() - Duration::from_secs(86_400))
+        .expect("set mtime");
+    assert_eq!(before, hash_of(dir.path()));
+}
+
+#[test]
+fn hash_changes_with_content_mode_path_dockerfile_and_base_image() {
+    let dir = context_with(&[("run.sh", "echo hi")]);
+    let context = scan(dir.path()).expect("scan");
+    let base = context.build_hash("FROM x", &["sha256:1".into()]);
+    assert_ne!(base, context.build_hash("FROM y", &["sha256:1".into()]));
+    assert_ne!(base, context.build_hash("FROM x", &["sha256:2".into()]));
+
+    let script = dir.path().join("run.sh");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let after_chmod = scan(dir.path())
+        .expect("scan")
+        .build_hash("FROM x", &["sha256:1".into()]);
+    assert_ne!(base, after_chmod);
+
+    fs::write(&script, "echo bye").expect("write");
+    let after_edit = scan(dir.path())
+        .expect("scan")
+        .build_hash("FROM x", &["sha256:1".into()]);
+    assert_ne!(after_chmod, after_edit);
+
+    fs::rename(&script, dir.path().join("go.sh")).expect("rename");
+    let after_rename = scan(dir.path())
+        .expect("scan")
+        .build_hash("FROM x", &["sha256:1".into()]);
+    assert_ne!(after_edit, after_rename);
+}
+
+#[test]
+fn ignored_files_do_not_count() {
+    let dir = context_with(&[
+        ("app.py", "print(1)"),
+        (".dockerignore", "*.log\n"),
+        ("debug.log", "a"),
+        ("node_modules/x/index.js", "b"),
+        (".git/HEAD", "ref"),
+    ]);
+    let context = scan(dir.path()).expect("scan");
+    let paths: Vec<&str> = context.entries.keys().map(String::as_str).collect();
+    assert_eq!(paths, [".dockerignore", "app.py"]);
+    let before = context.build_hash("FROM x", &[]);
+    fs::write(dir.path().join("debug.log"), "changed").expect("write");
+    fs::write(dir.path().join("node_modules/x/index.js"), "changed").expect("write");
+    assert_eq!(before, hash_of(dir.path()));
+}
+
+#[test]
+fn exceptions_reach_into_ignored_directories() {
+    let dir = context_with(&[
+        (".dockerignore", "config\n!config/public.json\n"),
+        ("config/public.json", "{}"),
+        ("config/secret.json", "{}"),
+    ]);
+    let context = scan(dir.path()).expect("scan");
+    assert!(context.entries.contains_key("config/public.json"));
+    assert!(!context.entries.contains_key("config/secret.json"));
+}
+
+#[test]
+fn changed_paths_names_edits_additions_and_removals() {
+    let dir = context_with(&[("a", "1"), ("b", "2")]);
+    let before = scan(dir.path()).expect("scan");
+    fs::write(dir.path().join("a"), "changed").expect("write");
+    fs::remove_file(dir.path().join("b")).expect("rm");
+    fs::write(dir.path().join("c"), "new").expect("write");
+    let after = scan(dir.path()).expect("scan");
+    assert_eq!(after.changed_paths(&before), ["a", "b", "c"]);
+}
+
+#[test]
+fn tar_holds_context_and_dockerfile() {
+    let dir = context_with(&[("app/main.py", "print(1)")]);
+    let tar = scan(dir.path())
+        .expect("scan")
+        .tar("FROM x\n")
+        .expect("tar");
+    let mut archive = tar::Archive::new(tar.as_slice());
+    let names: Vec<String> = archive
+        .entries()
+        .expect("entries")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(names.contains(&"app/main.py".to_string()), "{names:?}");
+    assert!(names.contains(&DOCKERFILE_NAME.to_string()), "{names:?}");
+}

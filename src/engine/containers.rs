@@ -1,0 +1,436 @@
+//! Container calls: list by project, create, start, stop, remove, inspect, exec, logs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount as EngineMount, MountType,
+    NetworkingConfig, PortBinding,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+
+use super::{Engine, EngineError, labels};
+use crate::config::{PortMapping, Protocol};
+
+/// A container of this project as the engine lists it (one list call, no inspect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingContainer {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub project_dir: String,
+    pub config_hash: String,
+    /// Engine state: `created`, `running`, `exited`, ...
+    pub state: String,
+    /// Engine status line: `Up 3 minutes`, `Exited (0) 2 hours ago`, ...
+    pub status: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Published ports as (host ip, host port, container port).
+    pub ports: Vec<(String, u16, u16)>,
+}
+
+impl ExistingContainer {
+    pub fn is_running(&self) -> bool {
+        self.state == "running" || self.state == "restarting"
+    }
+
+    /// Exit code of a stopped container, read from its status line so that no
+    /// inspect call is needed.
+    pub fn exit_code(&self) -> Option<i64> {
+        let rest = self.status.strip_prefix("Exited (")?;
+        rest.split_once(')')?.0.parse().ok()
+    }
+}
+
+/// Everything that goes into creating one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    /// `KEY=VALUE`, sorted.
+    pub env: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub ports: Vec<PortMapping>,
+    pub mounts: Vec<MountSpec>,
+    pub network: String,
+    /// DNS names on the project network (the service name).
+    pub aliases: Vec<String>,
+}
+
+/// A mount with its engine-level volume name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum MountSpec {
+    Bind {
+        source: String,
+        target: String,
+        read_only: bool,
+    },
+    Volume {
+        name: String,
+        target: String,
+        read_only: bool,
+    },
+}
+
+/// What `inspect` tells about a container's life.
+#[derive(Debug, Clone)]
+pub struct ContainerState {
+    pub running: bool,
+    pub status: String,
+    pub exit_code: Option<i64>,
+    /// Address on the given network, when attached.
+    pub ip: Option<String>,
+    pub started_at: String,
+    pub oom_killed: bool,
+}
+
+/// Result of a command run with `exec`.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    pub output: String,
+}
+
+impl Engine {
+    /// All containers (running or not) labelled with this project's name.
+    pub async fn project_containers(
+        &self,
+        project: &str,
+    ) -> Result<Vec<ExistingContainer>, EngineError> {
+        self.containers_with_label(&format!("{}={project}", labels::PROJECT))
+            .await
+    }
+
+    /// All containers gorae created, for any project.
+    pub async fn all_gorae_containers(&self) -> Result<Vec<ExistingContainer>, EngineError> {
+        self.containers_with_label(labels::PROJECT).await
+    }
+
+    async fn containers_with_label(
+        &self,
+        label: &str,
+    ) -> Result<Vec<ExistingContainer>, EngineError> {
+        let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self.docker.list_containers(Some(options)).await?;
+        Ok(list
+            .into_iter()
+            .map(|summary| {
+                let labels = summary.labels.unwrap_or_default();
+                let label = |key: &str| labels.get(key).cloned().unwrap_or_default();
+                let name = summary
+                    .names
+                    .and_then(|names| names.into_iter().next())
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_string();
+                let ports = summary
+                    .ports
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|port| {
+                        Some((
+                            port.ip.unwrap_or_default(),
+                            port.public_port?,
+                            port.private_port,
+                        ))
+                    })
+                    .collect();
+                ExistingContainer {
+                    id: summary.id.unwrap_or_default(),
+                    name,
+                    service: label(labels::SERVICE),
+                    project_dir: label(labels::PROJECT_DIR),
+                    config_hash: label(labels::CONFIG_HASH),
+                    state: summary.state.map(|s| s.to_string()).unwrap_or_default(),
+                    status: summary.status.unwrap_or_default(),
+                    created: summary.created.unwrap_or_default(),
+                    ports,
+                }
+            })
+            .collect())
+    }
+
+    /// Containers of any project publishing `host_port`, as (name, project label).
+    pub async fn containers_publishing(&self, host_port: u16) -> Result<Vec<String>, EngineError> {
+        let filters = HashMap::from([("publish".to_string(), vec![host_port.to_string()])]);
+        let options = ListContainersOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        let list = self.docker.list_containers(Some(options)).await?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
+            .map(|name| name.trim_start_matches('/').to_string())
+            .collect())
+    }
+
+    /// Creates the container; returns its id.
+    pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
+        let mut port_bindings = HashMap::new();
+        let mut exposed = Vec::new();
+        for port in &spec.ports {
+            let key = format!(
+                "{}/{}",
+                port.container_port,
+                match port.protocol {
+                    Protocol::Tcp => "tcp",
+                    Protocol::Udp => "udp",
+                }
+            );
+            exposed.push(key.clone());
+            // Always set the host address: the engine's default is every interface.
+            port_bindings
+                .entry(key)
+                .or_insert_with(|| Some(Vec::new()))
+                .get_or_insert_with(Vec::new)
+                .push(PortBinding {
+                    host_ip: Some(port.host_ip.clone()),
+                    host_port: Some(port.host_port.to_string()),
+                });
+        }
+        let mounts = spec
+            .mounts
+            .iter()
+            .map(|mount| match mount {
+                MountSpec::Bind {
+                    source,
+                    target,
+                    read_only,
+                } => EngineMount {
+                    typ: Some(MountType::BIND),
+                    source: Some(source.clone()),
+                    target: Some(target.clone()),
+                    read_only: Some(*read_only),
+                    ..Default::default()
+                },
+                MountSpec::Volume {
+                    name,
+                    target,
+                    read_only,
+                } => EngineMount {
+                    typ: Some(MountType::VOLUME),
+                    source: Some(name.clone()),
+                    target: Some(target.clone()),
+                    read_only: Some(*read_only),
+                    ..Default::default()
+                },
+            })
+            .collect();
+        let host_config = HostConfig {
+            port_bindings: Some(port_bindings),
+            mounts: Some(mounts),
+            // An init process as PID 1 forwards SIGTERM and reaps zombies, so an app
+            // that ignores SIGTERM still stops at once instead of after the timeout.
+            init: Some(true),
+            network_mode: Some(spec.network.clone()),
+            ..Default::default()
+        };
+        let networking_config = NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                spec.network.clone(),
+                EndpointSettings {
+                    aliases: Some(spec.aliases.clone()),
+                    ..Default::default()
+                },
+            )])),
+        };
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: spec.command.clone(),
+            env: Some(spec.env.clone()),
+            labels: Some(spec.labels.clone().into_iter().collect()),
+            exposed_ports: Some(exposed),
+            host_config: Some(host_config),
+            networking_config: Some(networking_config),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
+        let created = self.docker.create_container(Some(options), body).await?;
+        Ok(created.id)
+    }
+
+    pub async fn start_container(&self, id: &str) -> Result<(), EngineError> {
+        self.docker.start_container(id, None).await?;
+        Ok(())
+    }
+
+    /// Stops gracefully (SIGTERM, then SIGKILL after `timeout_secs`).
+    pub async fn stop_container(&self, id: &str, timeout_secs: i32) -> Result<(), EngineError> {
+        let options = StopContainerOptionsBuilder::default()
+            .t(timeout_secs)
+            .build();
+        match self.docker.stop_container(id, Some(options)).await {
+            // 304: already stopped.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// Removes a container, stopping it first if needed; anonymous volumes go with it.
+    pub async fn remove_container(&self, id: &str) -> Result<(), EngineError> {
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        match self.docker.remove_container(id, Some(options)).await {
+            Err(err) => match EngineError::from(err) {
+                EngineError::NotFound(_) => Ok(()),
+                other => Err(other),
+            },
+            Ok(()) => Ok(()),
+        }
+    }
+
+    pub async fn inspect_state(
+        &self,
+        id: &str,
+        network: &str,
+    ) -> Result<ContainerState, EngineError> {
+        let info = self.docker.inspect_container(id, None).await?;
+        let state = info.state.unwrap_or_default();
+        let ip = info
+            .network_settings
+            .and_then(|settings| settings.networks)
+            .and_then(|networks| networks.get(network).cloned())
+            .and_then(|endpoint| endpoint.ip_address)
+            .filter(|ip| !ip.is_empty());
+        Ok(ContainerState {
+            running: state.running.unwrap_or(false),
+            status: state.status.map(|s| s.to_string()).unwrap_or_default(),
+            exit_code: state.exit_code,
+            ip,
+            started_at: state.started_at.unwrap_or_default(),
+            oom_killed: state.oom_killed.unwrap_or(false),
+        })
+    }
+
+    /// Runs a command in a running container and collects its output.
+    pub async fn exec(&self, id: &str, command: &[String]) -> Result<ExecOutput, EngineError> {
+        let options = CreateExecOptions {
+            cmd: Some(command.to_vec()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let exec = self.docker.create_exec(id, options).await?;
+        let mut output = String::new();
+        if let StartExecResults::Attached {
+            output: mut stream, ..
+        } = self.docker.start_exec(&exec.id, None).await?
+        {
+            while let Some(chunk) = stream.next().await {
+                output.push_str(&String::from_utf8_lossy(&chunk?.into_bytes()));
+            }
+        }
+        let inspect = self.docker.inspect_exec(&exec.id).await?;
+        Ok(ExecOutput {
+            exit_code: inspect.exit_code.unwrap_or(-1),
+            output,
+        })
+    }
+
+    /// The last `tail` lines a container wrote (stdout and stderr together).
+    pub async fn last_logs(&self, id: &str, tail: usize) -> Result<String, EngineError> {
+        let mut logs = self.log_stream(id, false, &tail.to_string(), false);
+        let mut text = String::new();
+        while let Some(chunk) = logs.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk?.into_bytes()));
+        }
+        Ok(text)
+    }
+
+    /// A container's log as a stream; `tail` is a count or `all`.
+    pub fn log_stream(
+        &self,
+        id: &str,
+        follow: bool,
+        tail: &str,
+        timestamps: bool,
+    ) -> impl Stream<Item = Result<LogOutput, EngineError>> + use<> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(follow)
+            .tail(tail)
+            .timestamps(timestamps)
+            .build();
+        self.docker
+            .logs(id, Some(options))
+            .map(|item| item.map_err(EngineError::from))
+    }
+
+    /// Waits until the container exits; returns its exit code.
+    pub async fn wait_exit(&self, id: &str) -> Result<i64, EngineError> {
+        let mut wait = self.docker.wait_container(id, None);
+        match wait.next().await {
+            Some(Ok(response)) => Ok(response.status_code),
+            // bollard reports a non-zero exit as an error carrying the code.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(err)) => Err(err.into()),
+            None => Err(EngineError::Api(format!("no exit status for {id}"))),
+        }
+    }
+}
+
+impl Engine {
+    /// Runs a command in a container with this process's stdin, stdout and stderr
+    /// attached; returns the command's exit code.
+    pub async fn exec_attached(&self, id: &str, command: &[String]) -> Result<i64, EngineError> {
+        use std::io::IsTerminal;
+        use tokio::io::AsyncWriteExt;
+
+        // Forward stdin only when something is piped in; a terminal's stdin would
+        // keep the copy running after the command ended.
+        let forward_stdin = !std::io::stdin().is_terminal();
+        let options = CreateExecOptions {
+            cmd: Some(command.to_vec()),
+            attach_stdin: Some(forward_stdin),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let exec = self.docker.create_exec(id, options).await?;
+        if let StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = self.docker.start_exec(&exec.id, None).await?
+        {
+            if forward_stdin {
+                tokio::spawn(async move {
+                    let mut stdin = tokio::io::stdin();
+                    let _ = tokio::io::copy(&mut stdin, &mut input).await;
+                    let _ = input.shutdown().await;
+                });
+            }
+            let mut stdout = tokio::io::stdout();
+            let mut stderr = tokio::io::stderr();
+            while let Some(chunk) = output.next().await {
+                // A closed pipe on our side (`| head`) is not an error of the command.
+                let _ = match chunk? {
+                    LogOutput::StdErr { message } => stderr.write_all(&message).await,
+                    other => stdout.write_all(&other.into_bytes()).await,
+                };
+            }
+            let _ = stdout.flush().await;
+            let _ = stderr.flush().await;
+        }
+        let inspect = self.docker.inspect_exec(&exec.id).await?;
+        Ok(inspect.exit_code.unwrap_or(-1))
+    }
+}

@@ -1,0 +1,167 @@
+//! Image calls: inspect, pull with progress, build from a tar context.
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::{Engine, EngineError};
+
+/// What gorae needs to know about a local image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// `sha256:...` content id.
+    pub id: String,
+    /// `repo@sha256:...` for images that came from a registry.
+    pub repo_digests: Vec<String>,
+}
+
+/// One line of build progress: a Dockerfile step starting, or the build's own output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildProgress {
+    /// `Step n/m : INSTRUCTION`.
+    Step {
+        n: u32,
+        of: u32,
+        text: String,
+    },
+    Output(String),
+}
+
+impl Engine {
+    /// The local image for `reference`, or `None` when the engine has no such image.
+    pub async fn image(&self, reference: &str) -> Result<Option<ImageInfo>, EngineError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(Some(ImageInfo {
+                id: image.id.unwrap_or_default(),
+                repo_digests: image.repo_digests.unwrap_or_default(),
+            })),
+            Err(err) => match EngineError::from(err) {
+                EngineError::NotFound(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Pulls `reference`, reporting each status line.
+    pub async fn pull(
+        &self,
+        reference: &str,
+        mut on_status: impl FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let (repo, tag) = split_tag(reference);
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(repo)
+            .tag(tag)
+            .build();
+        let mut stream = self.docker.create_image(Some(options), None, None);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(status) = info.status {
+                        on_status(&status);
+                    }
+                }
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    return Err(EngineError::Api(error));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds an image from a tar of the context whose Dockerfile is `dockerfile`
+    /// inside the tar; tags it `tag`. Returns the build's output on failure.
+    pub async fn build(
+        &self,
+        context_tar: Vec<u8>,
+        dockerfile: &str,
+        tag: &str,
+        image_labels: &HashMap<String, String>,
+        mut on_progress: impl FnMut(BuildProgress),
+    ) -> Result<(), EngineError> {
+        let options = BuildImageOptionsBuilder::default()
+            .dockerfile(dockerfile)
+            .t(tag)
+            .rm(true)
+            .forcerm(true)
+            .labels(image_labels)
+            .build();
+        let body = bollard::body_full(context_tar.into());
+        let mut stream = self.docker.build_image(options, None, Some(body));
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    let Some(text) = info.stream else { continue };
+                    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                        on_progress(parse_build_line(line));
+                    }
+                }
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    return Err(EngineError::Api(error));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `redis:7` -> (`redis`, `7`); `host:5000/app` -> (`host:5000/app`, `latest`).
+/// Without an explicit tag the engine would pull every tag of the repository.
+pub fn split_tag(reference: &str) -> (&str, &str) {
+    if let Some((repo, _digest)) = reference.split_once('@') {
+        return (repo, &reference[repo.len() + 1..]);
+    }
+    match reference.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (reference, "latest"),
+    }
+}
+
+fn parse_build_line(line: &str) -> BuildProgress {
+    // The classic builder announces steps as "Step 2/7 : COPY . .".
+    if let Some(rest) = line.strip_prefix("Step ")
+        && let Some((counts, text)) = rest.split_once(" : ")
+        && let Some((n, of)) = counts.split_once('/')
+        && let (Ok(n), Ok(of)) = (n.parse(), of.parse())
+    {
+        return BuildProgress::Step {
+            n,
+            of,
+            text: text.to_string(),
+        };
+    }
+    BuildProgress::Output(line.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_tag_defaults_to_latest_and_keeps_registry_ports() {
+        assert_eq!(split_tag("redis:7"), ("redis", "7"));
+        assert_eq!(split_tag("redis"), ("redis", "latest"));
+        assert_eq!(split_tag("host:5000/app"), ("host:5000/app", "latest"));
+        assert_eq!(split_tag("host:5000/app:1.2"), ("host:5000/app", "1.2"));
+        assert_eq!(split_tag("redis@sha256:abc"), ("redis", "sha256:abc"));
+    }
+
+    #[test]
+    fn build_steps_are_recognised() {
+        assert_eq!(
+            parse_build_line("Step 2/7 : COPY . ."),
+            BuildProgress::Step {
+                n: 2,
+                of: 7,
+                text: "COPY . .".into()
+            }
+        );
+        assert_eq!(
+            parse_build_line(" ---> Using cache"),
+            BuildProgress::Output(" ---> Using cache".into())
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! The Docker Engine, seen through exactly the calls gorae needs.
+//!
+//! Each method is one engine call (or one streamed call) and maps bollard's errors to
+//! [`EngineError`], because raw bollard errors mean little to a user. Nothing here
+//! decides anything: the plan decides, `apply` orders, this module only talks.
+
+mod containers;
+mod error;
+mod images;
+mod resources;
+
+use std::time::Duration;
+
+use bollard::Docker;
+
+pub use containers::{ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec};
+pub use error::EngineError;
+pub use images::{BuildProgress, ImageInfo};
+
+/// Label keys gorae puts on everything it creates.
+pub mod labels {
+    pub const PROJECT: &str = "dev.gorae.project";
+    pub const PROJECT_DIR: &str = "dev.gorae.project_dir";
+    pub const SERVICE: &str = "dev.gorae.service";
+    pub const CONFIG_HASH: &str = "dev.gorae.config_hash";
+    pub const KIND: &str = "dev.gorae.kind";
+    pub const VERSION: &str = "dev.gorae.version";
+}
+
+/// A connection to one Docker Engine, with the API version negotiated.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+}
+
+/// Builds and slow pulls stream for a long time; plain calls answer in milliseconds.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+
+impl Engine {
+    /// Connects to `DOCKER_HOST` or the local socket and negotiates the API version.
+    pub async fn connect() -> Result<Engine, EngineError> {
+        let endpoint = endpoint_description();
+        let unreachable = |err: bollard::errors::Error| EngineError::Unreachable {
+            endpoint: endpoint.clone(),
+            reason: error::short_reason(&err),
+        };
+        let docker = Docker::connect_with_defaults()
+            .map_err(unreachable)?
+            .with_timeout(REQUEST_TIMEOUT);
+        let docker = docker.negotiate_version().await.map_err(unreachable)?;
+        Ok(Engine { docker })
+    }
+
+    /// The engine's version and negotiated API version, for `doctor` and reports.
+    pub async fn version(&self) -> Result<(String, String), EngineError> {
+        let version = self.docker.version().await.map_err(EngineError::from)?;
+        Ok((
+            version.version.unwrap_or_default(),
+            self.docker.client_version().to_string(),
+        ))
+    }
+}
+
+/// Where the engine is expected, in the words a user can act on.
+pub fn endpoint_description() -> String {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if !host.is_empty() => format!("DOCKER_HOST={host}"),
+        _ => "unix:///var/run/docker.sock".to_string(),
+    }
+}

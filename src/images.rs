@@ -1,0 +1,365 @@
+//! Getting each service's image: use what is present, pull what is missing, build
+//! app images only when their content hash is new, and say why a build runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use crate::config::DockerfileSource;
+use crate::context::{self, BuildContext, Entry};
+use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo};
+use crate::plan::{ImagePlan, ServicePlan, hex};
+use crate::ui::{Event, Ui};
+
+/// How many lines of a failed build's output are shown.
+const BUILD_TAIL: usize = 25;
+
+/// The image a container will be created from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedImage {
+    /// The reference given to the engine (a tag).
+    pub reference: String,
+    pub info: ImageInfo,
+    /// Whether a build ran for it in this command.
+    pub built: bool,
+}
+
+/// Why an image could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ImageError {
+    #[error(
+        "cannot pull image `{image}`: {reason}\n  hint: this machine may be offline or unable to reach the registry. Load the image another way (`docker load -i image.tar`), or point gorae at a mirror with GORAE_IMAGE_PREFIX=mirror.example.com/ (or `image_prefix:` in gorae.yaml)"
+    )]
+    Pull { image: String, reason: String },
+    #[error("build of service `{service}` failed: {reason}\n{output}")]
+    Build {
+        service: String,
+        reason: String,
+        output: String,
+    },
+    #[error("cannot read the build context of service `{service}`: {reason}")]
+    Context { service: String, reason: String },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// The outcome of making one image reference present, shared by its services.
+type PullOnce = OnceCell<Result<ImageInfo, ImageError>>;
+
+/// Resolves images for one `up`, pulling each reference at most once even when
+/// several services share it.
+pub struct Images<'a> {
+    engine: &'a Engine,
+    ui: &'a Ui,
+    labels: HashMap<String, String>,
+    pulls: std::sync::Mutex<HashMap<String, Arc<PullOnce>>>,
+}
+
+impl<'a> Images<'a> {
+    pub fn new(engine: &'a Engine, ui: &'a Ui, labels: HashMap<String, String>) -> Images<'a> {
+        Images {
+            engine,
+            ui,
+            labels,
+            pulls: Default::default(),
+        }
+    }
+
+    /// The image for `service`, pulling or building as needed.
+    pub async fn resolve(&self, service: &ServicePlan) -> Result<ResolvedImage, ImageError> {
+        match &service.image {
+            ImagePlan::Pull { reference } => Ok(ResolvedImage {
+                reference: reference.clone(),
+                info: self.present_or_pull(&service.name, reference).await?,
+                built: false,
+            }),
+            ImagePlan::Build {
+                context,
+                dockerfile,
+                repository,
+            } => self.build(service, context, dockerfile, repository).await,
+        }
+    }
+
+    /// The image if present, otherwise pulled once for everyone who asks.
+    async fn present_or_pull(
+        &self,
+        service: &str,
+        reference: &str,
+    ) -> Result<ImageInfo, ImageError> {
+        let cell = {
+            let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+            pulls.entry(reference.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            if let Some(info) = self.engine.image(reference).await? {
+                return Ok(info);
+            }
+            self.ui.service(
+                service,
+                Event::Pulling {
+                    image: reference.to_string(),
+                },
+            );
+            let pulled = self.engine.pull(reference, |_status| {}).await;
+            if let Err(err) = pulled {
+                return Err(ImageError::Pull {
+                    image: reference.to_string(),
+                    reason: err.to_string(),
+                });
+            }
+            self.engine
+                .image(reference)
+                .await?
+                .ok_or_else(|| ImageError::Pull {
+                    image: reference.to_string(),
+                    reason: "the engine reported success but has no such image".into(),
+                })
+        })
+        .await
+        .clone()
+    }
+
+    async fn build(
+        &self,
+        service: &ServicePlan,
+        context_dir: &std::path::Path,
+        dockerfile: &DockerfileSource,
+        repository: &str,
+    ) -> Result<ResolvedImage, ImageError> {
+        let name = service.name.as_str();
+        let context_error = |reason: String| ImageError::Context {
+            service: name.to_string(),
+            reason,
+        };
+        let dockerfile = match dockerfile {
+            DockerfileSource::Rendered { text } => text.clone(),
+            DockerfileSource::File { path } => std::fs::read_to_string(path)
+                .map_err(|err| context_error(format!("{}: {err}", path.display())))?,
+        };
+        let mut base_ids = Vec::new();
+        for base in base_images(&dockerfile) {
+            base_ids.push(self.present_or_pull(name, &base).await?.id);
+        }
+        let dir = context_dir.to_path_buf();
+        let scanned = tokio::task::spawn_blocking(move || context::scan(&dir))
+            .await
+            .map_err(|err| context_error(err.to_string()))?
+            .map_err(|err| context_error(err.to_string()))?;
+        let hash = scanned.build_hash(&dockerfile, &base_ids);
+        let tag = format!("{repository}:{}", &hash[..16]);
+        if let Some(info) = self.engine.image(&tag).await? {
+            return Ok(ResolvedImage {
+                reference: tag,
+                info,
+                built: false,
+            });
+        }
+
+        let manifest = ManifestCache::new(repository);
+        let reason = rebuild_reason(manifest.load().as_ref(), &scanned);
+        self.ui.service(name, Event::Building { reason });
+        let dockerfile_for_tar = dockerfile.clone();
+        let (scanned, tar) = tokio::task::spawn_blocking(move || {
+            let tar = scanned.tar(&dockerfile_for_tar);
+            (scanned, tar)
+        })
+        .await
+        .map_err(|err| context_error(err.to_string()))?;
+        let tar = tar.map_err(|err| context_error(err.to_string()))?;
+
+        let mut output: Vec<String> = Vec::new();
+        let built = self
+            .engine
+            .build(
+                tar,
+                context::DOCKERFILE_NAME,
+                &tag,
+                &self.labels,
+                |progress| {
+                    let event = match progress {
+                        BuildProgress::Step { n, of, text } => {
+                            output.push(format!("Step {n}/{of} : {text}"));
+                            Event::BuildStep { n, of, text }
+                        }
+                        BuildProgress::Output(line) => {
+                            output.push(line.clone());
+                            Event::BuildOutput { line }
+                        }
+                    };
+                    self.ui.service(name, event);
+                },
+            )
+            .await;
+        if let Err(err) = built {
+            let start = output.len().saturating_sub(BUILD_TAIL);
+            return Err(ImageError::Build {
+                service: name.to_string(),
+                reason: err.to_string(),
+                output: output[start..]
+                    .iter()
+                    .map(|line| format!("  | {line}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        }
+        let info = self
+            .engine
+            .image(&tag)
+            .await?
+            .ok_or_else(|| ImageError::Build {
+                service: name.to_string(),
+                reason: format!("the engine built no image tagged {tag}"),
+                output: String::new(),
+            })?;
+        manifest.store(&scanned);
+        self.ui.service(name, Event::Built { tag: tag.clone() });
+        Ok(ResolvedImage {
+            reference: tag,
+            info,
+            built: true,
+        })
+    }
+}
+
+/// Images named by `FROM` lines, skipping build stages, `scratch` and references
+/// that use build arguments (those are resolved by the engine).
+pub fn base_images(dockerfile: &str) -> Vec<String> {
+    let mut stages: Vec<String> = Vec::new();
+    let mut bases = Vec::new();
+    for line in dockerfile.lines() {
+        let mut words = line.split_whitespace();
+        if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
+            continue;
+        }
+        let mut words = words.skip_while(|w| w.starts_with("--"));
+        let Some(image) = words.next() else { continue };
+        let is_stage = stages.contains(&image.to_ascii_lowercase());
+        if image != "scratch"
+            && !image.contains('$')
+            && !is_stage
+            && !bases.iter().any(|b| b == image)
+        {
+            bases.push(image.to_string());
+        }
+        if words.next().is_some_and(|w| w.eq_ignore_ascii_case("AS"))
+            && let Some(stage) = words.next()
+        {
+            stages.push(stage.to_ascii_lowercase());
+        }
+    }
+    bases
+}
+
+/// Says in a few words why a build runs, compared with the last one built here.
+fn rebuild_reason(previous: Option<&BuildContext>, current: &BuildContext) -> String {
+    let Some(previous) = previous else {
+        return "no image for this content yet".to_string();
+    };
+    let changed = current.changed_paths(previous);
+    match changed.as_slice() {
+        [] => "Dockerfile or base image changed".to_string(),
+        [one] => format!("{one} changed"),
+        [first, second] => format!("{first} and {second} changed"),
+        [first, rest @ ..] => format!("{first} and {} more files changed", rest.len()),
+    }
+}
+
+/// Remembers the file list of the last build of a repository, only to explain the
+/// next rebuild. Losing it costs nothing but the explanation.
+struct ManifestCache {
+    path: Option<PathBuf>,
+}
+
+impl ManifestCache {
+    fn new(repository: &str) -> ManifestCache {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+        ManifestCache {
+            path: base.map(|base| {
+                base.join("gorae")
+                    .join("contexts")
+                    .join(format!("{repository}.json"))
+            }),
+        }
+    }
+
+    fn load(&self) -> Option<BuildContext> {
+        let text = std::fs::read_to_string(self.path.as_ref()?).ok()?;
+        let stored: BTreeMap<String, (u8, u32, String)> = serde_json::from_str(&text).ok()?;
+        let entries = stored
+            .into_iter()
+            .filter_map(|(path, (kind, mode, digest))| {
+                let kind = match kind {
+                    0 => context::EntryKind::File,
+                    1 => context::EntryKind::Dir,
+                    _ => context::EntryKind::Symlink,
+                };
+                let bytes = (0..digest.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(digest.get(i..i + 2)?, 16).ok())
+                    .collect::<Option<Vec<u8>>>()?;
+                Some((
+                    path,
+                    Entry {
+                        kind,
+                        mode,
+                        digest: bytes.try_into().ok()?,
+                    },
+                ))
+            })
+            .collect();
+        Some(BuildContext {
+            root: PathBuf::new(),
+            entries,
+        })
+    }
+
+    fn store(&self, context: &BuildContext) {
+        let Some(path) = &self.path else { return };
+        let stored: BTreeMap<&String, (u8, u32, String)> = context
+            .entries
+            .iter()
+            .map(|(path, entry)| (path, (entry.kind as u8, entry.mode, hex(&entry.digest))))
+            .collect();
+        if let (Some(dir), Ok(json)) = (path.parent(), serde_json::to_string(&stored)) {
+            let _ = std::fs::create_dir_all(dir);
+            let _ = std::fs::write(path, json);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_images_skip_stages_scratch_and_args() {
+        let dockerfile = "FROM node:20 AS deps\nRUN x\nFROM --platform=linux/amd64 deps\nFROM scratch\nFROM ${BASE}\nfrom python:3.12\n";
+        assert_eq!(base_images(dockerfile), ["node:20", "python:3.12"]);
+    }
+
+    #[test]
+    fn rebuild_reason_names_changed_files() {
+        let entry = |d: u8| Entry {
+            kind: context::EntryKind::File,
+            mode: 0o644,
+            digest: [d; 32],
+        };
+        let old = BuildContext {
+            root: PathBuf::new(),
+            entries: BTreeMap::from([("server.js".to_string(), entry(1))]),
+        };
+        let mut new = old.clone();
+        new.entries.insert("server.js".into(), entry(2));
+        assert_eq!(rebuild_reason(Some(&old), &new), "server.js changed");
+        assert_eq!(
+            rebuild_reason(Some(&old), &old),
+            "Dockerfile or base image changed"
+        );
+        assert_eq!(rebuild_reason(None, &old), "no image for this content yet");
+    }
+}

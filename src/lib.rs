@@ -1,0 +1,97 @@
+//! gorae: reproduce a project's development environment from one declarative file.
+//!
+//! The pipeline is config (file -> validated model) -> plan (desired state, pure) ->
+//! apply (difference against the engine). Commands in [`commands`] wire the steps.
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod context;
+pub mod engine;
+pub mod exit;
+pub mod images;
+pub mod plan;
+pub mod ports;
+pub mod project_lock;
+pub mod readiness;
+pub mod template;
+pub mod ui;
+
+use exit::ExitCode;
+
+/// Runs one command line to completion; returns the process exit code.
+pub fn run(cli: cli::Cli) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::Failure.code();
+        }
+    };
+    let outcome = runtime.block_on(commands::dispatch(cli));
+    // A stdin copy may still be blocked reading; don't wait for it.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            report(&err);
+            exit_code_for(&err).code()
+        }
+    }
+}
+
+/// Prints an error for a person: the config report as it is (it carries its own
+/// `error:` lines), anything else as one `error:` chain.
+fn report(err: &anyhow::Error) {
+    if let Some(config::LoadError::Invalid { .. }) = err.downcast_ref::<config::LoadError>() {
+        eprintln!("{err}");
+    } else {
+        eprintln!("error: {err:#}");
+    }
+}
+
+/// Maps a failure to its documented exit code.
+fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    use apply::UpError;
+    use images::ImageError;
+    if err.downcast_ref::<config::LoadError>().is_some() {
+        return ExitCode::Config;
+    }
+    let engine_code = |err: &engine::EngineError| match err {
+        engine::EngineError::Unreachable { .. } => ExitCode::EngineUnreachable,
+        _ => ExitCode::Failure,
+    };
+    let image_code = |err: &ImageError| match err {
+        ImageError::Pull { .. } => ExitCode::ImageUnavailable,
+        ImageError::Build { .. } | ImageError::Context { .. } => ExitCode::BuildFailed,
+        ImageError::Engine(err) => engine_code(err),
+    };
+    if let Some(err) = err.downcast_ref::<engine::EngineError>() {
+        return engine_code(err);
+    }
+    if let Some(err) = err.downcast_ref::<ImageError>() {
+        return image_code(err);
+    }
+    if let Some(err) = err.downcast_ref::<UpError>() {
+        return match err {
+            UpError::NameClash(_) | UpError::PortsTaken(_) => ExitCode::Conflict,
+            UpError::Image(err) => image_code(err),
+            UpError::Engine(err) => engine_code(err),
+            UpError::Services(failures) if failures.iter().all(|f| f.timed_out) => {
+                ExitCode::Timeout
+            }
+            UpError::Services(_) => ExitCode::ServiceFailed,
+        };
+    }
+    if err.downcast_ref::<apply::NameClash>().is_some() {
+        return ExitCode::Conflict;
+    }
+    if err.downcast_ref::<commands::Interrupted>().is_some() {
+        return ExitCode::Interrupted;
+    }
+    ExitCode::Failure
+}

@@ -1,0 +1,279 @@
+//! The desired state, computed from the validated project with no I/O.
+//!
+//! `desired` turns a [`Project`] into one [`ServicePlan`] per service: the exact
+//! container to create, the image it needs and what it waits for. `decide` compares
+//! one planned service with what the engine has and says what to do. Both are pure,
+//! so the interesting decisions are unit-tested without an engine.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{DockerfileSource, ImageSource, Mount, Probe, Project, ServiceKind};
+use crate::engine::{ContainerSpec, ExistingContainer, MountSpec, labels};
+
+/// Bumped when gorae changes how it creates containers, so old ones are re-created.
+const SPEC_REVISION: &str = "1";
+
+/// Everything `up` must bring about.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub project: String,
+    pub project_dir: String,
+    pub network: String,
+    /// Labels for the network and volumes.
+    pub resource_labels: HashMap<String, String>,
+    /// Services in an order where dependencies come first.
+    pub services: Vec<ServicePlan>,
+}
+
+/// One service's container, image and wiring.
+#[derive(Debug, Clone)]
+pub struct ServicePlan {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub image: ImagePlan,
+    /// The container to create; `image` is filled in once the image is resolved.
+    pub spec: ContainerSpec,
+    pub depends_on: Vec<String>,
+    pub ready: Option<Probe>,
+    pub ready_timeout: Duration,
+    /// Engine volumes this service mounts.
+    pub volumes: Vec<String>,
+}
+
+/// How a service's image is obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImagePlan {
+    Pull {
+        reference: String,
+    },
+    Build {
+        context: std::path::PathBuf,
+        dockerfile: DockerfileSource,
+        /// Repository the content-hash tag is added to.
+        repository: String,
+    },
+}
+
+/// What to do with one service, given what the engine has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Up to date and running (or a task that already succeeded): leave it alone.
+    Keep { id: String },
+    /// Up to date but stopped: start the same container again.
+    Start { id: String },
+    /// Nothing there yet.
+    Create,
+    /// There, but made from another configuration or image.
+    Recreate { old_id: String },
+}
+
+/// Name of the project network.
+pub fn network_name(project: &str) -> String {
+    format!("{project}_default")
+}
+
+/// Engine name of a named volume of the project.
+pub fn volume_name(project: &str, short: &str) -> String {
+    format!("{project}_{short}")
+}
+
+/// Container name of a service.
+pub fn container_name(project: &str, service: &str) -> String {
+    format!("{project}-{service}")
+}
+
+/// Computes the desired state of every service.
+pub fn desired(project: &Project) -> Plan {
+    let project_dir = project.dir.display().to_string();
+    let network = network_name(&project.name);
+    let resource_labels = HashMap::from([
+        (labels::PROJECT.to_string(), project.name.clone()),
+        (labels::PROJECT_DIR.to_string(), project_dir.clone()),
+    ]);
+    let services = dependency_order(project)
+        .into_iter()
+        .map(|name| plan_service(project, &project.services[name], &network))
+        .collect();
+    Plan {
+        project: project.name.clone(),
+        project_dir,
+        network,
+        resource_labels,
+        services,
+    }
+}
+
+fn plan_service(project: &Project, service: &crate::config::Service, network: &str) -> ServicePlan {
+    // Dependencies' exports first, so an explicit `env` entry wins.
+    let mut env = BTreeMap::new();
+    for dependency in &service.depends_on {
+        let dependency = &project.services[dependency];
+        if let Some(port) = dependency.port {
+            env.extend(dependency.exported_env(&dependency.name, port));
+        }
+    }
+    env.extend(service.env.clone());
+
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    if let Some(data_dir) = &service.data_dir {
+        let name = volume_name(&project.name, &format!("{}_data", service.name));
+        volumes.push(name.clone());
+        mounts.push(MountSpec::Volume {
+            name,
+            target: data_dir.clone(),
+            read_only: false,
+        });
+    }
+    for mount in &service.volumes {
+        mounts.push(match mount {
+            Mount::Bind {
+                source,
+                target,
+                read_only,
+            } => MountSpec::Bind {
+                source: source.display().to_string(),
+                target: target.clone(),
+                read_only: *read_only,
+            },
+            Mount::Volume {
+                name,
+                target,
+                read_only,
+            } => {
+                let name = volume_name(&project.name, name);
+                volumes.push(name.clone());
+                MountSpec::Volume {
+                    name,
+                    target: target.clone(),
+                    read_only: *read_only,
+                }
+            }
+        });
+    }
+
+    let image = match &service.image {
+        ImageSource::Pull { image } => ImagePlan::Pull {
+            reference: image.clone(),
+        },
+        ImageSource::Build {
+            context,
+            dockerfile,
+        } => ImagePlan::Build {
+            context: context.clone(),
+            dockerfile: dockerfile.clone(),
+            repository: format!("gorae-{}-{}", project.name, service.name),
+        },
+    };
+    let kind = match service.kind {
+        ServiceKind::Service => "service",
+        ServiceKind::Task => "task",
+    };
+    let spec = ContainerSpec {
+        name: container_name(&project.name, &service.name),
+        image: String::new(),
+        command: service.command.clone(),
+        env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        labels: BTreeMap::from([
+            (labels::PROJECT.to_string(), project.name.clone()),
+            (
+                labels::PROJECT_DIR.to_string(),
+                project.dir.display().to_string(),
+            ),
+            (labels::SERVICE.to_string(), service.name.clone()),
+            (labels::KIND.to_string(), kind.to_string()),
+        ]),
+        ports: service.ports.clone(),
+        mounts,
+        network: network.to_string(),
+        aliases: vec![service.name.clone()],
+    };
+    ServicePlan {
+        name: service.name.clone(),
+        kind: service.kind,
+        image,
+        spec,
+        depends_on: service.depends_on.clone(),
+        ready: service.ready.clone(),
+        ready_timeout: service.ready_timeout,
+        volumes,
+    }
+}
+
+/// Service names with every dependency before its dependents; ties by name, so the
+/// order is stable. Config validation has already rejected cycles.
+fn dependency_order(project: &Project) -> Vec<&str> {
+    let mut order: Vec<&str> = Vec::new();
+    let mut remaining: Vec<&str> = project.services.keys().map(String::as_str).collect();
+    while !remaining.is_empty() {
+        let before = remaining.len();
+        remaining.retain(|name| {
+            let ready = project.services[*name]
+                .depends_on
+                .iter()
+                .all(|dep| order.contains(&dep.as_str()));
+            if ready {
+                order.push(name);
+            }
+            !ready
+        });
+        if remaining.len() == before {
+            // Unreachable after validation; keep going rather than loop forever.
+            order.append(&mut remaining);
+        }
+    }
+    order
+}
+
+/// The hash that decides re-creation: the container spec plus the image's content id,
+/// so a changed configuration or a moved tag both re-create, and nothing else does.
+pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
+    #[derive(Serialize)]
+    struct Hashed<'a> {
+        revision: &'a str,
+        image_id: &'a str,
+        spec: &'a ContainerSpec,
+    }
+    let mut spec = spec.clone();
+    spec.labels.remove(labels::CONFIG_HASH);
+    let hashed = Hashed {
+        revision: SPEC_REVISION,
+        image_id,
+        spec: &spec,
+    };
+    // Serialising plain data to JSON cannot fail.
+    let json = serde_json::to_vec(&hashed).unwrap_or_default();
+    hex(&Sha256::digest(json))[..16].to_string()
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decides what to do with a service whose desired hash is `hash`, given the
+/// project's container for it (if any).
+pub fn decide(kind: ServiceKind, hash: &str, existing: Option<&ExistingContainer>) -> Action {
+    let Some(container) = existing else {
+        return Action::Create;
+    };
+    if container.config_hash != hash {
+        return Action::Recreate {
+            old_id: container.id.clone(),
+        };
+    }
+    let id = container.id.clone();
+    match kind {
+        _ if container.is_running() => Action::Keep { id },
+        // A task that already succeeded with this exact configuration is done.
+        ServiceKind::Task if container.exit_code() == Some(0) => Action::Keep { id },
+        _ => Action::Start { id },
+    }
+}
+
+#[cfg(test)]
+mod tests;

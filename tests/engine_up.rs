@@ -1,0 +1,421 @@
+//! `gorae up`/`down` against the real engine: order, readiness, wiring, re-creation
+//! decisions, data, isolation and ports. Every test uses its own project name and
+//! cleans up through the harness even when it fails.
+
+mod support;
+
+use std::net::TcpListener;
+
+use support::{TestProject, docker_inspect, ensure_stand_in_images};
+
+/// A gorae.yaml with the project's unique name and these services.
+fn services_yaml(project: &TestProject, services: &str) -> String {
+    project.project_yaml(&format!("services:\n{services}"))
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// (service, container id, started at) for each container of the project.
+fn started_at(project: &TestProject) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = support::containers_of(project.name())
+        .into_iter()
+        .map(|(service, id)| {
+            let started = docker_inspect(&id, "{{.State.StartedAt}}");
+            (service, id, started)
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A Python one-liner run as a task: connects to `host:port` once, exits 1 if it can't.
+const CONNECT_ONCE: &str = r#"import os,socket,sys
+u=os.environ['DATABASE_URL'].split('@')[1].split('/')[0]
+h,p=u.split(':')
+try:
+    socket.create_connection((h,int(p)),timeout=2).close()
+except OSError as e:
+    print('dependency not answering:',e); sys.exit(1)
+print('dependency answered')"#;
+
+#[test]
+fn dependent_starts_only_after_its_dependency_is_ready() {
+    ensure_stand_in_images();
+    // Postgres spends its first seconds initialising with no TCP listener, so a
+    // dependent started early would fail to connect.
+    let project = TestProject::new("order");
+    let yaml = services_yaml(
+        &project,
+        &format!(
+            "  db:\n    template: postgres\n  check:\n    image: python:3.12\n    kind: task\n    depends_on: [db]\n    command: [\"python\", \"-c\", {}]\n",
+            serde_json::to_string(CONNECT_ONCE).unwrap()
+        ),
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae(&["up", "--ci"]);
+    assert!(up.status.success(), "up failed:\n{}", stderr(&up));
+    let logs = project.gorae_ok(&["logs", "check"]);
+    assert!(
+        stdout(&logs).contains("dependency answered"),
+        "{}",
+        stdout(&logs)
+    );
+}
+
+#[test]
+fn independent_services_start_in_parallel() {
+    ensure_stand_in_images();
+    // Each service needs two seconds before it listens; started one after the
+    // other their start times would be two seconds apart.
+    let slow = "[\"python\", \"-c\", \"import time,socket; time.sleep(2); s=socket.socket(); s.bind(('',7000)); s.listen(); time.sleep(600)\"]";
+    let project = TestProject::new("parallel");
+    let yaml = services_yaml(
+        &project,
+        &format!(
+            "  a:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n  b:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n"
+        ),
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    let rows = started_at(&project);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let times: Vec<f64> = rows.iter().map(|(_, _, t)| seconds_of_day(t)).collect();
+    assert!(
+        (times[0] - times[1]).abs() < 1.5,
+        "not started together: {rows:?}"
+    );
+}
+
+/// Seconds since midnight from an RFC 3339 time, enough to compare start times.
+fn seconds_of_day(timestamp: &str) -> f64 {
+    let time = timestamp
+        .split('T')
+        .nth(1)
+        .expect("a time")
+        .trim_end_matches('Z');
+    let parts: Vec<f64> = time
+        .split(':')
+        .map(|p| p.parse().expect("number"))
+        .collect();
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+#[test]
+fn dependents_receive_working_redis_and_postgres_urls() {
+    ensure_stand_in_images();
+    let check = r#"import os,socket,sys
+sys.path.insert(0,'/app')
+from pgwire import connect
+host=os.environ['REDIS_URL'].split('//')[1]
+h,p=host.split(':')
+s=socket.create_connection((h,int(p)),timeout=5)
+s.sendall(b'*1\r\n$4\r\nPING\r\n')
+assert s.recv(64).startswith(b'+PONG'), 'redis did not answer'
+conn=connect(os.environ['DATABASE_URL'])
+rows=conn.query('select current_database(), current_user')
+print('wired', os.environ['REDIS_URL'], rows)"#;
+    let pgwire = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/python-postgres/app/pgwire.py"
+    ))
+    .expect("example pgwire.py");
+    let project = TestProject::new("wiring");
+    let yaml = services_yaml(
+        &project,
+        &format!(
+            "  cache: {{ template: redis }}\n  db:\n    template: postgres\n    env: {{ POSTGRES_DB: shop, POSTGRES_USER: shopper }}\n  check:\n    template: python\n    build: ./app\n    kind: task\n    depends_on: [cache, db]\n    command: [\"python\", \"-c\", {}]\n",
+            serde_json::to_string(check).unwrap()
+        ),
+    );
+    let project = project
+        .file("gorae.yaml", &yaml)
+        .file("app/pgwire.py", &pgwire);
+    let up = project.gorae(&["up", "--ci"]);
+    assert!(up.status.success(), "up failed:\n{}", stderr(&up));
+    let logs = stdout(&project.gorae_ok(&["logs", "check"]));
+    assert!(logs.contains("wired redis://cache:6379"), "{logs}");
+    assert!(logs.contains("shop") && logs.contains("shopper"), "{logs}");
+}
+
+#[test]
+fn second_up_touches_nothing_and_an_env_change_recreates_only_that_service() {
+    ensure_stand_in_images();
+    let project = TestProject::new("noop");
+    let services = |value: &str| {
+        format!(
+            "  cache: {{ template: redis }}\n  app:\n    image: python:3.12\n    command: [\"python\", \"-m\", \"http.server\", \"8000\"]\n    ready: {{ tcp: 8000 }}\n    depends_on: [cache]\n    env: {{ GREETING: {value} }}\n"
+        )
+    };
+    let yaml = services_yaml(&project, &services("hello"));
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    let first = started_at(&project);
+
+    let again = project.gorae_ok(&["up", "--ci"]);
+    assert_eq!(first, started_at(&project), "a no-op up changed containers");
+    assert!(stderr(&again).contains("up to date"), "{}", stderr(&again));
+
+    let yaml = services_yaml(&project, &services("bonjour"));
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    let after = started_at(&project);
+    let id = |rows: &[(String, String, String)], service: &str| {
+        rows.iter()
+            .find(|r| r.0 == service)
+            .map(|r| r.1.clone())
+            .expect("service")
+    };
+    assert_eq!(
+        id(&first, "cache"),
+        id(&after, "cache"),
+        "redis was re-created"
+    );
+    assert_ne!(
+        id(&first, "app"),
+        id(&after, "app"),
+        "app was not re-created"
+    );
+    let env = docker_inspect(&id(&after, "app"), "{{json .Config.Env}}");
+    assert!(env.contains("GREETING=bonjour"), "{env}");
+}
+
+#[test]
+fn redis_and_postgres_data_survive_down_and_up() {
+    ensure_stand_in_images();
+    let project = TestProject::new("data");
+    let yaml = services_yaml(
+        &project,
+        "  cache: { template: redis }\n  db: { template: postgres }\n",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    project.gorae_ok(&["exec", "cache", "--", "redis-cli", "SET", "answer", "42"]);
+    project.gorae_ok(&[
+        "exec",
+        "db",
+        "--",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "app",
+        "-c",
+        "create table kept(v text); insert into kept values ('still here')",
+    ]);
+    let down = project.gorae_ok(&["down"]);
+    assert!(
+        stderr(&down).contains("kept data volumes"),
+        "{}",
+        stderr(&down)
+    );
+    assert!(support::containers_of(project.name()).is_empty());
+
+    project.gorae_ok(&["up", "--ci"]);
+    let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "answer"]);
+    assert_eq!(stdout(&value).trim(), "42");
+    let rows = project.gorae_ok(&[
+        "exec",
+        "db",
+        "--",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "app",
+        "-tA",
+        "-c",
+        "select v from kept",
+    ]);
+    assert_eq!(stdout(&rows).trim(), "still here");
+
+    let wipe = project.gorae_ok(&["down", "--volumes"]);
+    assert!(
+        stderr(&wipe).contains("deleted data volumes"),
+        "{}",
+        stderr(&wipe)
+    );
+    project.gorae_ok(&["up", "--ci"]);
+    let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "answer"]);
+    assert_eq!(stdout(&value).trim(), "", "data survived down --volumes");
+}
+
+#[test]
+fn down_leaves_another_project_untouched() {
+    ensure_stand_in_images();
+    let mine = TestProject::new("mine");
+    let yaml = services_yaml(&mine, "  cache: { template: redis }\n");
+    let mine = mine.file("gorae.yaml", &yaml);
+    let theirs = TestProject::new("theirs");
+    let yaml = services_yaml(&theirs, "  cache: { template: redis }\n");
+    let theirs = theirs.file("gorae.yaml", &yaml);
+    mine.gorae_ok(&["up", "--ci"]);
+    theirs.gorae_ok(&["up", "--ci"]);
+    let before = started_at(&theirs);
+    mine.gorae_ok(&["down", "--volumes"]);
+    assert!(support::containers_of(mine.name()).is_empty());
+    assert_eq!(before, started_at(&theirs));
+    let state = docker_inspect(&before[0].1, "{{.State.Running}}");
+    assert_eq!(state.trim(), "true");
+}
+
+#[test]
+fn two_directories_claiming_one_name_are_told_so() {
+    ensure_stand_in_images();
+    let first = TestProject::new("clash");
+    let yaml = services_yaml(&first, "  cache: { template: redis }\n");
+    let first = first.file("gorae.yaml", &yaml);
+    first.gorae_ok(&["up", "--ci"]);
+    let second = TestProject::new("clash2").file("gorae.yaml", &yaml);
+    for command in [&["up", "--ci"][..], &["down"][..]] {
+        let out = second.gorae(command);
+        assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("already used by") || stderr(&out).contains("is used by"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(support::containers_of(first.name()).len(), 1);
+}
+
+#[test]
+fn ports_publish_on_loopback_unless_written_out() {
+    ensure_stand_in_images();
+    let (local, open) = (free_port(), free_port());
+    let project = TestProject::new("ports");
+    let yaml = services_yaml(
+        &project,
+        &format!(
+            "  cache:\n    template: redis\n    ports: [\"{local}:6379\"]\n  open:\n    template: redis\n    ports: [\"0.0.0.0:{open}:6379\"]\n"
+        ),
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    let name = |service: &str| format!("{}-{service}", project.name());
+    let bindings = docker_inspect(&name("cache"), "{{json .HostConfig.PortBindings}}");
+    assert!(
+        bindings.contains(&format!(r#""HostIp":"127.0.0.1","HostPort":"{local}""#)),
+        "{bindings}"
+    );
+    let bindings = docker_inspect(&name("open"), "{{json .HostConfig.PortBindings}}");
+    assert!(
+        bindings.contains(&format!(r#""HostIp":"0.0.0.0","HostPort":"{open}""#)),
+        "{bindings}"
+    );
+    let ps = stdout(&project.gorae_ok(&["ps", "--json"]));
+    assert!(ps.contains(&format!("127.0.0.1:{local}->6379")), "{ps}");
+}
+
+#[test]
+fn a_taken_host_port_is_reported_before_anything_starts() {
+    ensure_stand_in_images();
+    let holder = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = holder.local_addr().expect("addr").port();
+    let project = TestProject::new("taken");
+    let yaml = services_yaml(
+        &project,
+        &format!(
+            "  cache: {{ template: redis }}\n  web:\n    template: redis\n    ports: [\"{port}:6379\"]\n"
+        ),
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae(&["up", "--ci"]);
+    assert_eq!(up.status.code(), Some(8), "{}", stderr(&up));
+    assert!(
+        stderr(&up).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        stderr(&up)
+    );
+    assert!(
+        stderr(&up).contains("engine_up-"),
+        "holder not named: {}",
+        stderr(&up)
+    );
+    assert!(
+        support::containers_of(project.name()).is_empty(),
+        "something started"
+    );
+}
+
+#[test]
+fn a_crashing_service_fails_up_with_its_logs() {
+    ensure_stand_in_images();
+    let project = TestProject::new("crash");
+    let yaml = services_yaml(
+        &project,
+        "  cache: { template: redis }\n  bad:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo boom-marker-123; exit 3\"]\n    ready: { tcp: 9 }\n",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae(&["up", "--ci"]);
+    assert_eq!(up.status.code(), Some(6), "{}", stderr(&up));
+    let err = stderr(&up);
+    assert!(err.contains("service `bad` exited with code 3"), "{err}");
+    assert!(err.contains("boom-marker-123"), "logs not shown: {err}");
+    // What was already running is left running.
+    let rows = started_at(&project);
+    let cache = rows
+        .iter()
+        .find(|r| r.0 == "cache")
+        .expect("cache container");
+    assert_eq!(
+        docker_inspect(&cache.1, "{{.State.Running}}").trim(),
+        "true"
+    );
+}
+
+#[test]
+fn a_service_never_ready_times_out_with_its_logs() {
+    ensure_stand_in_images();
+    let project = TestProject::new("never");
+    let yaml = services_yaml(
+        &project,
+        "  slow:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo still-booting; sleep 600\"]\n    ready: { tcp: 9999 }\n    timeout: 2s\n",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae(&["up", "--ci"]);
+    assert_eq!(up.status.code(), Some(7), "{}", stderr(&up));
+    assert!(stderr(&up).contains("still-booting"), "{}", stderr(&up));
+    assert!(
+        stderr(&up).contains("not ready after 2s"),
+        "{}",
+        stderr(&up)
+    );
+}
+
+#[test]
+fn unreachable_engine_is_one_clear_line() {
+    let project = TestProject::new("noengine");
+    let yaml = services_yaml(&project, "  cache: { template: redis }\n");
+    let project = project.file("gorae.yaml", &yaml);
+    let out = project.gorae_with_env(
+        &["up"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "error: cannot reach the Docker engine at DOCKER_HOST=unix:///nonexistent/docker.sock"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("start Docker"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}

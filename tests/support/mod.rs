@@ -1,0 +1,205 @@
+//! Harness for the real-engine tests: the stand-in images, a temporary project
+//! per test that runs the built `gorae`, and cleanup of whatever it created.
+
+// Each test file compiles its own copy of this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `GORAE_IMAGE_PREFIX` for every run, so `redis:7` means the stand-in
+/// `gorae-test/redis:7` built by `scripts/stand-in-images.sh`.
+pub const IMAGE_PREFIX: &str = "gorae-test/";
+
+/// Builds the stand-in images if this machine lacks them (about two minutes,
+/// once per machine); afterwards a quick check, done once per test process.
+pub fn ensure_stand_in_images() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stand-in-images.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed ({}):\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// A project in a temporary directory with a name no other test (or test
+/// process) uses, so tests can run in parallel against one engine.
+pub struct TestProject {
+    name: String,
+    dir: tempfile::TempDir,
+}
+
+impl TestProject {
+    /// `short` names the test in the project name: lowercase letters, digits, dashes.
+    pub fn new(short: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("gt-{short}-{}-{n}", std::process::id());
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{name}-"))
+            .tempdir()
+            .expect("create a temp dir for the test project");
+        Self { name, dir }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `contents` to `rel_path` under the project, creating parent dirs.
+    pub fn file(self, rel_path: &str, contents: &str) -> Self {
+        let path = self.path().join(rel_path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+        }
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        self
+    }
+
+    /// `services_yaml` (the rest of a gorae.yaml) under this project's unique
+    /// `name:`; without it the project would be named after the temp dir.
+    pub fn project_yaml(&self, services_yaml: &str) -> String {
+        format!("name: {}\n{services_yaml}", self.name)
+    }
+
+    /// Runs the built `gorae` in the project dir and returns what it did.
+    pub fn gorae(&self, args: &[&str]) -> Output {
+        self.gorae_with_env(args, &[])
+    }
+
+    /// Like [`Self::gorae`], and asserts success, showing both streams if not.
+    pub fn gorae_ok(&self, args: &[&str]) -> Output {
+        let out = self.gorae(args);
+        assert!(
+            out.status.success(),
+            "`gorae {}` failed ({})\n--- stdout\n{}\n--- stderr\n{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Like [`Self::gorae`] with extra environment variables (they win).
+    pub fn gorae_with_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gorae"));
+        // The developer's own GORAE_* settings must not change what a test sees.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("GORAE_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("GORAE_IMAGE_PREFIX", IMAGE_PREFIX)
+            .env("NO_COLOR", "1")
+            .envs(envs.iter().copied())
+            .output()
+            .expect("run the gorae binary")
+    }
+}
+
+impl Drop for TestProject {
+    /// Runs after a failed or panicking test too. Cleans up through the labels
+    /// with the docker CLI rather than `gorae down`, so that a bug in gorae
+    /// cannot leave resources behind. The temp dir is removed afterwards.
+    fn drop(&mut self) {
+        remove_labelled(&self.name);
+    }
+}
+
+/// Best effort: removes every container, network and volume labelled with
+/// `project`. Never panics, since it runs while a failed test unwinds.
+pub fn remove_labelled(project: &str) {
+    let filter = format!("label=dev.gorae.project={project}");
+    // Containers first: networks and volumes in use cannot be removed.
+    let steps: [(&[&str], &[&str]); 3] = [
+        (&["ps", "-aq"], &["rm", "-fv"]),
+        (&["network", "ls", "-q"], &["network", "rm"]),
+        (&["volume", "ls", "-q"], &["volume", "rm", "-f"]),
+    ];
+    for (list, remove) in steps {
+        let Ok(out) = Command::new("docker")
+            .args(list)
+            .args(["--filter", &filter])
+            .output()
+        else {
+            return; // no docker CLI: nothing was created either
+        };
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        match Command::new("docker").args(remove).args(&ids).output() {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => eprintln!(
+                "cleanup of {project}: docker {}: {}",
+                remove.join(" "),
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
+            Err(e) => eprintln!("cleanup of {project}: docker {}: {e}", remove.join(" ")),
+        }
+    }
+}
+
+/// Runs `docker ARGS`, asserts success and returns stdout without the final newline.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run the docker CLI");
+    assert!(
+        out.status.success(),
+        "`docker {}` failed ({}):\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+/// `docker inspect -f FORMAT TARGET`, e.g. `("shop-db", "{{.State.Status}}")`.
+pub fn docker_inspect(target: &str, format: &str) -> String {
+    docker(&["inspect", "-f", format, target])
+}
+
+/// `(service, container id)` of every container of `project`, running or not,
+/// sorted by service.
+pub fn containers_of(project: &str) -> Vec<(String, String)> {
+    let listing = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=dev.gorae.project={project}"),
+        "--format",
+        r#"{{.Label "dev.gorae.service"}} {{.ID}}"#,
+    ]);
+    let mut containers: Vec<(String, String)> = listing
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(service, id)| (service.to_owned(), id.to_owned()))
+        .collect();
+    containers.sort();
+    containers
+}
