@@ -40,12 +40,45 @@ pub enum Command {
     /// Validate gorae.yaml and print it resolved, secrets masked. Needs no engine.
     #[command(after_help = "Example:\n  gorae config --json")]
     Config(ConfigArgs),
-    /// Run a command in a running service.
-    #[command(after_help = "Example:\n  gorae exec db -- psql -U postgres")]
+    /// Write gorae.lock: the digest of every image the project uses.
+    #[command(
+        after_help = "Example:\n  gorae lock --check   # in CI: fail when gorae.lock is stale"
+    )]
+    Lock(LockArgs),
+    /// Run a command in a running service, or a shell when no command is given.
+    /// On a terminal the command gets a TTY; its exit code is passed through.
+    #[command(
+        after_help = "Example:\n  gorae exec db -- psql -U postgres\n  gorae exec web          # a shell: bash if the image has it, else sh"
+    )]
     Exec(ExecArgs),
     /// Show the services' logs, interleaved by time.
     #[command(after_help = "Example:\n  gorae logs web -f --tail 50")]
     Logs(LogsArgs),
+    /// Print the connection variables (DATABASE_URL, REDIS_URL, ...) for programs on
+    /// this machine, pointing at the services' published ports. Secrets included:
+    /// the output is meant for `eval` or a .env file.
+    #[command(
+        after_help = "Example:\n  eval \"$(gorae env)\" && npm start   # the app on the host, the services in containers"
+    )]
+    Env(EnvArgs),
+    /// Write a commented gorae.yaml for the project in this directory: detected from
+    /// package.json and Python manifests, or imported from a compose file.
+    #[command(after_help = "Example:\n  gorae init && gorae up")]
+    Init(InitArgs),
+    /// Print the JSON Schema of gorae.yaml, for editors' completion and checking.
+    #[command(
+        after_help = "Example:\n  gorae schema > gorae.schema.json   # then, first line of gorae.yaml:\n  # yaml-language-server: $schema=./gorae.schema.json"
+    )]
+    Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  gorae completions bash > ~/.local/share/bash-completion/completions/gorae"
+    )]
+    Completions(CompletionsArgs),
+    /// Write a CI file that starts the environment as gorae.lock pins it, runs the
+    /// tests, shows the logs on failure and always cleans up.
+    #[command(after_help = "Example:\n  gorae ci github --test-command \"npm test\"")]
+    Ci(CiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +92,9 @@ pub struct UpArgs {
     /// Give up when everything is not ready after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Refuse to run unless gorae.lock is fresh, and run exactly the images it names.
+    #[arg(long)]
+    pub frozen: bool,
 }
 
 #[derive(Debug, Args)]
@@ -80,14 +116,25 @@ pub struct ConfigArgs {
     /// Print JSON instead of YAML.
     #[arg(long)]
     pub json: bool,
+    /// Resolve everything through the engine (image digests, wired variables) and
+    /// print a fingerprint that is equal on every machine running the same thing.
+    #[arg(long)]
+    pub resolved: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Only check: exit non-zero and say what differs when gorae.lock is stale.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The service to run the command in.
     pub service: String,
-    /// The command and its arguments (after `--`).
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    /// The command and its arguments (after `--`); without one, a shell.
+    #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
 
@@ -104,4 +151,55 @@ pub struct LogsArgs {
     /// Show the time of each line.
     #[arg(short, long)]
     pub timestamps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing gorae.yaml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The CI system: github writes .github/workflows/gorae.yml, gitlab writes
+    /// .gitlab-ci.yml (at the root of the git repository).
+    #[arg(value_enum)]
+    pub system: CiSystem,
+    /// The command that runs the tests once the environment is ready.
+    #[arg(long, value_name = "CMD")]
+    pub test_command: Option<String>,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiSystem {
+    Github,
+    Gitlab,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Services whose variables to print (default: every running service that
+    /// exports some).
+    pub services: Vec<String>,
+    /// How to print them: `shell` (export NAME='value'), `dotenv` or `json`.
+    #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
+    pub format: EnvFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvFormat {
+    Shell,
+    Dotenv,
+    Json,
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
@@ -47,6 +47,8 @@ pub enum ImageError {
 
 /// The outcome of making one image reference present, shared by its services.
 type PullOnce = OnceCell<Result<ImageInfo, ImageError>>;
+/// The outcome of one build (the image, and whether it had to be built).
+type BuildOnce = OnceCell<Result<(ImageInfo, bool), ImageError>>;
 
 /// Resolves images for one `up`, pulling each reference at most once even when
 /// several services share it.
@@ -54,7 +56,8 @@ pub struct Images<'a> {
     engine: &'a Engine,
     ui: &'a Ui,
     labels: HashMap<String, String>,
-    pulls: std::sync::Mutex<HashMap<String, Arc<PullOnce>>>,
+    pulls: Mutex<HashMap<String, Arc<PullOnce>>>,
+    builds: Mutex<HashMap<String, Arc<BuildOnce>>>,
 }
 
 impl<'a> Images<'a> {
@@ -64,6 +67,7 @@ impl<'a> Images<'a> {
             ui,
             labels,
             pulls: Default::default(),
+            builds: Default::default(),
         }
     }
 
@@ -84,15 +88,12 @@ impl<'a> Images<'a> {
     }
 
     /// The image if present, otherwise pulled once for everyone who asks.
-    async fn present_or_pull(
+    pub async fn present_or_pull(
         &self,
         service: &str,
         reference: &str,
     ) -> Result<ImageInfo, ImageError> {
-        let cell = {
-            let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
-            pulls.entry(reference.to_string()).or_default().clone()
-        };
+        let cell = shared_cell(&self.pulls, reference);
         cell.get_or_init(|| async {
             if let Some(info) = self.engine.image(reference).await? {
                 return Ok(info);
@@ -122,23 +123,36 @@ impl<'a> Images<'a> {
         .clone()
     }
 
-    async fn build(
+    /// The content-hash tag a built service's image has (or will have), without
+    /// building it. Base images are pulled if missing, since their ids are inputs.
+    pub async fn content_tag(&self, service: &ServicePlan) -> Result<Option<String>, ImageError> {
+        let ImagePlan::Build {
+            context,
+            dockerfile,
+            repository,
+        } = &service.image
+        else {
+            return Ok(None);
+        };
+        let inputs = self
+            .build_inputs(&service.name, context, dockerfile, repository)
+            .await?;
+        Ok(Some(inputs.tag))
+    }
+
+    /// Reads everything a build depends on and derives its tag.
+    async fn build_inputs(
         &self,
-        service: &ServicePlan,
+        name: &str,
         context_dir: &std::path::Path,
         dockerfile: &DockerfileSource,
         repository: &str,
-    ) -> Result<ResolvedImage, ImageError> {
-        let name = service.name.as_str();
+    ) -> Result<BuildInputs, ImageError> {
         let context_error = |reason: String| ImageError::Context {
             service: name.to_string(),
             reason,
         };
-        let dockerfile = match dockerfile {
-            DockerfileSource::Rendered { text } => text.clone(),
-            DockerfileSource::File { path } => std::fs::read_to_string(path)
-                .map_err(|err| context_error(format!("{}: {err}", path.display())))?,
-        };
+        let dockerfile = dockerfile_text(dockerfile).map_err(context_error)?;
         let mut base_ids = Vec::new();
         for base in base_images(&dockerfile) {
             base_ids.push(self.present_or_pull(name, &base).await?.id);
@@ -149,26 +163,69 @@ impl<'a> Images<'a> {
             .map_err(|err| context_error(err.to_string()))?
             .map_err(|err| context_error(err.to_string()))?;
         let hash = scanned.build_hash(&dockerfile, &base_ids);
-        let tag = format!("{repository}:{}", &hash[..16]);
-        if let Some(info) = self.engine.image(&tag).await? {
-            return Ok(ResolvedImage {
-                reference: tag,
-                info,
-                built: false,
-            });
-        }
-
-        let manifest = ManifestCache::new(repository);
-        let reason = rebuild_reason(manifest.load().as_ref(), &scanned);
-        self.ui.service(name, Event::Building { reason });
-        let dockerfile_for_tar = dockerfile.clone();
-        let (scanned, tar) = tokio::task::spawn_blocking(move || {
-            let tar = scanned.tar(&dockerfile_for_tar);
-            (scanned, tar)
+        Ok(BuildInputs {
+            tag: format!("{repository}:{}", &hash[..16]),
+            scanned,
+            dockerfile,
         })
-        .await
-        .map_err(|err| context_error(err.to_string()))?;
-        let tar = tar.map_err(|err| context_error(err.to_string()))?;
+    }
+
+    async fn build(
+        &self,
+        service: &ServicePlan,
+        context_dir: &std::path::Path,
+        dockerfile: &DockerfileSource,
+        repository: &str,
+    ) -> Result<ResolvedImage, ImageError> {
+        let name = service.name.as_str();
+        let BuildInputs {
+            tag,
+            scanned,
+            dockerfile,
+        } = self
+            .build_inputs(name, context_dir, dockerfile, repository)
+            .await?;
+        // Services built from the same inputs share one image and one build.
+        let cell = shared_cell(&self.builds, &tag);
+        let (info, built) = cell
+            .get_or_init(|| async {
+                if let Some(info) = self.engine.image(&tag).await? {
+                    return Ok((info, false));
+                }
+                let manifest = ManifestCache::new(&format!("{repository}-{name}"));
+                let reason = rebuild_reason(manifest.load().as_ref(), &scanned);
+                self.ui.service(name, Event::Building { reason });
+                let info = self.run_build(name, &tag, &scanned, &dockerfile).await?;
+                manifest.store(&scanned);
+                self.ui.service(name, Event::Built { tag: tag.clone() });
+                Ok((info, true))
+            })
+            .await
+            .clone()?;
+        Ok(ResolvedImage {
+            reference: tag,
+            info,
+            built,
+        })
+    }
+
+    /// Sends the context to the engine and builds `tag`, streaming its progress.
+    async fn run_build(
+        &self,
+        name: &str,
+        tag: &str,
+        scanned: &BuildContext,
+        dockerfile: &str,
+    ) -> Result<ImageInfo, ImageError> {
+        let context_error = |reason: String| ImageError::Context {
+            service: name.to_string(),
+            reason,
+        };
+        let (scanned, dockerfile_for_tar) = (scanned.clone(), dockerfile.to_string());
+        let tar = tokio::task::spawn_blocking(move || scanned.tar(&dockerfile_for_tar))
+            .await
+            .map_err(|err| context_error(err.to_string()))?
+            .map_err(|err| context_error(err.to_string()))?;
 
         let mut output: Vec<String> = Vec::new();
         let built = self
@@ -176,7 +233,7 @@ impl<'a> Images<'a> {
             .build(
                 tar,
                 context::DOCKERFILE_NAME,
-                &tag,
+                tag,
                 &self.labels,
                 |progress| {
                     let event = match progress {
@@ -205,22 +262,37 @@ impl<'a> Images<'a> {
                     .join("\n"),
             });
         }
-        let info = self
-            .engine
-            .image(&tag)
+        self.engine
+            .image(tag)
             .await?
             .ok_or_else(|| ImageError::Build {
                 service: name.to_string(),
                 reason: format!("the engine built no image tagged {tag}"),
                 output: String::new(),
-            })?;
-        manifest.store(&scanned);
-        self.ui.service(name, Event::Built { tag: tag.clone() });
-        Ok(ResolvedImage {
-            reference: tag,
-            info,
-            built: true,
-        })
+            })
+    }
+}
+
+/// What a build is made from, read once.
+struct BuildInputs {
+    tag: String,
+    scanned: BuildContext,
+    dockerfile: String,
+}
+
+/// The cell for `key`, created on first use, so concurrent callers share one result.
+fn shared_cell<T>(cells: &Mutex<HashMap<String, Arc<OnceCell<T>>>>, key: &str) -> Arc<OnceCell<T>> {
+    let mut cells = cells.lock().unwrap_or_else(|e| e.into_inner());
+    cells.entry(key.to_string()).or_default().clone()
+}
+
+/// The text of a build's Dockerfile.
+pub fn dockerfile_text(dockerfile: &DockerfileSource) -> Result<String, String> {
+    match dockerfile {
+        DockerfileSource::Rendered { text } => Ok(text.clone()),
+        DockerfileSource::File { path } => {
+            std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))
+        }
     }
 }
 

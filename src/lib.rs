@@ -4,6 +4,7 @@
 //! apply (difference against the engine). Commands in [`commands`] wire the steps.
 
 pub mod apply;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,12 +12,17 @@ pub mod context;
 pub mod engine;
 pub mod exit;
 pub mod images;
+pub mod init;
+pub mod lock;
 pub mod plan;
 pub mod ports;
 pub mod project_lock;
 pub mod readiness;
+pub mod resolved;
 pub mod template;
+pub mod tty;
 pub mod ui;
+pub mod yaml_out;
 
 use exit::ExitCode;
 
@@ -58,7 +64,9 @@ fn report(err: &anyhow::Error) {
 fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     use apply::UpError;
     use images::ImageError;
-    if err.downcast_ref::<config::LoadError>().is_some() {
+    if err.downcast_ref::<config::LoadError>().is_some()
+        || err.downcast_ref::<lock::LockError>().is_some()
+    {
         return ExitCode::Config;
     }
     let engine_code = |err: &engine::EngineError| match err {
@@ -89,6 +97,9 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     }
     if err.downcast_ref::<apply::NameClash>().is_some() {
         return ExitCode::Conflict;
+    }
+    if let Some(failure) = err.downcast_ref::<commands::Failure>() {
+        return failure.code;
     }
     if err.downcast_ref::<commands::Interrupted>().is_some() {
         return ExitCode::Interrupted;

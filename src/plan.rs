@@ -53,7 +53,7 @@ pub enum ImagePlan {
     Build {
         context: std::path::PathBuf,
         dockerfile: DockerfileSource,
-        /// Repository the content-hash tag is added to.
+        /// Repository (one per project) the content-hash tag is added to.
         repository: String,
     },
 }
@@ -166,7 +166,7 @@ fn plan_service(project: &Project, service: &crate::config::Service, network: &s
         } => ImagePlan::Build {
             context: context.clone(),
             dockerfile: dockerfile.clone(),
-            repository: format!("gorae-{}-{}", project.name, service.name),
+            repository: format!("gorae-{}", project.name),
         },
     };
     let kind = match service.kind {

@@ -419,3 +419,25 @@ fn unreachable_engine_is_one_clear_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_missing_image_that_cannot_be_pulled_says_how_to_get_it() {
+    ensure_stand_in_images();
+    let project = TestProject::new("nopull");
+    let yaml = services_yaml(&project, "  ghost:\n    image: gorae-no-such-image:1\n");
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae(&["up", "--ci"]);
+    assert_eq!(up.status.code(), Some(9), "{}", stderr(&up));
+    let err = stderr(&up);
+    assert!(
+        err.contains("cannot pull image `gorae-test/gorae-no-such-image:1`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("offline")
+            && err.contains("docker load")
+            && err.contains("GORAE_IMAGE_PREFIX"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

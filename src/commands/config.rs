@@ -1,17 +1,39 @@
 //! `gorae config`: validate the project file and print it resolved, secrets masked.
-//! Never contacts the engine, so it works in editors, hooks and CI anywhere.
+//! Without `--resolved` it never contacts the engine, so it works in editors, hooks
+//! and CI anywhere.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::ConfigArgs;
+use crate::engine::labels;
 use crate::exit::ExitCode;
+use crate::images::Images;
+use crate::ui::{Mode, Ui};
+use crate::{plan, resolved};
 
-pub fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
+    if !args.resolved {
+        if args.json {
+            println!("{}", crate::config::to_normalized_json(&project));
+        } else {
+            print!("{}", crate::config::to_normalized_yaml(&project));
+        }
+        return Ok(ExitCode::Success);
+    }
+    let engine = super::connect().await?;
+    let plan = plan::desired(&project);
+    let ui = Ui::new(Mode::detect(true, false), false);
+    let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
+    let images = Images::new(&engine, &ui, image_labels);
+    let view = resolved::resolve(&project, &plan, &images).await?;
+    let masked = view.masked(&project);
     if args.json {
-        println!("{}", crate::config::to_normalized_json(&project));
+        println!("{}", serde_json::to_string_pretty(&masked)?);
     } else {
-        print!("{}", crate::config::to_normalized_yaml(&project));
+        // The fingerprint is the last line, easy to compare across machines.
+        print!("{}", crate::config::to_yaml(&masked));
     }
     Ok(ExitCode::Success)
 }

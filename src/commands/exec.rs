@@ -1,37 +1,104 @@
-//! `gorae exec SERVICE -- CMD...`: run a command in a running service, passing
-//! its exit code through.
+//! `gorae exec SERVICE [-- CMD...]`: run a command in a running service and pass
+//! its exit code through. A person at a terminal gets a TTY (raw mode, resized with
+//! the window); pipes get the bytes untouched. Without a command: a shell.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
+use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use super::Failure;
 use crate::cli::ExecArgs;
+use crate::engine::{Engine, ExecIo, ExistingContainer};
 use crate::exit::ExitCode;
-use crate::plan;
+use crate::{plan, tty};
+
+/// Run when no command is given: bash where the image has it, else the POSIX sh
+/// every image has. One exec, so no extra round trip to find out.
+const SHELL: [&str; 3] = [
+    "sh",
+    "-c",
+    "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi",
+];
+
+/// Size assumed when the terminal reports none.
+const DEFAULT_SIZE: (u16, u16) = (24, 80);
 
 /// Returns the command's own exit code.
 pub async fn run(file: Option<&Path>, args: &ExecArgs) -> anyhow::Result<i32> {
     let project = super::load_project(file)?;
-    if !project.services.contains_key(&args.service) {
-        let names: Vec<&str> = project.services.keys().map(String::as_str).collect();
-        anyhow::bail!(
-            "no service `{}` in {}\n  hint: services are: {}",
-            args.service,
-            project.file.display(),
-            names.join(", ")
-        );
-    }
+    super::known_service(&project, &args.service)?;
     let engine = super::connect().await?;
-    let name = plan::container_name(&project.name, &args.service);
-    let container = engine
-        .project_containers(&project.name)
-        .await?
-        .into_iter()
-        .find(|c| c.service == args.service && c.name == name && c.is_running());
-    let Some(container) = container else {
-        anyhow::bail!(
-            "service `{}` is not running\n  hint: start it with `gorae up`",
-            args.service
-        );
+    let container = running_container(&engine, &project.name, &args.service).await?;
+    let command = if args.command.is_empty() {
+        SHELL.iter().map(ToString::to_string).collect()
+    } else {
+        args.command.clone()
     };
-    let code = engine.exec_attached(&container.id, &args.command).await?;
+    let code = if tty::is_interactive() {
+        with_tty(&engine, &container.id, &command).await?
+    } else {
+        // Forward stdin only when something is piped in: `gorae exec db -- psql -c
+        // ...` from a terminal, output redirected, must not wait for typed input.
+        let stdin = !std::io::stdin().is_terminal();
+        engine
+            .exec_attached(&container.id, &command, ExecIo::Pipes { stdin })
+            .await?
+    };
     Ok(i32::try_from(code).unwrap_or(ExitCode::Failure.code()))
+}
+
+/// The service's container, if it is running.
+async fn running_container(
+    engine: &Engine,
+    project: &str,
+    service: &str,
+) -> anyhow::Result<ExistingContainer> {
+    let name = plan::container_name(project, service);
+    let containers = engine.project_containers(project).await?;
+    match containers.into_iter().find(|c| c.name == name) {
+        Some(container) if container.is_running() => Ok(container),
+        Some(container) => Err(Failure::new(
+            format!(
+                "service `{service}` is not running ({})\n  hint: start it with `gorae up`; `gorae logs {service}` shows why it stopped",
+                container.status.to_lowercase()
+            ),
+            ExitCode::ServiceFailed,
+        )
+        .into()),
+        None => Err(Failure::new(
+            format!("service `{service}` is not running\n  hint: start it with `gorae up`"),
+            ExitCode::ServiceFailed,
+        )
+        .into()),
+    }
+}
+
+/// Runs the command on a TTY with the local terminal in raw mode. The terminal's
+/// settings come back on every way out: the command ends, the engine fails, or
+/// gorae itself is told to stop (SIGTERM, SIGHUP).
+async fn with_tty(engine: &Engine, id: &str, command: &[String]) -> anyhow::Result<i64> {
+    let size = tty::size().map_or(DEFAULT_SIZE, |s| (s.rows, s.cols));
+    let (sizes, size) = watch::channel(size);
+    let mut resized = signal(SignalKind::window_change())?;
+    let mut terminated = signal(SignalKind::terminate())?;
+    let mut hung_up = signal(SignalKind::hangup())?;
+    let _raw = tty::RawMode::enable().context("cannot put the terminal into raw mode")?;
+    let session = engine.exec_attached(id, command, ExecIo::Tty { size });
+    tokio::pin!(session);
+    loop {
+        tokio::select! {
+            code = &mut session => return Ok(code?),
+            Some(()) = resized.recv() => {
+                if let Some(now) = tty::size() {
+                    sizes.send_replace((now.rows, now.cols));
+                }
+            }
+            // Shells report death by a signal as 128 + its number.
+            Some(()) = terminated.recv() => return Ok(128 + 15),
+            Some(()) = hung_up.recv() => return Ok(128 + 1),
+        }
+    }
 }

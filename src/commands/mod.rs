@@ -1,18 +1,25 @@
 //! One module per command; [`dispatch`] picks it. Shared steps (find and load the
 //! project, connect to the engine) live here so every command does them the same way.
 
+mod ci;
+mod completions;
 mod config;
 mod down;
+mod env;
 mod exec;
+mod init;
+mod lock;
 mod logs;
 mod ps;
+mod schema;
 mod up;
 
 use std::path::Path;
 
 use crate::cli::{Cli, Command};
-use crate::config::Project;
+use crate::config::{Project, Service};
 use crate::engine::{Engine, EngineError};
+use crate::exit::ExitCode;
 
 /// Ctrl-C ended the command.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +27,40 @@ use crate::engine::{Engine, EngineError};
     "interrupted; what was started is left as it is, and the next `gorae up` continues from there"
 )]
 pub struct Interrupted;
+
+/// A failure a command finds itself (an unknown service, a stopped one), with the
+/// documented exit code it ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub message: String,
+    pub code: ExitCode,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>, code: ExitCode) -> Failure {
+        Failure {
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+/// The service named on the command line; a wrong name is a command-line error
+/// that lists the names there are.
+pub fn known_service<'a>(project: &'a Project, name: &str) -> Result<&'a Service, Failure> {
+    project.services.get(name).ok_or_else(|| {
+        let names: Vec<&str> = project.services.keys().map(String::as_str).collect();
+        Failure::new(
+            format!(
+                "no service `{name}` in {}\n  hint: the services are: {}",
+                project.file.display(),
+                names.join(", ")
+            ),
+            ExitCode::Usage,
+        )
+    })
+}
 
 /// Runs the chosen command.
 /// Runs the chosen command; returns the process exit code.
@@ -29,10 +70,16 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Up(args) => up::run(file, cli.verbose, args).await?,
         Command::Down(args) => down::run(file, args).await?,
         Command::Ps(args) => ps::run(file, args).await?,
-        Command::Config(args) => config::run(file, args)?,
+        Command::Config(args) => config::run(file, args).await?,
         // The command's own exit code is passed through as it is.
         Command::Exec(args) => return exec::run(file, args).await,
         Command::Logs(args) => logs::run(file, args).await?,
+        Command::Env(args) => env::run(file, args).await?,
+        Command::Init(args) => init::run(file, args)?,
+        Command::Schema => schema::run()?,
+        Command::Completions(args) => completions::run(args)?,
+        Command::Ci(args) => ci::run(file, args)?,
+        Command::Lock(args) => lock::run(file, args).await?,
     };
     Ok(code.code())
 }
@@ -48,4 +95,15 @@ pub fn load_project(file: Option<&Path>) -> anyhow::Result<Project> {
 /// Connects to the engine.
 pub async fn connect() -> Result<Engine, EngineError> {
     Engine::connect().await
+}
+
+/// Writes a command's output to stdout. A closed pipe (`gorae schema | head`) is not
+/// an error: the reader has what it wanted.
+pub fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }

@@ -6,7 +6,13 @@ use std::time::Duration;
 use crate::apply::{self, UpOptions};
 use crate::cli::UpArgs;
 use crate::exit::ExitCode;
-use crate::plan;
+use std::collections::HashMap;
+
+use crate::config::Project;
+use crate::engine::{Engine, labels};
+use crate::images::Images;
+use crate::lock::{self, LockError};
+use crate::plan::{self, ImagePlan, Plan};
 use crate::project_lock::ProjectLock;
 use crate::ui::{Mode, Ui};
 
@@ -14,7 +20,7 @@ use super::Interrupted;
 
 pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
-    let plan = plan::desired(&project);
+    let mut plan = plan::desired(&project);
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
@@ -25,6 +31,9 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
         ))
     })
     .await?;
+    if args.frozen {
+        pin_to_lock(&project, &engine, &ui, &mut plan).await?;
+    }
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
     };
@@ -45,4 +54,33 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
         ui.elapsed().as_secs_f64()
     ));
     Ok(ExitCode::Success)
+}
+
+/// Checks gorae.lock against what the images resolve to now and makes the plan use
+/// the locked images by id, so a tag that moves later changes nothing.
+async fn pin_to_lock(
+    project: &Project,
+    engine: &Engine,
+    ui: &Ui,
+    plan: &mut Plan,
+) -> anyhow::Result<()> {
+    let locked = lock::read(project)?;
+    let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
+    let resolved = lock::resolve(project, &Images::new(engine, ui, image_labels)).await?;
+    let differences = lock::differences(&locked, &resolved.lock);
+    if !differences.is_empty() {
+        return Err(LockError::Stale {
+            path: lock::path_for(project),
+            differences,
+        }
+        .into());
+    }
+    for service in &mut plan.services {
+        if let ImagePlan::Pull { reference } = &mut service.image
+            && let Some(info) = resolved.images.get(reference.as_str())
+        {
+            *reference = info.id.clone();
+        }
+    }
+    Ok(())
 }

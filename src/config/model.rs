@@ -139,8 +139,7 @@ pub enum Mount {
 }
 
 /// A readiness probe, run by gorae from the client side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
     /// A command run inside the container; ready when it exits 0.
     Command { command: Vec<String> },
@@ -148,6 +147,27 @@ pub enum Probe {
     Tcp { port: u16 },
     /// Ready when `GET path` on this container port answers 2xx/3xx.
     Http { port: u16, path: String },
+}
+
+/// Written the way gorae.yaml spells it (`{ tcp: 3000 }`), not as a YAML tag.
+impl Serialize for Probe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            Probe::Command { command } => map.serialize_entry("command", command)?,
+            Probe::Tcp { port } => map.serialize_entry("tcp", port)?,
+            Probe::Http { port, path } => {
+                #[derive(Serialize)]
+                struct Http<'a> {
+                    port: u16,
+                    path: &'a str,
+                }
+                map.serialize_entry("http", &Http { port: *port, path })?
+            }
+        }
+        map.end()
+    }
 }
 
 impl Service {

@@ -22,6 +22,12 @@ pub fn to_normalized_json(project: &Project) -> String {
     serde_json::to_string_pretty(&view(project)).unwrap_or_default()
 }
 
+/// Any plain data as YAML, for views built outside this module (`config --resolved`);
+/// keeps the YAML writer inside `config`.
+pub fn to_yaml<T: Serialize>(value: &T) -> String {
+    serde_yaml::to_string(value).unwrap_or_default()
+}
+
 #[derive(Serialize)]
 struct ProjectView {
     name: String,
@@ -52,7 +58,7 @@ struct ServiceView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ready: Option<ReadyView>,
+    ready: Option<Probe>,
     timeout: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u16>,
@@ -76,22 +82,6 @@ struct BuildView {
 
 /// A probe in the shape the file uses to write it: a map with one of the keys. (A
 /// struct, not an enum, because serde_yaml writes enums as YAML tags.)
-#[derive(Serialize, Default)]
-struct ReadyView {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    command: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tcp: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    http: Option<HttpView>,
-}
-
-#[derive(Serialize)]
-struct HttpView {
-    port: u16,
-    path: String,
-}
-
 fn view(project: &Project) -> ProjectView {
     ProjectView {
         name: project.name.clone(),
@@ -163,23 +153,7 @@ fn service_view(project: &Project, service: &Service) -> ServiceView {
         volumes,
         data: service.data_dir.clone(),
         depends_on: service.depends_on.clone(),
-        ready: service.ready.as_ref().map(|probe| match probe {
-            Probe::Command { command } => ReadyView {
-                command: Some(command.clone()),
-                ..ReadyView::default()
-            },
-            Probe::Tcp { port } => ReadyView {
-                tcp: Some(*port),
-                ..ReadyView::default()
-            },
-            Probe::Http { port, path } => ReadyView {
-                http: Some(HttpView {
-                    port: *port,
-                    path: path.clone(),
-                }),
-                ..ReadyView::default()
-            },
-        }),
+        ready: service.ready.clone(),
         timeout: format_duration(service.ready_timeout),
         port: service.port,
         exports: mask_env(&service.exports, &service.secret_env),

@@ -375,6 +375,26 @@ impl Engine {
             .map(|item| item.map_err(EngineError::from))
     }
 
+    /// A container's log with timestamps from `since` (Unix seconds; 0 means from
+    /// the start), then its new lines as they come until the container stops.
+    pub fn follow_logs(
+        &self,
+        id: &str,
+        since: i64,
+    ) -> impl Stream<Item = Result<LogOutput, EngineError>> + use<> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(true)
+            .timestamps(true)
+            // The API takes a 32-bit time; past 2038 read from the start instead.
+            .since(i32::try_from(since).unwrap_or(0))
+            .build();
+        self.docker
+            .logs(id, Some(options))
+            .map(|item| item.map_err(EngineError::from))
+    }
+
     /// Waits until the container exits; returns its exit code.
     pub async fn wait_exit(&self, id: &str) -> Result<i64, EngineError> {
         let mut wait = self.docker.wait_container(id, None);
@@ -385,52 +405,5 @@ impl Engine {
             Some(Err(err)) => Err(err.into()),
             None => Err(EngineError::Api(format!("no exit status for {id}"))),
         }
-    }
-}
-
-impl Engine {
-    /// Runs a command in a container with this process's stdin, stdout and stderr
-    /// attached; returns the command's exit code.
-    pub async fn exec_attached(&self, id: &str, command: &[String]) -> Result<i64, EngineError> {
-        use std::io::IsTerminal;
-        use tokio::io::AsyncWriteExt;
-
-        // Forward stdin only when something is piped in; a terminal's stdin would
-        // keep the copy running after the command ended.
-        let forward_stdin = !std::io::stdin().is_terminal();
-        let options = CreateExecOptions {
-            cmd: Some(command.to_vec()),
-            attach_stdin: Some(forward_stdin),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            ..Default::default()
-        };
-        let exec = self.docker.create_exec(id, options).await?;
-        if let StartExecResults::Attached {
-            mut output,
-            mut input,
-        } = self.docker.start_exec(&exec.id, None).await?
-        {
-            if forward_stdin {
-                tokio::spawn(async move {
-                    let mut stdin = tokio::io::stdin();
-                    let _ = tokio::io::copy(&mut stdin, &mut input).await;
-                    let _ = input.shutdown().await;
-                });
-            }
-            let mut stdout = tokio::io::stdout();
-            let mut stderr = tokio::io::stderr();
-            while let Some(chunk) = output.next().await {
-                // A closed pipe on our side (`| head`) is not an error of the command.
-                let _ = match chunk? {
-                    LogOutput::StdErr { message } => stderr.write_all(&message).await,
-                    other => stdout.write_all(&other.into_bytes()).await,
-                };
-            }
-            let _ = stdout.flush().await;
-            let _ = stderr.flush().await;
-        }
-        let inspect = self.docker.inspect_exec(&exec.id).await?;
-        Ok(inspect.exit_code.unwrap_or(-1))
     }
 }

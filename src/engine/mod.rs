@@ -6,8 +6,10 @@
 
 mod containers;
 mod error;
+mod exec;
 mod images;
 mod resources;
+mod system;
 
 use std::time::Duration;
 
@@ -15,7 +17,9 @@ use bollard::Docker;
 
 pub use containers::{ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec};
 pub use error::EngineError;
+pub use exec::ExecIo;
 pub use images::{BuildProgress, ImageInfo};
+pub use system::SystemInfo;
 
 /// Label keys gorae puts on everything it creates.
 pub mod labels {

@@ -157,7 +157,10 @@ class RedisClient {
       // Keep only the unparsed tail (a partial reply, if any).
       this.buffer = this.buffer.subarray(pos);
     });
-    socket.on('error', (err) => this._drop(socket, err));
+    let connected = false;
+    socket.on('connect', () => { connected = true; });
+    socket.on('error', (err) => this._drop(socket, connected ? err
+      : new Error(`cannot connect to Redis at ${this.host}:${this.port}: ${err.message}`)));
     socket.on('close', () => this._drop(socket, new Error('connection to Redis closed')));
 
     // Authenticate and select the database before anything else is sent on
@@ -193,7 +196,13 @@ class RedisClient {
 // HTTP server
 // ---------------------------------------------------------------------------
 
-const redis = new RedisClient(REDIS_URL);
+let redis;
+try {
+  redis = new RedisClient(REDIS_URL);
+} catch (err) {
+  console.error(`REDIS_URL is not a valid URL (expected redis://host:port): ${err.message}`);
+  process.exit(1);
+}
 
 function reply(res, status, text) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -201,7 +210,7 @@ function reply(res, status, text) {
 }
 
 async function handle(req, res) {
-  const path = new URL(req.url, 'http://localhost').pathname;
+  const path = req.url.split('?')[0];
   try {
     if (path === '/') {
       const visits = await redis.command('INCR', 'visits');
@@ -216,8 +225,12 @@ async function handle(req, res) {
     }
     return reply(res, 404, 'not found');
   } catch (err) {
-    console.error(`${req.method} ${req.url}: ${err.message}`);
-    return reply(res, 503, `Redis is unavailable: ${err.message}`);
+    // One line for the client and the log; an error reply from Redis is a
+    // failed command (500), anything else means Redis is out of reach (503).
+    const message = err instanceof RedisError ? `Redis error: ${err.message}`
+      : `Redis is unavailable: ${err.message}`;
+    console.error(`${req.method} ${path}: ${message}`);
+    return reply(res, err instanceof RedisError ? 500 : 503, message);
   }
 }
 
@@ -226,6 +239,6 @@ const server = http.createServer((req, res) => {
 });
 
 server.listen(PORT, '0.0.0.0', () => {
-  const { hostname, port } = new URL(REDIS_URL);
-  console.log(`listening on http://0.0.0.0:${PORT} (Redis at ${hostname}:${port || 6379})`);
+  // Never print the whole URL: it may hold a password.
+  console.log(`listening on http://0.0.0.0:${PORT} (Redis at ${redis.host}:${redis.port})`);
 });

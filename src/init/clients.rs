@@ -1,0 +1,140 @@
+//! Which backing service an app needs, judged from the client libraries in its
+//! manifest and the connection variables its source reads.
+
+use super::hints::mentions_variable;
+use crate::template::Templates;
+
+/// npm packages that talk to a service gorae has a built-in template for.
+const NPM: [(&str, &str); 6] = [
+    ("redis", "redis"),
+    ("ioredis", "redis"),
+    ("pg", "postgres"),
+    ("postgres", "postgres"),
+    ("pg-promise", "postgres"),
+    ("@vercel/postgres", "postgres"),
+];
+
+/// Python distributions (normalised: lowercase, `-` for `_` and `.`) likewise.
+const PYTHON: [(&str, &str); 9] = [
+    ("redis", "redis"),
+    ("django-redis", "redis"),
+    ("psycopg", "postgres"),
+    ("psycopg-binary", "postgres"),
+    ("psycopg2", "postgres"),
+    ("psycopg2-binary", "postgres"),
+    ("asyncpg", "postgres"),
+    ("pg8000", "postgres"),
+    ("aiopg", "postgres"),
+];
+
+/// The template a client library stands for, if gorae knows it.
+pub fn npm_template(package: &str) -> Option<&'static str> {
+    lookup(&NPM, package)
+}
+
+/// Like [`npm_template`], for a Python distribution name as written in a requirement.
+pub fn python_template(distribution: &str) -> Option<&'static str> {
+    lookup(&PYTHON, &normalize_python_name(distribution))
+}
+
+fn lookup(table: &[(&str, &'static str)], name: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(library, _)| *library == name)
+        .map(|(_, template)| *template)
+}
+
+/// PEP 503 normalisation: `Psycopg2_Binary` and `psycopg2-binary` are one project.
+pub fn normalize_python_name(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+/// The distribution a PEP 508 requirement names: `psycopg[binary]>=3.1 ; python_version
+/// > "3"` -> `psycopg`.
+pub fn requirement_name(requirement: &str) -> Option<&str> {
+    let end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    let name = &requirement[..end];
+    (!name.is_empty()).then_some(name)
+}
+
+/// Templates whose connection variables `source` reads, with the variable:
+/// `process.env.REDIS_URL` means the app expects a redis. Only variables exported by a
+/// single non-app template count, and `DATABASE_URL` (used by every database) only
+/// when the source also says `postgres`.
+pub fn templates_read_by(source: &str, templates: &Templates) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for name in templates.names() {
+        let Some(template) = templates.get(name) else {
+            continue;
+        };
+        if template.is_app() {
+            continue;
+        }
+        for variable in template.exports.keys() {
+            let shared = templates
+                .names()
+                .filter(|other| *other != name)
+                .any(|other| {
+                    templates
+                        .get(other)
+                        .is_some_and(|t| t.exports.contains_key(variable))
+                });
+            let generic = variable == "DATABASE_URL" && !source.contains("postgres");
+            if !shared && !generic && mentions_variable(source, variable) {
+                found.push((name.to_string(), variable.clone()));
+                break;
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_libraries_map_to_templates() {
+        assert_eq!(npm_template("ioredis"), Some("redis"));
+        assert_eq!(npm_template("pg"), Some("postgres"));
+        assert_eq!(npm_template("express"), None);
+        assert_eq!(python_template("Psycopg2_Binary"), Some("postgres"));
+        assert_eq!(python_template("redis"), Some("redis"));
+        assert_eq!(python_template("sqlalchemy"), None);
+    }
+
+    #[test]
+    fn requirement_names_drop_extras_versions_and_markers() {
+        for (requirement, expected) in [
+            ("psycopg[binary]>=3.1", Some("psycopg")),
+            ("redis==5.0.1 ; python_version > '3'", Some("redis")),
+            ("Django", Some("Django")),
+            ("zope.interface~=6.0", Some("zope.interface")),
+            ("", None),
+        ] {
+            assert_eq!(requirement_name(requirement), expected, "{requirement:?}");
+        }
+    }
+
+    #[test]
+    fn connection_variables_name_their_template() {
+        let (templates, _) = Templates::load(std::path::Path::new("/nonexistent"), "".as_ref());
+        let read = |source: &str| templates_read_by(source, &templates);
+        assert_eq!(
+            read("const url = process.env.REDIS_URL;"),
+            [("redis".to_string(), "REDIS_URL".to_string())]
+        );
+        assert_eq!(
+            read("host = os.environ['PGHOST']"),
+            [("postgres".to_string(), "PGHOST".to_string())]
+        );
+        assert!(read("db = os.environ['DATABASE_URL']  # sqlite").is_empty());
+        assert_eq!(
+            read("DATABASE_URL = 'postgres://localhost/app'")[0].0,
+            "postgres"
+        );
+        assert!(read("console.log('hello')").is_empty());
+    }
+}

@@ -1,0 +1,778 @@
+//! Importing a Compose file: each Compose service becomes a gorae service, keeping
+//! its meaning where gorae can express it, and every key it cannot translate becomes a
+//! [`Skipped`] item with the reason and what to do instead.
+//!
+//! The file is read with gorae's own YAML tree (positions kept), so a broken compose
+//! file is reported like a broken gorae.yaml. Merge keys (`<<: *defaults`), common in
+//! compose files, are resolved here; aliases are resolved by the parser.
+
+use std::collections::BTreeMap;
+
+use super::{Draft, DraftService, Skipped, sanitize_name};
+use crate::config::LoadError;
+use crate::config::diagnostic::{Diagnostic, render_all};
+use crate::config::source::{Source, Span};
+use crate::config::yaml::{self, Entry, Kind, Node, Value};
+use crate::template::Templates;
+
+/// The draft for a compose file's text. `file` is its name, for messages.
+pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Draft, LoadError> {
+    let source = Source::new(file, text);
+    let (root, diagnostics) = yaml::parse(&source);
+    if !diagnostics.is_empty() {
+        return Err(invalid(diagnostics, file));
+    }
+    let whole_file = |message: &str| {
+        invalid(
+            vec![source.error(
+                Span::new(1, 1, 1),
+                message,
+                "gorae imports a compose file's `services:` map; fix the file, or move it aside and run `gorae init` again to detect the project instead",
+            )],
+            file,
+        )
+    };
+    let Some(top) = root.as_ref().and_then(merged_entries) else {
+        return Err(whole_file(&format!("{file} is not a map of Compose keys")));
+    };
+
+    let mut draft = Draft {
+        imported_from: Some(file.to_string()),
+        ..Draft::default()
+    };
+    let mut services_node = None;
+    for entry in &top {
+        let key = entry.key.as_str();
+        let skip = |reason: &str| Skipped {
+            path: key.to_string(),
+            reason: reason.to_string(),
+        };
+        match key {
+            "services" => services_node = Some(&entry.value),
+            // Obsolete in Compose itself, which ignores it.
+            "version" => {}
+            "name" => match text_of(&entry.value).and_then(|n| sanitize_name(&n)) {
+                Some(name) => draft.name = Some(name),
+                None => draft
+                    .skipped
+                    .push(skip("not a valid project name; gorae uses the directory's name")),
+            },
+            "volumes" => {
+                for (name, options) in merged_entries(&entry.value)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| (&e.key, &e.value))
+                {
+                    let plain = options.is_null() || options.as_map().is_some_and(<[_]>::is_empty);
+                    if !plain {
+                        draft.skipped.push(Skipped {
+                            path: format!("volumes.{name}"),
+                            reason: "gorae creates named volumes itself, with the engine's default options".into(),
+                        });
+                    }
+                }
+            }
+            "networks" => draft.skipped.push(skip(
+                "gorae puts every service on one project network, where each is reachable by its service name",
+            )),
+            "secrets" | "configs" => draft.skipped.push(skip(
+                "pass values through a service's `env:`, with ${VAR} from the environment or .env",
+            )),
+            "include" => draft.skipped.push(skip(
+                "import the included files' services by hand",
+            )),
+            _ if key.starts_with("x-") => draft.skipped.push(skip(
+                "an extension field; what services took from it through anchors was imported with them",
+            )),
+            _ => draft.skipped.push(skip("not a Compose key gorae knows")),
+        }
+    }
+    let Some(services) = services_node
+        .and_then(merged_entries)
+        .filter(|s| !s.is_empty())
+    else {
+        return Err(whole_file(&format!("{file} has no services")));
+    };
+
+    // Names first: gorae's are stricter (`Web.API` -> `web-api`), and `depends_on`
+    // must follow a renamed service.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: Vec<String> = Vec::new();
+    for entry in &services {
+        let base = sanitize_name(&entry.key).unwrap_or_else(|| "service".to_string());
+        let mut name = base.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(name.clone());
+        names.insert(entry.key.clone(), name);
+    }
+
+    let mut tasks: Vec<String> = Vec::new();
+    for entry in &services {
+        let name = names.get(&entry.key).cloned().unwrap_or_default();
+        let (service, needs_tasks) =
+            import_service(&entry.key, name, &entry.value, &names, templates);
+        tasks.extend(needs_tasks);
+        draft.services.push(service);
+    }
+    // Compose's `condition: service_completed_successfully` is gorae's `kind: task`.
+    for service in &mut draft.services {
+        if tasks.contains(&service.name) {
+            service.task = true;
+        }
+    }
+    Ok(draft)
+}
+
+fn invalid(diagnostics: Vec<Diagnostic>, file: &str) -> LoadError {
+    let rendered = render_all(&diagnostics, file);
+    LoadError::Invalid {
+        diagnostics,
+        rendered,
+    }
+}
+
+/// One compose service. Also returns the services it waits to complete (which become
+/// tasks).
+fn import_service(
+    compose_name: &str,
+    name: String,
+    node: &Node,
+    names: &BTreeMap<String, String>,
+    templates: &Templates,
+) -> (DraftService, Vec<String>) {
+    let mut service = DraftService {
+        name,
+        ..DraftService::default()
+    };
+    if service.name != compose_name {
+        service.about.push(format!(
+            "`{compose_name}` in the compose file; gorae names are lowercase letters, digits, `-` and `_`."
+        ));
+    }
+    let path = |key: &str| format!("services.{compose_name}.{key}");
+    let Some(entries) = merged_entries(node) else {
+        service.skipped.push(Skipped {
+            path: format!("services.{compose_name}"),
+            reason: "not a map of Compose keys".into(),
+        });
+        return (service, Vec::new());
+    };
+    let has_build = entries.iter().any(|e| e.key == "build");
+    let mut tasks = Vec::new();
+    let mut ports = PortsNote::default();
+    let mut volumes_node = None;
+    for entry in &entries {
+        let key = entry.key.as_str();
+        let value = &entry.value;
+        let skip = |reason: &str| Skipped {
+            path: path(key),
+            reason: reason.to_string(),
+        };
+        match key {
+            "image" if has_build => service
+                .skipped
+                .push(skip("gorae tags the images it builds itself")),
+            "image" => {
+                let Some(image) = text_of(value) else {
+                    continue;
+                };
+                match template_for(&image, templates) {
+                    Some((template, version)) => {
+                        if version.is_none() {
+                            service.about.push(format!(
+                                "`{image}` names no version; gorae pins the template's default."
+                            ));
+                        }
+                        service.version = version.or_else(|| {
+                            templates
+                                .get(&template)
+                                .and_then(|t| t.default_version.clone())
+                        });
+                        service.template = Some(template);
+                    }
+                    None => service.image = Some(image),
+                }
+            }
+            "build" => import_build(&mut service, value, &path(key)),
+            "command" => match command(value) {
+                Some(words) => service.command = Some(words),
+                None => service
+                    .skipped
+                    .push(skip("not a string or a list of words")),
+            },
+            "environment" => import_env(&mut service, value, &path(key)),
+            "ports" => {
+                for (index, item) in value.as_seq().unwrap_or_default().iter().enumerate() {
+                    match port(item) {
+                        Ok(translated) => {
+                            ports.widened |= translated.widened;
+                            if translated.random {
+                                ports.random.push(translated.container);
+                            }
+                            service.ports.push(translated.text);
+                        }
+                        Err(reason) => service.skipped.push(Skipped {
+                            path: format!("{}[{index}]", path(key)),
+                            reason,
+                        }),
+                    }
+                }
+            }
+            // After the loop: whether a volume is the template's data directory
+            // depends on `image`, which may come later in the map.
+            "volumes" => volumes_node = Some(value),
+            "depends_on" => {
+                for (dependency, completes) in depends_on(value) {
+                    let renamed = names.get(&dependency).cloned().unwrap_or(dependency);
+                    if completes {
+                        tasks.push(renamed.clone());
+                    }
+                    service.depends_on.push(renamed);
+                }
+            }
+            _ => service.skipped.push(skip(reason(key))),
+        }
+    }
+    if let Some(volumes) = volumes_node {
+        import_volumes(&mut service, volumes, &path("volumes"), templates);
+    }
+    service.ports_note = ports.text();
+    (service, tasks)
+}
+
+/// `build: ./dir` or `build: { context, dockerfile }`.
+fn import_build(service: &mut DraftService, node: &Node, path: &str) {
+    let skip = |service: &mut DraftService, key: String, reason: &str| {
+        service.skipped.push(Skipped {
+            path: key,
+            reason: reason.to_string(),
+        })
+    };
+    let (context, dockerfile) = if let Some(text) = text_of(node) {
+        (text, None)
+    } else if let Some(entries) = merged_entries(node) {
+        let mut context = ".".to_string();
+        let mut dockerfile = None;
+        for entry in &entries {
+            match entry.key.as_str() {
+                "context" => context = text_of(&entry.value).unwrap_or(context),
+                "dockerfile" => dockerfile = text_of(&entry.value),
+                other => skip(
+                    service,
+                    format!("{path}.{other}"),
+                    "gorae builds from the Dockerfile and the context alone: no build arguments, targets or secrets",
+                ),
+            }
+        }
+        (context, dockerfile)
+    } else {
+        skip(service, path.to_string(), "not a path or a map");
+        return;
+    };
+    if context.contains("://") || context.starts_with("git@") {
+        skip(
+            service,
+            path.to_string(),
+            "a remote build context; clone it into the project and build from there",
+        );
+        return;
+    }
+    let context = relative(&context);
+    if let Some(dockerfile) = dockerfile.filter(|d| d != "Dockerfile") {
+        // Compose reads `dockerfile` relative to the context; gorae relative to gorae.yaml.
+        let joined = if context == "." {
+            relative(&dockerfile)
+        } else {
+            format!(
+                "{}/{}",
+                context.trim_end_matches('/'),
+                dockerfile.trim_start_matches("./")
+            )
+        };
+        service.dockerfile = Some(joined);
+    }
+    service.build = Some(context);
+}
+
+/// `./x` for a relative path written without it; other paths unchanged.
+fn relative(path: &str) -> String {
+    if path.starts_with(['.', '/', '~', '$']) {
+        path.to_string()
+    } else {
+        format!("./{path}")
+    }
+}
+
+/// `environment:` as a map or a list of `KEY=value`. A variable without a value takes
+/// the host's (Compose's meaning), written as `${KEY:-}`.
+fn import_env(service: &mut DraftService, node: &Node, path: &str) {
+    let pass_through = |key: &str| format!("${{{key}:-}}");
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    match &node.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                let value = match text_of(&entry.value) {
+                    Some(value) => value,
+                    None => pass_through(&entry.key),
+                };
+                pairs.push((entry.key.clone(), value));
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Some(text) = text_of(item) else {
+                    continue;
+                };
+                match text.split_once('=') {
+                    Some((key, value)) => pairs.push((key.to_string(), value.to_string())),
+                    None => pairs.push((text.clone(), pass_through(&text))),
+                }
+            }
+        }
+        Value::Scalar(_) => service.skipped.push(Skipped {
+            path: path.to_string(),
+            reason: "not a map or a list".into(),
+        }),
+    }
+    for (key, value) in pairs {
+        let valid = key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            service.env.push((key, value));
+        } else {
+            service.skipped.push(Skipped {
+                path: format!("{path}.{key}"),
+                reason: "not a valid variable name for gorae (letters, digits and _)".into(),
+            });
+        }
+    }
+}
+
+/// What the ports of one service need explained.
+#[derive(Default)]
+struct PortsNote {
+    /// Some port had no address, so Compose published it on every interface.
+    widened: bool,
+    /// Container ports Compose published on a host port of its choosing.
+    random: Vec<String>,
+}
+
+impl PortsNote {
+    fn text(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.widened {
+            parts.push(
+                "Compose published these on every interface and `0.0.0.0:` keeps that; remove it to publish on 127.0.0.1 only."
+                    .to_string(),
+            );
+        }
+        if !self.random.is_empty() {
+            parts.push(format!(
+                "Compose picked a free host port for {}; gorae publishes the same number on the host.",
+                self.random.join(", ")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// One translated port.
+struct Port {
+    text: String,
+    /// `0.0.0.0` was written to keep Compose's "every interface".
+    widened: bool,
+    /// Compose would have chosen the host port; gorae uses the container port's number.
+    random: bool,
+    container: String,
+}
+
+/// A compose port (`3000`, `"8080:80"`, `"127.0.0.1:8080:80/udp"`, or the long form)
+/// as a gorae port with the same meaning: Compose publishes on every interface unless
+/// an address is given, gorae on 127.0.0.1, so the address is written out.
+fn port(node: &Node) -> Result<Port, String> {
+    let text = match merged_entries(node) {
+        Some(entries) => long_port(&entries)?,
+        None => text_of(node).ok_or("not a port")?,
+    };
+    if text.starts_with('[') {
+        // An IPv6 address is already explicit.
+        return Ok(Port {
+            container: text.clone(),
+            text,
+            widened: false,
+            random: false,
+        });
+    }
+    let (body, protocol) = match text.rsplit_once('/') {
+        Some((body, protocol)) => (body, format!("/{protocol}")),
+        None => (text.as_str(), String::new()),
+    };
+    let parts: Vec<&str> = body.split(':').collect();
+    if parts.iter().any(|p| p.contains('-')) {
+        return Err(format!(
+            "`{text}` is a port range; gorae publishes single ports, so list each one"
+        ));
+    }
+    let (address, host, container, widened) = match parts.as_slice() {
+        [container] => ("0.0.0.0", "", *container, true),
+        [host, container] => ("0.0.0.0", *host, *container, true),
+        [address, host, container] => (*address, *host, *container, false),
+        _ => return Err(format!("`{text}` is not a port gorae understands")),
+    };
+    let random = host.is_empty();
+    let host = if random { container } else { host };
+    Ok(Port {
+        text: format!("{address}:{host}:{container}{protocol}"),
+        widened,
+        random,
+        container: container.to_string(),
+    })
+}
+
+/// The long port syntax as the short one.
+fn long_port(entries: &[Entry]) -> Result<String, String> {
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| text_of(&e.value))
+    };
+    let target = get("target").ok_or("a port without `target`")?;
+    let published = get("published").unwrap_or_default();
+    let mut text = match get("host_ip") {
+        Some(ip) => format!("{ip}:{published}:{target}"),
+        None if published.is_empty() => target,
+        None => format!("{published}:{target}"),
+    };
+    if let Some(protocol) = get("protocol") {
+        text.push('/');
+        text.push_str(&protocol);
+    }
+    Ok(text)
+}
+
+/// `volumes:` entries: project paths and named volumes are kept; a named volume on the
+/// template's data directory is dropped, since gorae keeps that directory in a volume
+/// of its own.
+fn import_volumes(service: &mut DraftService, node: &Node, path: &str, templates: &Templates) {
+    let data_dir = service
+        .template
+        .as_deref()
+        .and_then(|t| templates.get(t))
+        .and_then(|t| t.data.clone());
+    for (index, item) in node.as_seq().unwrap_or_default().iter().enumerate() {
+        let skip = |reason: String| Skipped {
+            path: format!("{path}[{index}]"),
+            reason,
+        };
+        let parsed = match merged_entries(item) {
+            Some(entries) => long_volume(&entries),
+            None => text_of(item)
+                .ok_or_else(|| "not a volume".to_string())
+                .and_then(|text| short_volume(&text)),
+        };
+        let volume = match parsed {
+            Ok(volume) => volume,
+            Err(reason) => {
+                service.skipped.push(skip(reason));
+                continue;
+            }
+        };
+        let named = !volume.source.starts_with(['.', '/', '~', '$']);
+        let on_data_dir = data_dir.as_deref().map(|d| d.trim_end_matches('/'))
+            == Some(volume.target.trim_end_matches('/'));
+        if named && on_data_dir {
+            service.notes.push(format!(
+                "Volume `{}` on {} was dropped: gorae keeps that directory in a volume of its own (data in the old Compose volume is not copied).",
+                volume.source, volume.target
+            ));
+            continue;
+        }
+        let mode = if volume.read_only { ":ro" } else { "" };
+        service
+            .volumes
+            .push(format!("{}:{}{mode}", volume.source, volume.target));
+    }
+}
+
+struct Volume {
+    source: String,
+    target: String,
+    read_only: bool,
+}
+
+/// `SOURCE:TARGET[:MODE]`; of the mode only `ro` matters to gorae (SELinux and
+/// consistency flags such as `z` or `cached` have no meaning for it).
+fn short_volume(text: &str) -> Result<Volume, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    match parts.as_slice() {
+        [_] => Err(format!(
+            "`{text}` is an anonymous volume; gorae mounts named volumes (NAME:{text}) and project paths only"
+        )),
+        [source, target] => Ok(Volume {
+            source: source.to_string(),
+            target: target.to_string(),
+            read_only: false,
+        }),
+        [source, target, mode] => Ok(Volume {
+            source: source.to_string(),
+            target: target.to_string(),
+            read_only: mode.split(',').any(|flag| flag == "ro"),
+        }),
+        _ => Err(format!("`{text}` is not a volume gorae understands")),
+    }
+}
+
+/// The long volume syntax (`type`, `source`, `target`, `read_only`).
+fn long_volume(entries: &[Entry]) -> Result<Volume, String> {
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| text_of(&e.value))
+    };
+    let kind = get("type").unwrap_or_else(|| "volume".to_string());
+    if kind != "bind" && kind != "volume" {
+        return Err(format!(
+            "a `{kind}` mount; gorae mounts named volumes and project paths only"
+        ));
+    }
+    let target = get("target").ok_or("a volume without `target`")?;
+    let source = get("source").ok_or(format!(
+        "an anonymous volume on {target}; gorae mounts named volumes and project paths only"
+    ))?;
+    Ok(Volume {
+        source,
+        target,
+        read_only: get("read_only").is_some_and(|v| v == "true"),
+    })
+}
+
+/// `depends_on` as a list, or a map whose `condition` may say the dependency must
+/// complete (`service_completed_successfully`). Returns names and whether each must
+/// complete.
+fn depends_on(node: &Node) -> Vec<(String, bool)> {
+    match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(text_of)
+            .map(|n| (n, false))
+            .collect(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|entry| {
+                let completes = merged_entries(&entry.value)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|e| {
+                        e.key == "condition"
+                            && text_of(&e.value).as_deref()
+                                == Some("service_completed_successfully")
+                    });
+                (entry.key.clone(), completes)
+            })
+            .collect(),
+        Value::Scalar(_) => Vec::new(),
+    }
+}
+
+/// `command:` as words: a list as it is, a string split like a shell would (Compose's
+/// meaning), or run by `sh -c` when it cannot be split (an unclosed quote).
+fn command(node: &Node) -> Option<Vec<String>> {
+    match &node.value {
+        Value::Seq(items) => items.iter().map(text_of).collect(),
+        Value::Scalar(_) => {
+            let text = text_of(node)?;
+            Some(shlex::split(&text).unwrap_or_else(|| vec!["sh".into(), "-c".into(), text]))
+        }
+        Value::Map(_) => None,
+    }
+}
+
+/// The template an image stands for, with its version (the tag; `None` for no tag or
+/// `latest`): `redis:7` -> (`redis`, `7`) when the `redis` template's image is
+/// `redis:{version}`. App templates (node, python) build, so an image never maps to them.
+fn template_for(image: &str, templates: &Templates) -> Option<(String, Option<String>)> {
+    if image.contains('@') {
+        return None;
+    }
+    let short = image.strip_prefix("docker.io/").unwrap_or(image);
+    let short = short.strip_prefix("library/").unwrap_or(short);
+    let (repository, tag) = match short.rsplit_once(':') {
+        Some((repository, tag)) if !tag.contains('/') => (repository, Some(tag)),
+        _ => (short, None),
+    };
+    templates.names().find_map(|name| {
+        let template = templates.get(name)?;
+        let prefix = template.image.strip_suffix("{version}")?;
+        (!template.is_app() && prefix == format!("{repository}:")).then(|| {
+            let version = tag.filter(|t| *t != "latest").map(str::to_string);
+            (name.to_string(), version)
+        })
+    })
+}
+
+/// Why a service key is not imported, and what to do instead.
+fn reason(key: &str) -> &'static str {
+    match key {
+        "restart" => "gorae restarts nothing; `gorae up` starts what is not running",
+        "healthcheck" => {
+            "gorae checks readiness itself: the template's probe, or write `ready: { command: [...] }`"
+        }
+        "networks" | "network_mode" => {
+            "every service is on the project network, reachable by its service name"
+        }
+        "deploy" | "scale" | "mem_limit" | "cpus" => {
+            "replicas and resource limits are not part of gorae.yaml"
+        }
+        "profiles" => "gorae starts every service in the file",
+        "extends" => "copy the keys of the extended service into this one",
+        "secrets" | "configs" => {
+            "pass values through `env:`, with ${VAR} from the environment or .env"
+        }
+        "labels" => "gorae labels what it creates with its own labels",
+        "container_name" => "gorae names containers after the project and the service",
+        "hostname" | "domainname" => "a service's host name is its service name",
+        "expose" | "links" | "external_links" => {
+            "services reach each other by service name on the project network"
+        }
+        "env_file" => {
+            "gorae reads .env beside gorae.yaml for ${VAR}; copy what the service needs into `env:`"
+        }
+        "entrypoint" => "gorae keeps the image's entrypoint; put the whole command in `command:`",
+        "init" => "gorae always runs containers with an init process",
+        "privileged" | "cap_add" | "security_opt" | "devices" | "userns_mode" | "pid" | "ipc" => {
+            "gorae runs containers without extra privileges or host namespaces"
+        }
+        "user" => "gorae runs the image's user; set USER in the Dockerfile",
+        "working_dir" => {
+            "gorae runs in the image's working directory; set WORKDIR in a Dockerfile, or write `command: [sh, -c, \"cd DIR && ...\"]`"
+        }
+        _ => "gorae has no equivalent",
+    }
+}
+
+/// A map's entries with merge keys (`<<: *base`, `<<: [*a, *b]`) resolved: keys written
+/// in the map win over merged ones, earlier merged maps over later ones. `None` when
+/// the node is not a map.
+fn merged_entries(node: &Node) -> Option<Vec<Entry>> {
+    let map = node.as_map()?;
+    let mut out: Vec<Entry> = map.iter().filter(|e| e.key != "<<").cloned().collect();
+    for merge in map.iter().filter(|e| e.key == "<<") {
+        let sources: Vec<&Node> = match &merge.value.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![&merge.value],
+        };
+        for source in sources {
+            for entry in merged_entries(source).unwrap_or_default() {
+                if !out.iter().any(|o| o.key == entry.key) {
+                    out.push(entry);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A scalar's text as written (numbers and booleans too); `None` for null and
+/// collections.
+fn text_of(node: &Node) -> Option<String> {
+    let scalar = node.as_scalar()?;
+    (scalar.kind() != Kind::Null).then(|| scalar.text.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(text: &str) -> Node {
+        let (root, diagnostics) = yaml::parse(&Source::new("t.yaml", text));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        root.unwrap()
+    }
+
+    #[test]
+    fn ports_keep_compose_meaning_with_the_address_written_out() {
+        let cases = [
+            ("3000", Ok("0.0.0.0:3000:3000")),
+            ("\"8080:80\"", Ok("0.0.0.0:8080:80")),
+            ("\"127.0.0.1:5432:5432\"", Ok("127.0.0.1:5432:5432")),
+            ("\"127.0.0.1::80\"", Ok("127.0.0.1:80:80")),
+            ("\"53:53/udp\"", Ok("0.0.0.0:53:53/udp")),
+            ("\"[::1]:80:80\"", Ok("[::1]:80:80")),
+            ("{ target: 80, published: 8080 }", Ok("0.0.0.0:8080:80")),
+            (
+                "{ target: 80, published: \"8080\", host_ip: 127.0.0.1, protocol: tcp }",
+                Ok("127.0.0.1:8080:80/tcp"),
+            ),
+            ("\"3000-3005:3000-3005\"", Err(())),
+        ];
+        for (text, expected) in cases {
+            let got = port(&node(text)).map(|p| p.text).map_err(|_| ());
+            assert_eq!(
+                got.as_deref(),
+                expected.as_deref().map_err(|_| &()),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn commands_split_like_a_shell() {
+        assert_eq!(
+            command(&node("npm run dev -- --host 0.0.0.0")).unwrap(),
+            ["npm", "run", "dev", "--", "--host", "0.0.0.0"]
+        );
+        assert_eq!(
+            command(&node("'python -c \"print(1)\"'")).unwrap(),
+            ["python", "-c", "print(1)"]
+        );
+        assert_eq!(
+            command(&node("[redis-server, --save, '']")).unwrap(),
+            ["redis-server", "--save", ""]
+        );
+        assert_eq!(
+            command(&node("\"echo 'unclosed\"")).unwrap(),
+            ["sh", "-c", "echo 'unclosed"]
+        );
+    }
+
+    #[test]
+    fn images_of_service_templates_become_templates() {
+        let (templates, _) = Templates::load(std::path::Path::new("/nonexistent"), "".as_ref());
+        let t = |image: &str| template_for(image, &templates);
+        assert_eq!(t("redis:7"), Some(("redis".into(), Some("7".into()))));
+        assert_eq!(
+            t("docker.io/library/postgres:16-alpine"),
+            Some(("postgres".into(), Some("16-alpine".into())))
+        );
+        assert_eq!(t("redis"), Some(("redis".into(), None)));
+        assert_eq!(t("redis:latest"), Some(("redis".into(), None)));
+        assert_eq!(
+            t("node:20"),
+            None,
+            "app templates build, they are not images"
+        );
+        assert_eq!(t("bitnami/redis:7"), None);
+        assert_eq!(t("redis@sha256:abc"), None);
+    }
+
+    #[test]
+    fn merge_keys_fill_in_what_the_map_does_not_say() {
+        let root = node("base: &base { a: 1, b: 2 }\nuse: { <<: *base, b: 3 }\n");
+        let top = merged_entries(&root).unwrap();
+        let used = merged_entries(&top[1].value).unwrap();
+        let pairs: Vec<(String, String)> = used
+            .iter()
+            .map(|e| (e.key.clone(), text_of(&e.value).unwrap()))
+            .collect();
+        assert_eq!(pairs, [("b".into(), "3".into()), ("a".into(), "1".into())]);
+    }
+}

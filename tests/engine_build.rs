@@ -1,0 +1,290 @@
+//! Content-hash builds, gorae.lock and `up --frozen` against the real engine.
+
+mod support;
+
+use support::{TestProject, docker, docker_inspect, ensure_stand_in_images};
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Container id of each service, sorted by service.
+fn ids(project: &TestProject) -> Vec<(String, String)> {
+    let mut rows = support::containers_of(project.name());
+    rows.sort();
+    rows
+}
+
+fn id_of(rows: &[(String, String)], service: &str) -> String {
+    rows.iter()
+        .find(|(s, _)| s == service)
+        .map(|(_, id)| id.clone())
+        .unwrap_or_else(|| panic!("no container for {service} in {rows:?}"))
+}
+
+const SERVER: &str = "require('http').createServer((q, s) => s.end('v1')).listen(3000);\n";
+
+/// Two node services built from their own directories, plus redis.
+fn two_apps() -> TestProject {
+    let project = TestProject::new("builds");
+    let yaml = project.project_yaml(
+        "services:
+  cache: { template: redis }
+  web:
+    template: node
+    build: ./web
+    command: [\"node\", \"server.js\"]
+    ports: [\"3000\"]
+    ready: { tcp: 3000 }
+    depends_on: [cache]
+  api:
+    template: node
+    build: ./api
+    command: [\"node\", \"server.js\"]
+    ready: { tcp: 3000 }
+",
+    );
+    // Published ports would collide between parallel tests; only web publishes, on
+    // a port picked by the engine-free check below.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let yaml = yaml.replace("[\"3000\"]", &format!("[\"{port}:3000\"]"));
+    project
+        .file("gorae.yaml", &yaml)
+        .file("web/package.json", r#"{"name": "web", "version": "1.0.0"}"#)
+        .file("web/server.js", SERVER)
+        .file("web/.dockerignore", "*.log\n")
+        .file("api/package.json", r#"{"name": "api", "version": "1.0.0"}"#)
+        .file("api/server.js", SERVER)
+}
+
+#[test]
+fn builds_run_only_when_their_inputs_change() {
+    ensure_stand_in_images();
+    let project = two_apps();
+    let first = project.gorae_ok(&["up", "--ci"]);
+    assert!(
+        stderr(&first).contains("web    building"),
+        "{}",
+        stderr(&first)
+    );
+    let before = ids(&project);
+    let web_image = docker_inspect(&id_of(&before, "web"), "{{.Image}}");
+
+    // Nothing changed: no build, same image, same containers.
+    let again = project.gorae_ok(&["up", "--ci"]);
+    assert!(!stderr(&again).contains("building"), "{}", stderr(&again));
+    assert_eq!(before, ids(&project));
+
+    // An ignored file is not part of the context.
+    let project = project.file("web/debug.log", "noise");
+    let ignored = project.gorae_ok(&["up", "--ci"]);
+    assert!(
+        !stderr(&ignored).contains("building"),
+        "{}",
+        stderr(&ignored)
+    );
+    assert_eq!(before, ids(&project));
+
+    // A source edit rebuilds and re-creates that service only, and says why.
+    let project = project.file("web/server.js", &SERVER.replace("v1", "v2"));
+    let edited = project.gorae_ok(&["up", "--ci"]);
+    let log = stderr(&edited);
+    assert!(log.contains("web    building (server.js changed)"), "{log}");
+    assert!(!log.contains("api    building"), "{log}");
+    let after = ids(&project);
+    assert_ne!(id_of(&before, "web"), id_of(&after, "web"));
+    assert_eq!(id_of(&before, "api"), id_of(&after, "api"));
+    assert_eq!(id_of(&before, "cache"), id_of(&after, "cache"));
+    assert_ne!(
+        web_image,
+        docker_inspect(&id_of(&after, "web"), "{{.Image}}")
+    );
+}
+
+#[test]
+fn dependency_manifests_are_installed_in_a_layer_before_the_source() {
+    ensure_stand_in_images();
+    let project = two_apps();
+    project.gorae_ok(&["up", "--ci"]);
+    let install_step = |output: &str| -> String {
+        // The step that installs dependencies, and the lines the builder printed for it.
+        let start = output
+            .find("RUN if [ -f package.json ]")
+            .expect("install step in build output");
+        let rest = &output[start..];
+        let end = rest.find("building step").unwrap_or(rest.len());
+        rest[..end].to_string()
+    };
+
+    let project = project.file("web/server.js", &SERVER.replace("v1", "v3"));
+    let source_edit = stderr(&project.gorae_ok(&["-v", "up", "--ci"]));
+    assert!(
+        install_step(&source_edit).contains("Using cache"),
+        "{source_edit}"
+    );
+
+    let project = project.file(
+        "web/package.json",
+        r#"{"name": "web", "version": "1.0.1", "description": "changed"}"#,
+    );
+    let manifest_edit = stderr(&project.gorae_ok(&["-v", "up", "--ci"]));
+    assert!(
+        manifest_edit.contains("building (package.json changed)"),
+        "{manifest_edit}"
+    );
+    assert!(
+        !install_step(&manifest_edit).contains("Using cache"),
+        "{manifest_edit}"
+    );
+}
+
+#[test]
+fn frozen_up_runs_only_what_the_lock_names() {
+    ensure_stand_in_images();
+    // A private prefix, so that moving its tag below cannot disturb other tests.
+    let prefix = format!("gt-lock-{}/", std::process::id());
+    docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
+    let _untag = Untag(format!("{prefix}redis:7"));
+    let env = [("GORAE_IMAGE_PREFIX", prefix.as_str())];
+
+    let project = TestProject::new("lock");
+    let yaml = project.project_yaml("services:\n  cache: { template: redis }\n");
+    let project = project.file("gorae.yaml", &yaml);
+    let missing = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("run `gorae lock`"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let locked = project.gorae_with_env(&["lock"], &env);
+    assert!(locked.status.success(), "{}", stderr(&locked));
+    let lock_text =
+        std::fs::read_to_string(project.path().join("gorae.lock")).expect("lock written");
+    assert!(lock_text.contains("\"redis:7\": \"sha256:"), "{lock_text}");
+    assert!(
+        !lock_text.contains(&prefix),
+        "prefix leaked into the lock: {lock_text}"
+    );
+
+    let up = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
+    assert!(up.status.success(), "{}", stderr(&up));
+    let image = docker_inspect(&format!("{}-cache", project.name()), "{{.Config.Image}}");
+    assert!(
+        image.trim().starts_with("sha256:"),
+        "created from a tag, not the locked id: {image}"
+    );
+    let check = project.gorae_with_env(&["lock", "--check"], &env);
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    // The tag moves to another image: the lock no longer describes what would run.
+    docker(&["tag", "gorae-test/python:3.12", &format!("{prefix}redis:7")]);
+    let moved = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
+    assert_eq!(moved.status.code(), Some(3), "{}", stderr(&moved));
+    assert!(
+        stderr(&moved).contains("image `redis:7` resolves to"),
+        "{}",
+        stderr(&moved)
+    );
+    docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
+
+    // gorae.yaml changes: both the check and a frozen up name the change.
+    let yaml = project
+        .project_yaml("services:\n  cache: { template: redis }\n  extra: { template: redis }\n");
+    let project = project.file("gorae.yaml", &yaml);
+    for command in [&["lock", "--check"][..], &["up", "--frozen", "--ci"][..]] {
+        let stale = project.gorae_with_env(command, &env);
+        assert_eq!(stale.status.code(), Some(3), "{}", stderr(&stale));
+        let message = stderr(&stale);
+        assert!(message.contains("gorae.lock is stale"), "{message}");
+        assert!(message.contains("service `extra` was added"), "{message}");
+    }
+}
+
+/// Removes a test's own image tag when the test ends, however it ends.
+struct Untag(String);
+
+impl Drop for Untag {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "--no-prune", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn resolved_fingerprint_is_the_same_in_ci_and_in_another_checkout() {
+    ensure_stand_in_images();
+    let files = |project: TestProject| {
+        project
+            .file(
+                "gorae.yaml",
+                "name: gt-fingerprint\nservices:\n  db: { template: postgres }\n  web:\n    template: python\n    build: ./app\n    command: [\"python\", \"app.py\"]\n    depends_on: [db]\n    volumes: [\"./app:/src\"]\n",
+            )
+            .file("app/app.py", "print('hi')\n")
+    };
+    let here = files(TestProject::new("fp-a"));
+    let there = files(TestProject::new("fp-b"));
+    let fingerprint = |project: &TestProject, ci: &str| -> String {
+        let out = project.gorae_with_env(&["config", "--resolved"], &[("CI", ci)]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            !text.contains("postgres:postgres@"),
+            "secret printed: {text}"
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix("fingerprint: "))
+            .expect("a fingerprint line")
+            .to_string()
+    };
+    let reference = fingerprint(&here, "");
+    assert_eq!(reference, fingerprint(&here, "true"));
+    assert_eq!(reference, fingerprint(&there, "true"));
+    let changed = here.file("app/app.py", "print('changed')\n");
+    assert_ne!(reference, fingerprint(&changed, ""));
+}
+
+#[test]
+fn a_failing_task_fails_up_with_its_logs_and_blocks_dependents() {
+    ensure_stand_in_images();
+    let project = TestProject::new("task");
+    let yaml = project.project_yaml(
+        "services:
+  migrate:
+    image: python:3.12
+    kind: task
+    command: [\"sh\", \"-c\", \"echo migration-exploded; exit 2\"]
+  web:
+    image: python:3.12
+    command: [\"python\", \"-m\", \"http.server\", \"8000\"]
+    depends_on: [migrate]
+",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae(&["up", "--ci"]);
+    assert_eq!(up.status.code(), Some(6), "{}", stderr(&up));
+    let log = stderr(&up);
+    assert!(
+        log.contains("service `migrate` exited with code 2"),
+        "{log}"
+    );
+    assert!(log.contains("migration-exploded"), "{log}");
+    assert!(
+        log.contains("web") && log.contains("skipped: dependency `migrate` failed"),
+        "{log}"
+    );
+    assert!(!log.contains('\x1b'), "escape codes in CI output: {log:?}");
+    assert!(
+        ids(&project).iter().all(|(s, _)| s != "web"),
+        "web was started"
+    );
+}

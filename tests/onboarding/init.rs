@@ -1,0 +1,148 @@
+//! `gorae init` on fixture projects: the file it writes and what it says, pinned; the
+//! file loads as it is; an existing gorae.yaml is never replaced without `--force`.
+
+use std::path::Path;
+
+use gorae::config::{load, load_str, to_normalized_yaml};
+
+use crate::run::{code, copy_dir, gorae, literal, repo, stderr};
+
+/// Runs `gorae init` on a copy of `tests/fixtures/init/NAME` and returns the
+/// directory (kept alive), the written file and stderr.
+fn init_fixture(name: &str) -> (tempfile::TempDir, String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(name);
+    copy_dir(&repo().join("tests/fixtures/init").join(name), &dir, &[]);
+    let output = gorae(&dir, &["init"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let written = std::fs::read_to_string(dir.join("gorae.yaml")).unwrap();
+    assert_loads(&dir.join("gorae.yaml"));
+    (tmp, written, stderr(&output))
+}
+
+fn assert_loads(file: &Path) {
+    let no_env = |_: &str| None;
+    if let Err(err) = load(file, &no_env) {
+        panic!("the generated file does not load:\n{err}");
+    }
+}
+
+fn snapshot(name: &str, tmp: &tempfile::TempDir, written: &str, stderr: &str) {
+    insta::with_settings!({ filters => vec![(literal(tmp.path()).as_str(), "[TMP]")] }, {
+        insta::assert_snapshot!(name, format!("{written}\n--- stderr ---\n{stderr}"));
+    });
+}
+
+#[test]
+fn init_node_app_with_nvmrc_and_a_redis_client() {
+    let (tmp, written, stderr) = init_fixture("node-nvmrc-redis");
+    snapshot("init_node_nvmrc_redis", &tmp, &written, &stderr);
+}
+
+#[test]
+fn init_python_app_with_pyproject_and_psycopg() {
+    let (tmp, written, stderr) = init_fixture("python-pyproject-postgres");
+    snapshot("init_python_pyproject_postgres", &tmp, &written, &stderr);
+}
+
+#[test]
+fn init_imports_compose_and_lists_what_it_cannot_translate() {
+    let (tmp, written, stderr) = init_fixture("compose-untranslatable");
+    // Every `not imported` line of the file is also on stderr, and the other way round.
+    let in_file: Vec<&str> = written
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("# not imported: "))
+        .collect();
+    let on_stderr: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("not imported: "))
+        .collect();
+    assert!(!in_file.is_empty());
+    let (mut a, mut b) = (in_file.clone(), on_stderr.clone());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    snapshot("init_compose_untranslatable", &tmp, &written, &stderr);
+}
+
+#[test]
+fn init_on_the_node_redis_example_reproduces_the_committed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The directory's name is the default project name, as `name:` is in the example.
+    let dir = tmp.path().join("node-redis");
+    let example = repo().join("examples/node-redis");
+    copy_dir(&example, &dir, &["gorae.yaml", "gorae.lock"]);
+    let output = gorae(&dir, &["init"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    let no_env = |_: &str| None;
+    let generated = load(&dir.join("gorae.yaml"), &no_env).unwrap();
+    let committed_text = std::fs::read_to_string(example.join("gorae.yaml")).unwrap();
+    let committed = load_str(&committed_text, &dir.join("committed.yaml"), &no_env).unwrap();
+    assert_eq!(
+        to_normalized_yaml(&generated),
+        to_normalized_yaml(&committed),
+        "generated:\n{}",
+        std::fs::read_to_string(dir.join("gorae.yaml")).unwrap()
+    );
+}
+
+#[test]
+fn init_never_replaces_an_existing_file_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("tests/fixtures/init/node-nvmrc-redis"),
+        tmp.path(),
+        &[],
+    );
+    std::fs::write(
+        tmp.path().join("gorae.yaml"),
+        "services: { redis: \"7\" }\n",
+    )
+    .unwrap();
+
+    let refused = gorae(tmp.path(), &["init"]);
+    assert_eq!(code(&refused), 8, "{}", stderr(&refused));
+    insta::assert_snapshot!("init_refuses_to_overwrite", stderr(&refused));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("gorae.yaml")).unwrap(),
+        "services: { redis: \"7\" }\n"
+    );
+
+    let forced = gorae(tmp.path(), &["init", "--force"]);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    let written = std::fs::read_to_string(tmp.path().join("gorae.yaml")).unwrap();
+    assert!(written.contains("template: node"), "{written}");
+}
+
+#[test]
+fn init_in_an_empty_directory_says_what_it_looked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = gorae(tmp.path(), &["init"]);
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output)
+            .contains("no package.json, requirements.txt, pyproject.toml or compose file"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!tmp.path().join("gorae.yaml").exists());
+}
+
+#[test]
+fn init_reports_a_broken_compose_file_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("compose.yaml"),
+        "services:\n  web:\n    image: [unclosed\n",
+    )
+    .unwrap();
+    let output = gorae(tmp.path(), &["init"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("compose.yaml:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!tmp.path().join("gorae.yaml").exists());
+}
