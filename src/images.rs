@@ -104,7 +104,17 @@ impl<'a> Images<'a> {
                     image: reference.to_string(),
                 },
             );
-            let pulled = self.engine.pull(reference, |_status| {}).await;
+            // A tenth at a time: enough to see it move, few enough for plain logs.
+            let mut shown = 0;
+            let pulled = self
+                .engine
+                .pull(reference, |percent| {
+                    if percent / 10 > shown {
+                        shown = percent / 10;
+                        self.ui.service(service, Event::PullProgress { percent });
+                    }
+                })
+                .await;
             if let Err(err) = pulled {
                 return Err(ImageError::Pull {
                     image: reference.to_string(),

@@ -39,6 +39,7 @@ impl Mode {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     Pulling { image: String },
+    PullProgress { percent: u8 },
     Building { reason: String },
     BuildStep { n: u32, of: u32, text: String },
     BuildOutput { line: String },
@@ -60,6 +61,7 @@ impl Event {
     fn text(&self) -> String {
         match self {
             Event::Pulling { image } => format!("pulling {image}"),
+            Event::PullProgress { percent } => format!("pulling: {percent}% downloaded"),
             Event::Building { reason } => format!("building ({reason})"),
             Event::BuildStep { n, of, text } => format!("building step {n}/{of}: {text}"),
             Event::BuildOutput { line } => format!("  {line}"),

@@ -441,3 +441,77 @@ fn a_missing_image_that_cannot_be_pulled_says_how_to_get_it() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_up_and_the_next_up_continues() {
+    ensure_stand_in_images();
+    let project = TestProject::new("sigint");
+    let yaml = services_yaml(
+        &project,
+        "  db: { template: postgres }\n  after:\n    image: python:3.12\n    command: [\"python\", \"-m\", \"http.server\", \"8000\"]\n    depends_on: [db]\n",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let child = project
+        .command(&["up", "--ci"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn gorae up");
+    // Interrupt while postgres is still initialising, before `after` exists.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while support::containers_of(project.name()).is_empty() && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let interrupted = child.wait_with_output().expect("wait");
+    assert_eq!(
+        interrupted.status.code(),
+        Some(130),
+        "{}",
+        stderr(&interrupted)
+    );
+    assert!(
+        stderr(&interrupted).contains("interrupted"),
+        "{}",
+        stderr(&interrupted)
+    );
+
+    project.gorae_ok(&["up", "--ci"]);
+    let services: Vec<String> = support::containers_of(project.name())
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(services, ["after", "db"]);
+}
+
+#[test]
+fn two_ups_at_once_never_make_two_copies() {
+    ensure_stand_in_images();
+    let project = TestProject::new("twice");
+    let yaml = services_yaml(
+        &project,
+        "  cache: { template: redis }\n  db: { template: postgres }\n",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let spawn = || {
+        project
+            .command(&["up", "--ci"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn gorae up")
+    };
+    let (first, second) = (spawn(), spawn());
+    for child in [first, second] {
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let services: Vec<String> = support::containers_of(project.name())
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(services, ["cache", "db"]);
+}

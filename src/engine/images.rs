@@ -43,11 +43,12 @@ impl Engine {
         }
     }
 
-    /// Pulls `reference`, reporting each status line.
+    /// Pulls `reference`, reporting the overall download progress in percent
+    /// whenever it changes.
     pub async fn pull(
         &self,
         reference: &str,
-        mut on_status: impl FnMut(&str),
+        mut on_progress: impl FnMut(u8),
     ) -> Result<(), EngineError> {
         let (repo, tag) = split_tag(reference);
         let options = CreateImageOptionsBuilder::default()
@@ -55,11 +56,29 @@ impl Engine {
             .tag(tag)
             .build();
         let mut stream = self.docker.create_image(Some(options), None, None);
+        // Bytes done and total per layer; the sum gives the image's progress.
+        let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut last_percent = None;
         while let Some(item) = stream.next().await {
             match item {
                 Ok(info) => {
-                    if let Some(status) = info.status {
-                        on_status(&status);
+                    let (Some(layer), Some(detail)) = (info.id, info.progress_detail) else {
+                        continue;
+                    };
+                    if info.status.as_deref() == Some("Downloading")
+                        && let (Some(current), Some(total)) = (detail.current, detail.total)
+                    {
+                        layers.insert(layer, (current, total));
+                    }
+                    let (done, total) = layers
+                        .values()
+                        .fold((0, 0), |(d, t), (cd, ct)| (d + cd, t + ct));
+                    if total > 0 {
+                        let percent = u8::try_from(done * 100 / total).unwrap_or(100).min(100);
+                        if last_percent != Some(percent) {
+                            last_percent = Some(percent);
+                            on_progress(percent);
+                        }
                     }
                 }
                 Err(bollard::errors::Error::DockerStreamError { error }) => {

@@ -146,3 +146,21 @@ fn init_reports_a_broken_compose_file_with_its_position() {
     );
     assert!(!tmp.path().join("gorae.yaml").exists());
 }
+
+#[test]
+fn init_writes_the_file_and_points_at_what_needs_an_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n    volumes: [\"./site:/usr/share/nginx/html\"]\n",
+    )
+    .unwrap();
+    let output = gorae(tmp.path(), &["init"]);
+    // Written, but Compose creates missing bind-mount directories and gorae does not.
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(tmp.path().join("gorae.yaml").is_file());
+    let stderr = stderr(&output);
+    assert!(stderr.contains("needs an edit"), "{stderr}");
+    assert!(stderr.contains("gorae.yaml:"), "{stderr}");
+    assert!(stderr.contains("mkdir -p ./site"), "{stderr}");
+}

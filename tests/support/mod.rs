@@ -100,6 +100,15 @@ impl TestProject {
 
     /// Like [`Self::gorae`] with extra environment variables (they win).
     pub fn gorae_with_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
+        self.command(args)
+            .envs(envs.iter().copied())
+            .output()
+            .expect("run the gorae binary")
+    }
+
+    /// The `gorae` command as the other helpers run it, for tests that need to
+    /// spawn it (signals, concurrency).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gorae"));
         // The developer's own GORAE_* settings must not change what a test sees.
         for (key, _) in std::env::vars_os() {
@@ -110,10 +119,8 @@ impl TestProject {
         cmd.args(args)
             .current_dir(self.path())
             .env("GORAE_IMAGE_PREFIX", IMAGE_PREFIX)
-            .env("NO_COLOR", "1")
-            .envs(envs.iter().copied())
-            .output()
-            .expect("run the gorae binary")
+            .env("NO_COLOR", "1");
+        cmd
     }
 }
 
