@@ -61,6 +61,10 @@ pub enum Command {
         after_help = "Example:\n  eval \"$(gorae env)\" && npm start   # the app on the host, the services in containers"
     )]
     Env(EnvArgs),
+    /// Check everything `gorae up` needs: the engine and its API version, disk space,
+    /// images, host ports, gorae.yaml and gorae.lock; each problem with a fix.
+    #[command(after_help = "Example:\n  gorae doctor --json")]
+    Doctor(DoctorArgs),
     /// Write a commented gorae.yaml for the project in this directory: detected from
     /// package.json and Python manifests, or imported from a compose file.
     #[command(after_help = "Example:\n  gorae init && gorae up")]
@@ -202,4 +206,11 @@ pub enum EnvFormat {
     Shell,
     Dotenv,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -47,11 +47,15 @@ pub async fn holder(engine: &Engine, mapping: &PortMapping) -> Option<String> {
     {
         return Some(format!("container `{name}`"));
     }
-    if mapping.protocol == Protocol::Tcp {
-        return process_listening(mapping.host_port)
-            .map(|(pid, name)| format!("process {name} (pid {pid})"));
+    process_holder(mapping)
+}
+
+/// Who holds a taken port when there is no engine to ask: a local process only.
+pub fn process_holder(mapping: &PortMapping) -> Option<String> {
+    if mapping.protocol != Protocol::Tcp {
+        return None;
     }
-    None
+    process_listening(mapping.host_port).map(|(pid, name)| format!("process {name} (pid {pid})"))
 }
 
 /// Looks a listening TCP port up in /proc: socket inode, then the process owning it.

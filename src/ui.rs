@@ -22,11 +22,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Live on a terminal unless `ci` or JSON is asked for.
+    /// Live on a terminal unless `ci` (or `CI=true` in the environment) or JSON is
+    /// asked for.
     pub fn detect(ci: bool, json: bool) -> Mode {
+        let ci_env = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
         if json {
             Mode::Json
-        } else if ci || !std::io::stderr().is_terminal() {
+        } else if ci || ci_env || !std::io::stderr().is_terminal() {
             Mode::Plain
         } else {
             Mode::Live

@@ -50,7 +50,7 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
             notes.push(format!(
                 "`{0}` publishes no port, so programs on this machine cannot reach it; add `ports: [\"{port}\"]` to `{0}` in {1} and run `gorae up`",
                 service.name,
-                project.file.display()
+                file_name(&project.file)
             ));
             continue;
         };
@@ -88,6 +88,14 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
     // A closed pipe (`| head`) is not an error.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(ExitCode::Success)
+}
+
+/// The project file as a person knows it: `gorae.yaml`, not the whole path.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// The address programs on the host use for `container_port`, from the container's

@@ -4,6 +4,7 @@
 mod ci;
 mod completions;
 mod config;
+mod doctor;
 mod down;
 mod env;
 mod exec;
@@ -75,6 +76,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec(args) => return exec::run(file, args).await,
         Command::Logs(args) => logs::run(file, args).await?,
         Command::Env(args) => env::run(file, args).await?,
+        Command::Doctor(args) => doctor::run(file, args).await?,
         Command::Init(args) => init::run(file, args)?,
         Command::Schema => schema::run()?,
         Command::Completions(args) => completions::run(args)?,

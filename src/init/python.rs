@@ -1,5 +1,6 @@
 //! Python apps: each directory with `requirements.txt` or `pyproject.toml` (not
-//! inside another such directory) becomes a service built with the `python` template.
+//! inside another such directory) becomes a service built with the `python` template;
+//! in a project with no manifest at all, each directory with an entry file does.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,16 +16,30 @@ const MANIFESTS: [&str; 2] = ["requirements.txt", "pyproject.toml"];
 /// At most this many source files are read per app.
 const MAX_SOURCES: usize = 200;
 
-/// Every Python app in the tree, in path order.
+/// Files that mark a Python app in a project with no Python manifest at all (one that
+/// needs nothing from PyPI).
+const ENTRY_FILES: [&str; 3] = ["manage.py", "app.py", "main.py"];
+
+/// Every Python app in the tree, in path order: directories with a manifest, or, when
+/// the project has none, directories with an entry file.
 pub(super) fn detect_all(tree: &Tree, templates: &Templates) -> Vec<App> {
-    let dirs: BTreeSet<PathBuf> = tree
-        .files()
-        .filter(|path| {
-            path.file_name()
-                .is_some_and(|n| MANIFESTS.iter().any(|m| n == *m))
-        })
-        .map(|path| path.parent().unwrap_or(Path::new("")).to_path_buf())
-        .collect();
+    let dirs_with = |names: &[&str]| -> BTreeSet<PathBuf> {
+        tree.files()
+            .filter(|path| {
+                path.file_name()
+                    .is_some_and(|n| names.iter().any(|m| n == *m))
+            })
+            .map(|path| path.parent().unwrap_or(Path::new("")).to_path_buf())
+            .collect()
+    };
+    let mut dirs = dirs_with(&MANIFESTS);
+    if dirs.is_empty() {
+        // A directory that is already a Node.js app is not also a Python one.
+        dirs = dirs_with(&ENTRY_FILES)
+            .into_iter()
+            .filter(|dir| !tree.has(&dir.join("package.json")))
+            .collect();
+    }
     dirs.iter()
         .filter(|dir| {
             !dirs
@@ -70,14 +85,20 @@ fn detect(tree: &Tree, dir: &Path, templates: &Templates) -> App {
     }
 
     let (version, version_from) = version(tree, dir, &manifest, templates);
-    about.insert(
-        0,
+    let found = if manifest.dependencies_from.is_empty() {
+        let place = if dir.as_os_str().is_empty() {
+            "This directory".to_string()
+        } else {
+            format!("{}/", shown(dir))
+        };
         format!(
-            "{}: a Python app; version {version_from}.",
-            manifest.dependencies_from.join(" and ")
-        ),
-    );
-    if !tree.has(&requirements) {
+            "{place}: a Python app with no requirements.txt or pyproject.toml (nothing to install)"
+        )
+    } else {
+        format!("{}: a Python app", manifest.dependencies_from.join(" and "))
+    };
+    about.insert(0, format!("{found}; version {version_from}."));
+    if tree.has(&pyproject) && !tree.has(&requirements) {
         about.push(
             "The python template installs requirements.txt; this app has only pyproject.toml, so write one (e.g. `pip freeze > requirements.txt` in its environment)."
                 .to_string(),

@@ -164,3 +164,34 @@ fn init_writes_the_file_and_points_at_what_needs_an_edit() {
     assert!(stderr.contains("gorae.yaml:"), "{stderr}");
     assert!(stderr.contains("mkdir -p ./site"), "{stderr}");
 }
+
+#[test]
+fn init_on_the_python_postgres_example_finds_the_app_and_its_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("python-postgres");
+    copy_dir(
+        &repo().join("examples/python-postgres"),
+        &dir,
+        &["gorae.yaml", "gorae.lock"],
+    );
+    let output = gorae(&dir, &["init"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let no_env = |_: &str| None;
+    let project = load(&dir.join("gorae.yaml"), &no_env).unwrap();
+    let template = |name: &str| {
+        project.services[name]
+            .template
+            .as_ref()
+            .map(|t| t.name.clone())
+    };
+    // The example names them `web` and `db`; init names them after what it found.
+    assert_eq!(template("postgres").as_deref(), Some("postgres"));
+    assert_eq!(template("app").as_deref(), Some("python"));
+    let app = &project.services["app"];
+    assert_eq!(app.depends_on, ["postgres"]);
+    assert_eq!(
+        app.command.as_deref(),
+        Some(&["python".to_string(), "app.py".to_string()][..])
+    );
+    assert_eq!(app.ports[0].container_port, 8000);
+}
