@@ -45,8 +45,12 @@ pub enum UpError {
     PortsTaken(Vec<TakenPort>),
     #[error(transparent)]
     Image(#[from] ImageError),
-    #[error("{}", list(.0))]
-    Services(Vec<ServiceFailure>),
+    #[error("{}{}", list(failures), left_running(running))]
+    Services {
+        failures: Vec<ServiceFailure>,
+        /// Services that did come up; they are left running.
+        running: Vec<String>,
+    },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -98,6 +102,16 @@ impl fmt::Display for ServiceFailure {
         }
         Ok(())
     }
+}
+
+fn left_running(running: &[String]) -> String {
+    if running.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\nleft running: {} (`gorae down` stops them)",
+        running.join(", ")
+    )
 }
 
 fn list<T: fmt::Display>(items: &[T]) -> String {
@@ -198,7 +212,10 @@ pub async fn up(
     if failures.is_empty() {
         Ok(report)
     } else {
-        Err(UpError::Services(failures))
+        let mut running = report.created;
+        running.extend(report.unchanged);
+        running.sort();
+        Err(UpError::Services { failures, running })
     }
 }
 
@@ -237,20 +254,16 @@ impl Run<'_> {
         if let Some(sender) = self.status.get(&service.name) {
             sender.send_replace(status);
         }
-        match &result {
-            Err(ServiceError::Image(err)) => self.ui.service(
-                &service.name,
-                Event::Failed {
-                    reason: first_line(&err.to_string()),
-                },
-            ),
-            Err(ServiceError::Engine(err)) => self.ui.service(
-                &service.name,
-                Event::Failed {
-                    reason: first_line(&err.to_string()),
-                },
-            ),
-            _ => {}
+        // Service failures and skips are reported where they happen; these two end
+        // the whole `up` and are shown in full afterwards, so one line is enough here.
+        let fatal = match &result {
+            Err(ServiceError::Image(err)) => Some(err.to_string()),
+            Err(ServiceError::Engine(err)) => Some(err.to_string()),
+            _ => None,
+        };
+        if let Some(message) = fatal {
+            let reason = first_line(&message);
+            self.ui.service(&service.name, Event::Failed { reason });
         }
         result
     }

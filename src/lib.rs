@@ -89,10 +89,10 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             UpError::NameClash(_) | UpError::PortsTaken(_) => ExitCode::Conflict,
             UpError::Image(err) => image_code(err),
             UpError::Engine(err) => engine_code(err),
-            UpError::Services(failures) if failures.iter().all(|f| f.timed_out) => {
+            UpError::Services { failures, .. } if failures.iter().all(|f| f.timed_out) => {
                 ExitCode::Timeout
             }
-            UpError::Services(_) => ExitCode::ServiceFailed,
+            UpError::Services { .. } => ExitCode::ServiceFailed,
         };
     }
     if err.downcast_ref::<apply::NameClash>().is_some() {

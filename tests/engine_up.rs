@@ -365,7 +365,8 @@ fn a_crashing_service_fails_up_with_its_logs() {
     let err = stderr(&up);
     assert!(err.contains("service `bad` exited with code 3"), "{err}");
     assert!(err.contains("boom-marker-123"), "logs not shown: {err}");
-    // What was already running is left running.
+    // What was already running is left running, and said so.
+    assert!(err.contains("left running: cache"), "{err}");
     let rows = started_at(&project);
     let cache = rows
         .iter()

@@ -47,11 +47,23 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
     ui.finish();
     let report = outcome?;
     let services = report.created.len() + report.unchanged.len();
+    let mut details = Vec::new();
+    for (count, what) in [
+        (report.built.len(), "built"),
+        (report.created.len(), "started"),
+        (report.unchanged.len(), "unchanged"),
+        (report.removed.len(), "removed"),
+    ] {
+        if count > 0 {
+            details.push(format!("{count} {what}"));
+        }
+    }
     ui.note(&format!(
-        "{}: {services} service{} ready in {:.1}s",
+        "{}: {services} service{} ready in {:.1}s ({})",
         project.name,
         if services == 1 { "" } else { "s" },
-        ui.elapsed().as_secs_f64()
+        ui.elapsed().as_secs_f64(),
+        details.join(", ")
     ));
     Ok(ExitCode::Success)
 }
