@@ -8,7 +8,7 @@ pub enum ExitCode {
     Success = 0,
     /// A failure that fits no other code.
     Failure = 1,
-    /// The command line was wrong (clap's own code).
+    /// The command line was wrong (clap's own code), or named a service the project lacks.
     Usage = 2,
     /// gorae.yaml (or a template, or the lock) is invalid or missing.
     Config = 3,

@@ -34,7 +34,7 @@ pub fn project(file: Option<&Path>) -> (Option<Project>, Check) {
 }
 
 fn project_failure(err: &anyhow::Error) -> Check {
-    const AGAIN: &str = "then run `gorae doctor` again to check images, ports and the lock";
+    const AGAIN: &str = "(then run `gorae doctor` again to check images, ports and the lock)";
     match err.downcast_ref::<LoadError>() {
         Some(LoadError::Invalid { diagnostics, .. }) if !diagnostics.is_empty() => {
             let first = &diagnostics[0];
@@ -50,7 +50,7 @@ fn project_failure(err: &anyhow::Error) -> Check {
             Check::fail(
                 "gorae.yaml",
                 format!("{place}{}{more}", first.message),
-                format!("{}; {AGAIN}", first.help),
+                format!("{} {AGAIN}", first.help),
             )
         }
         Some(LoadError::NotFound { .. }) => Check::fail(
@@ -61,7 +61,7 @@ fn project_failure(err: &anyhow::Error) -> Check {
         _ => Check::fail(
             "gorae.yaml",
             format!("{err:#}"),
-            format!("check the path and its permissions; {AGAIN}"),
+            format!("check the path and its permissions {AGAIN}"),
         ),
     }
 }

@@ -91,9 +91,7 @@ struct Report {
 impl Report {
     fn add(&mut self, check: Check) {
         if !self.json {
-            let _ = std::io::stdout()
-                .lock()
-                .write_all(check.render().as_bytes());
+            print(&check.render());
         }
         self.checks.push(check);
     }
@@ -112,8 +110,16 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
     report.add(check);
     let (engine, check) = checks::engine().await;
     report.add(check);
-    if let Some(engine) = &engine {
-        report.add(checks::disk(engine).await);
+    let unchecked = |name: &str| {
+        Check::fail(
+            name,
+            "not checked: the engine is unreachable",
+            "start the engine (see above), then run `gorae doctor` again",
+        )
+    };
+    match &engine {
+        Some(engine) => report.add(checks::disk(engine).await),
+        None => report.add(unchecked("disk")),
     }
     if let Some(project) = &project {
         match &engine {
@@ -122,11 +128,7 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
                     report.add(check);
                 }
             }
-            None => report.add(Check::fail(
-                "images",
-                "not checked: the engine is unreachable",
-                "start the engine (see above), then run `gorae doctor` again",
-            )),
+            None => report.add(unchecked("images")),
         }
         for check in checks::ports(engine.as_ref(), project).await {
             report.add(check);
@@ -136,8 +138,16 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
 
     let failed = report.count(Status::Fail);
     if args.json {
-        let json = serde_json::json!({ "ok": failed == 0, "checks": report.checks });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        #[derive(Serialize)]
+        struct Output<'a> {
+            ok: bool,
+            checks: &'a [Check],
+        }
+        let output = Output {
+            ok: failed == 0,
+            checks: &report.checks,
+        };
+        print(&format!("{}\n", serde_json::to_string_pretty(&output)?));
     } else {
         let warned = report.count(Status::Warn);
         let summary = match (failed, warned) {
@@ -145,13 +155,18 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
             (0, w) => format!("nothing blocks `gorae up`; {w} warning{}", plural(w)),
             (f, _) => format!("{f} problem{} to fix before `gorae up`", plural(f)),
         };
-        println!("\n{summary}");
+        print(&format!("\n{summary}\n"));
     }
     Ok(if failed == 0 {
         ExitCode::Success
     } else {
         ExitCode::Failure
     })
+}
+
+/// A closed pipe (`| head`) is not an error.
+fn print(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn plural(n: usize) -> &'static str {
