@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{ImageSource, Project};
+use crate::config::{ImageSource, Project, Service};
 use crate::engine::ImageInfo;
 use crate::images::{ImageError, Images, base_images, dockerfile_text};
 use crate::plan::hex;
@@ -144,45 +144,70 @@ pub async fn resolve(project: &Project, images: &Images<'_>) -> Result<Resolved,
         service: String::new(),
         reason: format!("{}: {err}", project.file.display()),
     })?;
-    let mut services = BTreeMap::new();
     let mut local = BTreeMap::new();
+    let mut digests = BTreeMap::new();
     for (name, service) in &project.services {
-        let (build, references) = match &service.image {
-            ImageSource::Pull { image } => (false, vec![image.clone()]),
-            ImageSource::Build { dockerfile, .. } => {
-                let text = dockerfile_text(dockerfile).map_err(|reason| ImageError::Context {
-                    service: name.clone(),
-                    reason,
-                })?;
-                (true, base_images(&text))
-            }
-        };
-        let mut locked_images = BTreeMap::new();
+        let (_, references) = references(service).map_err(|reason| ImageError::Context {
+            service: name.clone(),
+            reason,
+        })?;
         for reference in references {
             let info = images.present_or_pull(name, &reference).await?;
-            let unprefixed = unprefix(project, &reference);
-            locked_images.insert(unprefixed, digest_of(&info));
+            digests.insert(reference.clone(), digest_of(&info));
             local.insert(reference, info);
         }
-        services.insert(
-            name.clone(),
-            LockedService {
+    }
+    Ok(Resolved {
+        lock: assemble(project, &text, &digests),
+        images: local,
+    })
+}
+
+/// The images a service's lock entry covers, and whether it is built: its own
+/// image, or the base images of its Dockerfile.
+pub fn references(service: &Service) -> Result<(bool, Vec<String>), String> {
+    match &service.image {
+        ImageSource::Pull { image } => Ok((false, vec![image.clone()])),
+        ImageSource::Build { dockerfile, .. } => {
+            Ok((true, base_images(&dockerfile_text(dockerfile)?)))
+        }
+    }
+}
+
+/// A lock from the project file's text and a digest for each (prefixed) image
+/// reference; a reference with no digest is recorded as empty.
+pub fn assemble(
+    project: &Project,
+    project_text: &str,
+    digests: &BTreeMap<String, String>,
+) -> Lockfile {
+    let services = project
+        .services
+        .iter()
+        .map(|(name, service)| {
+            let (build, references) = references(service).unwrap_or_default();
+            let images = references
+                .iter()
+                .map(|reference| {
+                    let digest = digests.get(reference).cloned().unwrap_or_default();
+                    (unprefix(project, reference), digest)
+                })
+                .collect();
+            let locked = LockedService {
                 template: service.template.as_ref().map(|t| t.name.clone()),
                 template_revision: service.template.as_ref().map(|t| t.revision),
                 build,
-                images: locked_images,
-            },
-        );
+                images,
+            };
+            (name.clone(), locked)
+        })
+        .collect();
+    Lockfile {
+        version: LOCK_VERSION,
+        gorae: env!("CARGO_PKG_VERSION").to_string(),
+        project_file: file_fingerprint(project_text),
+        services,
     }
-    Ok(Resolved {
-        lock: Lockfile {
-            version: LOCK_VERSION,
-            gorae: env!("CARGO_PKG_VERSION").to_string(),
-            project_file: file_fingerprint(&text),
-            services,
-        },
-        images: local,
-    })
 }
 
 /// The digest a lock records for an image: its registry digest where it has one

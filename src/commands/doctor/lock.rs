@@ -2,18 +2,14 @@
 //! match gorae.yaml, and name the digests of the images present here. Unlike
 //! `gorae lock --check`, doctor never pulls, so an image not present is reported as
 //! not compared rather than resolved.
-//!
-//! Extension point: this builds the "current" lock from local images only, with the
-//! pieces `crate::lock` offers. When `crate::lock` gains a check that needs no pull,
-//! this module should become a call to it.
+//! It assembles the current lock with `crate::lock`, looking digests up locally.
 
 use std::collections::BTreeMap;
 
 use super::Check;
-use crate::config::{ImageSource, Project};
+use crate::config::Project;
 use crate::engine::Engine;
-use crate::images::{base_images, dockerfile_text};
-use crate::lock::{self, LockedService, Lockfile};
+use crate::lock::{self, Lockfile};
 
 const UPDATE: &str = "`gorae lock` updates it; review the change and commit it";
 
@@ -75,20 +71,10 @@ async fn current_lock(
     project_text: &str,
 ) -> (Lockfile, usize) {
     let mut not_compared = 0;
-    let mut services = BTreeMap::new();
+    let mut digests = BTreeMap::new();
     for (name, service) in &project.services {
-        let (build, references) = match &service.image {
-            ImageSource::Pull { image } => (false, vec![image.clone()]),
-            ImageSource::Build { dockerfile, .. } => (
-                true,
-                dockerfile_text(dockerfile)
-                    .map(|text| base_images(&text))
-                    .unwrap_or_default(),
-            ),
-        };
-        let mut images = BTreeMap::new();
+        let (_, references) = lock::references(service).unwrap_or_default();
         for reference in references {
-            let key = lock::unprefix(project, &reference);
             let here = match engine {
                 Some(engine) => engine.image(&reference).await.ok().flatten(),
                 None => None,
@@ -97,6 +83,7 @@ async fn current_lock(
                 Some(info) => lock::digest_of(&info),
                 None => {
                     not_compared += 1;
+                    let key = lock::unprefix(project, &reference);
                     locked
                         .services
                         .get(name)
@@ -105,23 +92,11 @@ async fn current_lock(
                         .unwrap_or_default()
                 }
             };
-            images.insert(key, digest);
+            digests.insert(reference, digest);
         }
-        services.insert(
-            name.clone(),
-            LockedService {
-                template: service.template.as_ref().map(|t| t.name.clone()),
-                template_revision: service.template.as_ref().map(|t| t.revision),
-                build,
-                images,
-            },
-        );
     }
-    let current = Lockfile {
-        version: locked.version,
-        gorae: locked.gorae.clone(),
-        project_file: lock::file_fingerprint(project_text),
-        services,
-    };
-    (current, not_compared)
+    (
+        lock::assemble(project, project_text, &digests),
+        not_compared,
+    )
 }
