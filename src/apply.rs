@@ -154,6 +154,14 @@ pub async fn up(
     check_ports(engine, plan, &existing).await?;
 
     let (current, orphans) = match_containers(plan, existing);
+    let images = Images::new(
+        engine,
+        ui,
+        // Images carry the project but not its directory, so the same files give
+        // the same image on every machine.
+        HashMap::from([(labels::PROJECT.to_string(), plan.project.clone())]),
+    );
+    images.prefetch(&plan.services).await?;
     let mut report = UpReport::default();
     let removals = orphans.iter().map(|orphan| async move {
         ui.service(&orphan.service, Event::Stopping);
@@ -169,13 +177,7 @@ pub async fn up(
         engine,
         plan,
         ui,
-        // Images carry the project but not its directory, so the same files give
-        // the same image on every machine.
-        images: Images::new(
-            engine,
-            ui,
-            HashMap::from([(labels::PROJECT.to_string(), plan.project.clone())]),
-        ),
+        images,
         network: OnceCell::new(),
         deadline: options.timeout.map(|t| started + t),
         status: plan
@@ -340,10 +342,14 @@ impl Run<'_> {
         match service.kind {
             ServiceKind::Task => self.wait_task(service, &id, started).await?,
             ServiceKind::Service => {
-                if !matches!(action, Action::Keep { .. }) {
-                    self.ui.service(name, Event::Waiting);
+                let kept = matches!(action, Action::Keep { .. });
+                // A kept service that answers at once needs no further look.
+                if !(kept && self.still_ready(service, existing).await) {
+                    if !kept {
+                        self.ui.service(name, Event::Waiting);
+                    }
+                    self.wait_ready(service, &id).await?;
                 }
-                self.wait_ready(service, &id).await?;
                 let event = match action {
                     Action::Keep { .. } => Event::Unchanged,
                     _ => Event::Ready {
@@ -409,6 +415,25 @@ impl Run<'_> {
             }
             _ => (own, service.ready_timeout),
         }
+    }
+
+    /// Whether an unchanged, running service passes its probe on the first try,
+    /// using the address from the container list instead of an inspect.
+    async fn still_ready(
+        &self,
+        service: &ServicePlan,
+        existing: Option<&ExistingContainer>,
+    ) -> bool {
+        let Some(container) = existing.filter(|c| c.is_running()) else {
+            return false;
+        };
+        let address = container
+            .addresses
+            .get(&self.plan.network)
+            .map(String::as_str);
+        readiness::attempt(self.engine, &container.id, address, service.ready.as_ref())
+            .await
+            .is_ok()
     }
 
     async fn wait_ready(&self, service: &ServicePlan, id: &str) -> Result<(), ServiceError> {

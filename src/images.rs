@@ -56,6 +56,8 @@ pub struct Images<'a> {
     engine: &'a Engine,
     ui: &'a Ui,
     labels: HashMap<String, String>,
+    /// Images known to be present, listed once up front.
+    present: Mutex<HashMap<String, ImageInfo>>,
     pulls: Mutex<HashMap<String, Arc<PullOnce>>>,
     builds: Mutex<HashMap<String, Arc<BuildOnce>>>,
 }
@@ -66,8 +68,54 @@ impl<'a> Images<'a> {
             engine,
             ui,
             labels,
+            present: Default::default(),
             pulls: Default::default(),
             builds: Default::default(),
+        }
+    }
+
+    /// Lists, in one engine call, the images the services may need, so that each
+    /// later lookup of a present image costs nothing.
+    pub async fn prefetch(&self, services: &[ServicePlan]) -> Result<(), ImageError> {
+        let mut references = Vec::new();
+        for service in services {
+            match &service.image {
+                ImagePlan::Pull { reference } => references.push(reference.clone()),
+                ImagePlan::Build {
+                    dockerfile,
+                    repository,
+                    ..
+                } => {
+                    references.push(repository.clone());
+                    if let Ok(text) = dockerfile_text(dockerfile) {
+                        references.extend(base_images(&text));
+                    }
+                }
+            }
+        }
+        // Ids are looked up by inspect; a reference filter cannot match them.
+        references.retain(|r| !r.starts_with("sha256:"));
+        references.sort();
+        references.dedup();
+        let found = self.engine.images_matching(&references).await?;
+        self.present
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(found);
+        Ok(())
+    }
+
+    /// The image for `reference` if present: from the prefetched list, else asked.
+    async fn present(&self, reference: &str) -> Result<Option<ImageInfo>, ImageError> {
+        let known = self
+            .present
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(reference)
+            .cloned();
+        match known {
+            Some(info) => Ok(Some(info)),
+            None => Ok(self.engine.image(reference).await?),
         }
     }
 
@@ -95,7 +143,7 @@ impl<'a> Images<'a> {
     ) -> Result<ImageInfo, ImageError> {
         let cell = shared_cell(&self.pulls, reference);
         cell.get_or_init(|| async {
-            if let Some(info) = self.engine.image(reference).await? {
+            if let Some(info) = self.present(reference).await? {
                 return Ok(info);
             }
             self.ui.service(
@@ -199,7 +247,7 @@ impl<'a> Images<'a> {
         let cell = shared_cell(&self.builds, &tag);
         let (info, built) = cell
             .get_or_init(|| async {
-                if let Some(info) = self.engine.image(&tag).await? {
+                if let Some(info) = self.present(&tag).await? {
                     return Ok((info, false));
                 }
                 let manifest = ManifestCache::new(&format!("{repository}-{name}"));

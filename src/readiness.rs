@@ -86,7 +86,9 @@ pub async fn probe_once(
     }
 }
 
-async fn attempt(
+/// One probe with what is already known about the container (it runs, and has
+/// this address), so that checking an unchanged service costs no inspect.
+pub async fn attempt(
     engine: &Engine,
     container: &str,
     address: Option<&str>,

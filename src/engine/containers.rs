@@ -34,6 +34,8 @@ pub struct ExistingContainer {
     pub created: i64,
     /// Published ports as (host ip, host port, container port).
     pub ports: Vec<(String, u16, u16)>,
+    /// Address on each network the container is attached to.
+    pub addresses: BTreeMap<String, String>,
 }
 
 impl ExistingContainer {
@@ -135,6 +137,15 @@ impl Engine {
                     .unwrap_or_default()
                     .trim_start_matches('/')
                     .to_string();
+                let addresses = summary
+                    .network_settings
+                    .and_then(|settings| settings.networks)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(network, endpoint)| {
+                        Some((network, endpoint.ip_address.filter(|ip| !ip.is_empty())?))
+                    })
+                    .collect();
                 let ports = summary
                     .ports
                     .unwrap_or_default()
@@ -157,6 +168,7 @@ impl Engine {
                     status: summary.status.unwrap_or_default(),
                     created: summary.created.unwrap_or_default(),
                     ports,
+                    addresses,
                 }
             })
             .collect())

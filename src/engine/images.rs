@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateImageOptionsBuilder, ListImagesOptionsBuilder,
+};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
@@ -41,6 +43,32 @@ impl Engine {
                 other => Err(other),
             },
         }
+    }
+
+    /// Every local image matching any of `references` (a repository name matches all
+    /// its tags), by tag: one call instead of one inspect per image.
+    pub async fn images_matching(
+        &self,
+        references: &[String],
+    ) -> Result<HashMap<String, ImageInfo>, EngineError> {
+        if references.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let filters = HashMap::from([("reference".to_string(), references.to_vec())]);
+        let options = ListImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        let mut by_tag = HashMap::new();
+        for image in self.docker.list_images(Some(options)).await? {
+            let info = ImageInfo {
+                id: image.id,
+                repo_digests: image.repo_digests,
+            };
+            for tag in image.repo_tags {
+                by_tag.insert(tag, info.clone());
+            }
+        }
+        Ok(by_tag)
     }
 
     /// Pulls `reference`, reporting the overall download progress in percent

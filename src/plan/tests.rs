@@ -19,6 +19,7 @@ fn existing(service: &str, hash: &str, state: &str, status: &str) -> ExistingCon
         status: status.into(),
         created: 0,
         ports: Vec::new(),
+        addresses: Default::default(),
     }
 }
 
