@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use tokio::sync::{OnceCell, watch};
 
-use crate::config::ServiceKind;
+use crate::config::{Probe, ServiceKind};
 use crate::engine::{Engine, EngineError, ExistingContainer, labels};
 use crate::images::{ImageError, Images};
 use crate::plan::{self, Action, Plan, ServicePlan};
@@ -165,7 +165,7 @@ pub async fn up(
     let mut report = UpReport::default();
     let removals = orphans.iter().map(|orphan| async move {
         ui.service(&orphan.service, Event::Stopping);
-        engine.remove_container(&orphan.id).await?;
+        engine.stop_and_remove(&orphan.id).await?;
         ui.service(&orphan.service, Event::Removed);
         Ok::<_, EngineError>(orphan.service.clone())
     });
@@ -322,7 +322,7 @@ impl Run<'_> {
                             reason: reason.into(),
                         },
                     );
-                    self.engine.remove_container(old_id).await?;
+                    self.engine.stop_and_remove(old_id).await?;
                 } else {
                     self.ui.service(name, Event::Creating);
                 }
@@ -417,8 +417,10 @@ impl Run<'_> {
         }
     }
 
-    /// Whether an unchanged, running service passes its probe on the first try,
-    /// using the address from the container list instead of an inspect.
+    /// Whether an unchanged, running service still answers, checked at the address
+    /// the container list gave. A service that passed its probe once and still
+    /// accepts connections on its port is taken as ready, which costs one connect
+    /// instead of a command run in the container; anything else gets its probe.
     async fn still_ready(
         &self,
         service: &ServicePlan,
@@ -431,7 +433,11 @@ impl Run<'_> {
             .addresses
             .get(&self.plan.network)
             .map(String::as_str);
-        readiness::attempt(self.engine, &container.id, address, service.ready.as_ref())
+        let quick = match (service.port, &service.ready) {
+            (Some(port), Some(_)) => Some(Probe::Tcp { port }),
+            _ => service.ready.clone(),
+        };
+        readiness::attempt(self.engine, &container.id, address, quick.as_ref())
             .await
             .is_ok()
     }

@@ -40,6 +40,8 @@ pub struct ServicePlan {
     pub depends_on: Vec<String>,
     pub ready: Option<Probe>,
     pub ready_timeout: Duration,
+    /// The main container port, if the service has one.
+    pub port: Option<u16>,
     /// Engine volumes this service mounts.
     pub volumes: Vec<String>,
 }
@@ -200,6 +202,7 @@ fn plan_service(project: &Project, service: &crate::config::Service, network: &s
         depends_on: service.depends_on.clone(),
         ready: service.ready.clone(),
         ready_timeout: service.ready_timeout,
+        port: service.port,
         volumes,
     }
 }

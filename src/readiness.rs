@@ -14,6 +14,8 @@ use crate::engine::{Engine, EngineError};
 
 const FIRST_POLL: Duration = Duration::from_millis(10);
 const MAX_POLL: Duration = Duration::from_millis(250);
+/// How many probe attempts share one look at the container's state.
+const INSPECT_EVERY: usize = 4;
 /// One probe attempt may not take longer than this.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -44,30 +46,37 @@ pub async fn wait_ready(
     let mut delay = FIRST_POLL;
     let mut address: Option<String> = None;
     let mut last_failure: Option<String>;
+    let mut attempts: usize = 0;
     loop {
-        let state = engine.inspect_state(container, network).await?;
-        if !state.running {
-            return Err(NotReady::Exited {
-                code: state.exit_code.unwrap_or(-1),
-                oom: state.oom_killed,
-            });
-        }
-        if address.is_none() {
-            address = state.ip;
+        // The state is looked at on the first attempt (for the address), then on
+        // every fourth and at the deadline: enough to notice a crash within a
+        // second without doubling the engine calls of a tight poll.
+        let now = Instant::now();
+        if attempts.is_multiple_of(INSPECT_EVERY) || now >= deadline {
+            let state = engine.inspect_state(container, network).await?;
+            if !state.running {
+                return Err(NotReady::Exited {
+                    code: state.exit_code.unwrap_or(-1),
+                    oom: state.oom_killed,
+                });
+            }
+            if address.is_none() {
+                address = state.ip;
+            }
         }
         match attempt(engine, container, address.as_deref(), probe).await {
             Ok(()) => return Ok(()),
             Err(failure) => last_failure = Some(failure),
         }
-        let now = Instant::now();
         if now >= deadline {
             return Err(NotReady::Timeout {
                 timeout,
                 last: last_failure,
             });
         }
-        tokio::time::sleep(delay.min(deadline - now)).await;
+        tokio::time::sleep(delay.min(deadline.saturating_duration_since(Instant::now()))).await;
         delay = (delay * 3 / 2).min(MAX_POLL);
+        attempts += 1;
     }
 }
 

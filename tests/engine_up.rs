@@ -516,3 +516,29 @@ fn two_ups_at_once_never_make_two_copies() {
         .collect();
     assert_eq!(services, ["cache", "db"]);
 }
+
+#[test]
+fn recreating_a_database_stops_it_gracefully_so_its_data_is_kept() {
+    ensure_stand_in_images();
+    let project = TestProject::new("recreate-data");
+    let name = project.name().to_string();
+    let with_env = |value: &str| {
+        format!(
+            "name: {name}\nservices:\n  cache:\n    template: redis\n    env: {{ MARK: \"{value}\" }}\n"
+        )
+    };
+    let yaml = with_env("one");
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    // Redis keeps this in memory only; it reaches the volume only if redis is
+    // stopped (SIGTERM makes it save), not killed.
+    project.gorae_ok(&["exec", "cache", "--", "redis-cli", "SET", "unsaved", "kept"]);
+    let before = support::containers_of(project.name());
+    let yaml = with_env("two");
+    let project = project.file("gorae.yaml", &yaml);
+    let up = project.gorae_ok(&["up", "--ci"]);
+    assert!(stderr(&up).contains("re-creating"), "{}", stderr(&up));
+    assert_ne!(before, support::containers_of(project.name()));
+    let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "unsaved"]);
+    assert_eq!(stdout(&value).trim(), "kept");
+}

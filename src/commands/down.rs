@@ -11,17 +11,12 @@ use crate::exit::ExitCode;
 use crate::project_lock::ProjectLock;
 use crate::ui::{Event, Mode, Ui};
 
-/// Seconds a container gets between SIGTERM and SIGKILL.
-const STOP_TIMEOUT_SECS: i32 = 10;
-
 pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let engine = super::connect().await?;
     let project_dir = project.dir.display().to_string();
-    let containers = engine.project_containers(&project.name).await?;
-    NameClash::check(&project.name, &project_dir, &containers)?;
-    let ui = Ui::new(Mode::detect(false, false), false)
-        .with_services(containers.iter().map(|c| c.service.as_str()));
+    let ui = Ui::new(Mode::detect(false, false), false);
+    // Taken before listing, so an `up` running now cannot add containers unseen.
     let _lock = ProjectLock::acquire(&project.name, || {
         ui.note(&format!(
             "another gorae is changing project `{}`; waiting",
@@ -29,16 +24,16 @@ pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCod
         ))
     })
     .await?;
+    let containers = engine.project_containers(&project.name).await?;
+    NameClash::check(&project.name, &project_dir, &containers)?;
+    let ui = ui.with_services(containers.iter().map(|c| c.service.as_str()));
 
     // Stop everything at once: each container's stop time overlaps the others'.
     try_join_all(containers.iter().map(|container| {
         let (engine, ui) = (&engine, &ui);
         async move {
             ui.service(&container.service, Event::Stopping);
-            engine
-                .stop_container(&container.id, STOP_TIMEOUT_SECS)
-                .await?;
-            engine.remove_container(&container.id).await?;
+            engine.stop_and_remove(&container.id).await?;
             ui.service(&container.service, Event::Removed);
             Ok::<_, crate::engine::EngineError>(())
         }

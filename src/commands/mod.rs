@@ -63,7 +63,6 @@ pub fn known_service<'a>(project: &'a Project, name: &str) -> Result<&'a Service
     })
 }
 
-/// Runs the chosen command.
 /// Runs the chosen command; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let file = cli.file.as_deref();

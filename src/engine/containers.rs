@@ -18,6 +18,9 @@ use serde::Serialize;
 use super::{Engine, EngineError, labels};
 use crate::config::{PortMapping, Protocol};
 
+/// Seconds a container gets between its stop signal and SIGKILL.
+pub const STOP_TIMEOUT_SECS: i32 = 10;
+
 /// A container of this project as the engine lists it (one list call, no inspect).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingContainer {
@@ -294,7 +297,17 @@ impl Engine {
         }
     }
 
-    /// Removes a container, stopping it first if needed; anonymous volumes go with it.
+    /// Stops a container gracefully, so that databases save and shut down cleanly,
+    /// then removes it.
+    pub async fn stop_and_remove(&self, id: &str) -> Result<(), EngineError> {
+        match self.stop_container(id, STOP_TIMEOUT_SECS).await {
+            Err(EngineError::NotFound(_)) => return Ok(()),
+            other => other?,
+        }
+        self.remove_container(id).await
+    }
+
+    /// Removes a container, killing it if it still runs; anonymous volumes go with it.
     pub async fn remove_container(&self, id: &str) -> Result<(), EngineError> {
         let options = RemoveContainerOptionsBuilder::default()
             .force(true)
