@@ -2,15 +2,9 @@
 
 mod support;
 
-use support::{TestProject, docker, docker_inspect, ensure_stand_in_images};
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use support::{
+    TestProject, docker, docker_inspect, ensure_stand_in_images, free_port, stderr, stdout,
+};
 
 /// Container id of each service, sorted by service.
 fn ids(project: &TestProject) -> Vec<(String, String)> {
@@ -50,10 +44,7 @@ fn two_apps() -> TestProject {
     );
     // Published ports would collide between parallel tests; only web publishes, on
     // a port picked by the engine-free check below.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = free_port();
     let yaml = yaml.replace("[\"3000\"]", &format!("[\"{port}:3000\"]"));
     project
         .file("gorae.yaml", &yaml)

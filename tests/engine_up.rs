@@ -6,28 +6,7 @@ mod support;
 
 use std::net::TcpListener;
 
-use support::{TestProject, docker_inspect, ensure_stand_in_images};
-
-/// A gorae.yaml with the project's unique name and these services.
-fn services_yaml(project: &TestProject, services: &str) -> String {
-    project.project_yaml(&format!("services:\n{services}"))
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use support::{TestProject, docker_inspect, ensure_stand_in_images, free_port, stderr, stdout};
 
 /// (service, container id, started at) for each container of the project.
 fn started_at(project: &TestProject) -> Vec<(String, String, String)> {
@@ -58,9 +37,7 @@ fn dependent_starts_only_after_its_dependency_is_ready() {
     // Postgres spends its first seconds initialising with no TCP listener, so a
     // dependent started early would fail to connect.
     let project = TestProject::new("order");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  db:\n    template: postgres\n  check:\n    image: python:3.12\n    kind: task\n    depends_on: [db]\n    command: [\"python\", \"-c\", {}]\n",
             serde_json::to_string(CONNECT_ONCE).unwrap()
         ),
@@ -83,9 +60,7 @@ fn independent_services_start_in_parallel() {
     // other their start times would be two seconds apart.
     let slow = "[\"python\", \"-c\", \"import time,socket; time.sleep(2); s=socket.socket(); s.bind(('',7000)); s.listen(); time.sleep(600)\"]";
     let project = TestProject::new("parallel");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  a:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n  b:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n"
         ),
     );
@@ -134,9 +109,7 @@ print('wired', os.environ['REDIS_URL'], rows)"#;
     ))
     .expect("example pgwire.py");
     let project = TestProject::new("wiring");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  cache: {{ template: redis }}\n  db:\n    template: postgres\n    env: {{ POSTGRES_DB: shop, POSTGRES_USER: shopper }}\n  check:\n    template: python\n    build: ./app\n    kind: task\n    depends_on: [cache, db]\n    command: [\"python\", \"-c\", {}]\n",
             serde_json::to_string(check).unwrap()
         ),
@@ -160,7 +133,7 @@ fn second_up_touches_nothing_and_an_env_change_recreates_only_that_service() {
             "  cache: {{ template: redis }}\n  app:\n    image: python:3.12\n    command: [\"python\", \"-m\", \"http.server\", \"8000\"]\n    ready: {{ tcp: 8000 }}\n    depends_on: [cache]\n    env: {{ GREETING: {value} }}\n"
         )
     };
-    let yaml = services_yaml(&project, &services("hello"));
+    let yaml = project.services_yaml(&services("hello"));
     let project = project.file("gorae.yaml", &yaml);
     project.gorae_ok(&["up", "--ci"]);
     let first = started_at(&project);
@@ -169,7 +142,7 @@ fn second_up_touches_nothing_and_an_env_change_recreates_only_that_service() {
     assert_eq!(first, started_at(&project), "a no-op up changed containers");
     assert!(stderr(&again).contains("up to date"), "{}", stderr(&again));
 
-    let yaml = services_yaml(&project, &services("bonjour"));
+    let yaml = project.services_yaml(&services("bonjour"));
     let project = project.file("gorae.yaml", &yaml);
     project.gorae_ok(&["up", "--ci"]);
     let after = started_at(&project);
@@ -197,10 +170,8 @@ fn second_up_touches_nothing_and_an_env_change_recreates_only_that_service() {
 fn redis_and_postgres_data_survive_down_and_up() {
     ensure_stand_in_images();
     let project = TestProject::new("data");
-    let yaml = services_yaml(
-        &project,
-        "  cache: { template: redis }\n  db: { template: postgres }\n",
-    );
+    let yaml =
+        project.services_yaml("  cache: { template: redis }\n  db: { template: postgres }\n");
     let project = project.file("gorae.yaml", &yaml);
     project.gorae_ok(&["up", "--ci"]);
     project.gorae_ok(&["exec", "cache", "--", "redis-cli", "SET", "answer", "42"]);
@@ -257,10 +228,10 @@ fn redis_and_postgres_data_survive_down_and_up() {
 fn down_leaves_another_project_untouched() {
     ensure_stand_in_images();
     let mine = TestProject::new("mine");
-    let yaml = services_yaml(&mine, "  cache: { template: redis }\n");
+    let yaml = mine.services_yaml("  cache: { template: redis }\n");
     let mine = mine.file("gorae.yaml", &yaml);
     let theirs = TestProject::new("theirs");
-    let yaml = services_yaml(&theirs, "  cache: { template: redis }\n");
+    let yaml = theirs.services_yaml("  cache: { template: redis }\n");
     let theirs = theirs.file("gorae.yaml", &yaml);
     mine.gorae_ok(&["up", "--ci"]);
     theirs.gorae_ok(&["up", "--ci"]);
@@ -276,7 +247,7 @@ fn down_leaves_another_project_untouched() {
 fn two_directories_claiming_one_name_are_told_so() {
     ensure_stand_in_images();
     let first = TestProject::new("clash");
-    let yaml = services_yaml(&first, "  cache: { template: redis }\n");
+    let yaml = first.services_yaml("  cache: { template: redis }\n");
     let first = first.file("gorae.yaml", &yaml);
     first.gorae_ok(&["up", "--ci"]);
     let second = TestProject::new("clash2").file("gorae.yaml", &yaml);
@@ -297,9 +268,7 @@ fn ports_publish_on_loopback_unless_written_out() {
     ensure_stand_in_images();
     let (local, open) = (free_port(), free_port());
     let project = TestProject::new("ports");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  cache:\n    template: redis\n    ports: [\"{local}:6379\"]\n  open:\n    template: redis\n    ports: [\"0.0.0.0:{open}:6379\"]\n"
         ),
     );
@@ -326,9 +295,7 @@ fn a_taken_host_port_is_reported_before_anything_starts() {
     let holder = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = holder.local_addr().expect("addr").port();
     let project = TestProject::new("taken");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  cache: {{ template: redis }}\n  web:\n    template: redis\n    ports: [\"{port}:6379\"]\n"
         ),
     );
@@ -355,9 +322,7 @@ fn a_taken_host_port_is_reported_before_anything_starts() {
 fn a_crashing_service_fails_up_with_its_logs() {
     ensure_stand_in_images();
     let project = TestProject::new("crash");
-    let yaml = services_yaml(
-        &project,
-        "  cache: { template: redis }\n  bad:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo boom-marker-123; exit 3\"]\n    ready: { tcp: 9 }\n",
+    let yaml = project.services_yaml("  cache: { template: redis }\n  bad:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo boom-marker-123; exit 3\"]\n    ready: { tcp: 9 }\n",
     );
     let project = project.file("gorae.yaml", &yaml);
     let up = project.gorae(&["up", "--ci"]);
@@ -382,9 +347,7 @@ fn a_crashing_service_fails_up_with_its_logs() {
 fn a_service_never_ready_times_out_with_its_logs() {
     ensure_stand_in_images();
     let project = TestProject::new("never");
-    let yaml = services_yaml(
-        &project,
-        "  slow:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo still-booting; sleep 600\"]\n    ready: { tcp: 9999 }\n    timeout: 2s\n",
+    let yaml = project.services_yaml("  slow:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo still-booting; sleep 600\"]\n    ready: { tcp: 9999 }\n    timeout: 2s\n",
     );
     let project = project.file("gorae.yaml", &yaml);
     let up = project.gorae(&["up", "--ci"]);
@@ -400,7 +363,7 @@ fn a_service_never_ready_times_out_with_its_logs() {
 #[test]
 fn unreachable_engine_is_one_clear_line() {
     let project = TestProject::new("noengine");
-    let yaml = services_yaml(&project, "  cache: { template: redis }\n");
+    let yaml = project.services_yaml("  cache: { template: redis }\n");
     let project = project.file("gorae.yaml", &yaml);
     let out = project.gorae_with_env(
         &["up"],
@@ -425,7 +388,7 @@ fn unreachable_engine_is_one_clear_line() {
 fn a_missing_image_that_cannot_be_pulled_says_how_to_get_it() {
     ensure_stand_in_images();
     let project = TestProject::new("nopull");
-    let yaml = services_yaml(&project, "  ghost:\n    image: gorae-no-such-image:1\n");
+    let yaml = project.services_yaml("  ghost:\n    image: gorae-no-such-image:1\n");
     let project = project.file("gorae.yaml", &yaml);
     let up = project.gorae(&["up", "--ci"]);
     assert_eq!(up.status.code(), Some(9), "{}", stderr(&up));
@@ -447,9 +410,7 @@ fn a_missing_image_that_cannot_be_pulled_says_how_to_get_it() {
 fn ctrl_c_stops_up_and_the_next_up_continues() {
     ensure_stand_in_images();
     let project = TestProject::new("sigint");
-    let yaml = services_yaml(
-        &project,
-        "  db: { template: postgres }\n  after:\n    image: python:3.12\n    command: [\"python\", \"-m\", \"http.server\", \"8000\"]\n    depends_on: [db]\n",
+    let yaml = project.services_yaml("  db: { template: postgres }\n  after:\n    image: python:3.12\n    command: [\"python\", \"-m\", \"http.server\", \"8000\"]\n    depends_on: [db]\n",
     );
     let project = project.file("gorae.yaml", &yaml);
     let child = project
@@ -493,10 +454,8 @@ fn ctrl_c_stops_up_and_the_next_up_continues() {
 fn two_ups_at_once_never_make_two_copies() {
     ensure_stand_in_images();
     let project = TestProject::new("twice");
-    let yaml = services_yaml(
-        &project,
-        "  cache: { template: redis }\n  db: { template: postgres }\n",
-    );
+    let yaml =
+        project.services_yaml("  cache: { template: redis }\n  db: { template: postgres }\n");
     let project = project.file("gorae.yaml", &yaml);
     let spawn = || {
         project

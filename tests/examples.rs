@@ -4,10 +4,10 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 
-use support::{TestProject, ensure_stand_in_images};
+use support::{TestProject, ensure_stand_in_images, free_port};
 
 /// Copies `examples/<name>` into a test project, with a unique project name and the
 /// app published on a free host port; returns the project and that port.
@@ -26,10 +26,7 @@ fn example(name: &str, container_port: u16) -> (TestProject, u16) {
             project = project.file(&rel.to_string_lossy(), &text);
         }
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = free_port();
     let yaml = std::fs::read_to_string(source.join("gorae.yaml")).expect("example gorae.yaml");
     let yaml = yaml
         .replace(

@@ -4,8 +4,7 @@
 
 use std::net::TcpListener;
 
-use crate::support::{TestProject, ensure_stand_in_images};
-use crate::{free_port, services_yaml, stderr, stdout};
+use crate::support::{TestProject, ensure_stand_in_images, free_port, stderr, stdout};
 
 const DEAD_ENGINE: (&str, &str) = ("DOCKER_HOST", "unix:///nonexistent.sock");
 
@@ -28,13 +27,10 @@ fn filtered(project: &TestProject, assert: impl FnOnce()) {
 #[test]
 fn doctor_with_a_dead_engine_still_checks_the_file_and_the_ports() {
     let project = TestProject::new("docdead");
-    let yaml = services_yaml(
-        &project,
-        &format!(
-            "  cache:\n    template: redis\n    ports: [\"{}:6379\"]\n",
-            free_port()
-        ),
-    );
+    let yaml = project.services_yaml(&format!(
+        "  cache:\n    template: redis\n    ports: [\"{}:6379\"]\n",
+        free_port()
+    ));
     let project = project.file("gorae.yaml", &yaml);
     let out = project.gorae_with_env(&["doctor"], &[DEAD_ENGINE]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -47,10 +43,8 @@ fn doctor_with_a_dead_engine_still_checks_the_file_and_the_ports() {
 #[test]
 fn doctor_shows_the_first_error_of_a_broken_file_next_to_the_engine_check() {
     let project = TestProject::new("docbad");
-    let yaml = services_yaml(
-        &project,
-        "  cache:\n    template: redis\n    prots: [\"6379\"]\n    kind: daemon\n",
-    );
+    let yaml = project
+        .services_yaml("  cache:\n    template: redis\n    prots: [\"6379\"]\n    kind: daemon\n");
     let project = project.file("gorae.yaml", &yaml);
     let out = project.gorae_with_env(&["doctor"], &[DEAD_ENGINE]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -65,9 +59,7 @@ fn doctor_names_a_taken_port_and_its_holder() {
     let holder = TcpListener::bind("127.0.0.1:0").expect("bind");
     let taken = holder.local_addr().expect("address").port();
     let project = TestProject::new("docport");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  cache:\n    template: redis\n    ports: [\"{taken}:6379\"]\n  db: {{ template: postgres }}\n"
         ),
     );

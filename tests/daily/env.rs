@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use crate::support::{TestProject, ensure_stand_in_images};
-use crate::{free_port, services_yaml, sh_quote, stderr, stdout};
+use crate::sh_quote;
+use crate::support::{TestProject, ensure_stand_in_images, free_port, stderr, stdout};
 
 /// The password has a quote in it, so the shell format's quoting is exercised by
 /// a real `eval`.
@@ -16,9 +16,7 @@ fn env_variables_reach_the_services_from_the_host_in_every_format() {
     ensure_stand_in_images();
     let (redis_port, pg_port) = (free_port(), free_port());
     let project = TestProject::new("env");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  cache:\n    template: redis\n    ports: [\"{redis_port}:6379\"]\n  db:\n    template: postgres\n    ports: [\"{pg_port}:5432\"]\n    env: {{ POSTGRES_USER: shopper, POSTGRES_DB: shop, POSTGRES_PASSWORD: \"{PASSWORD}\" }}\n  hidden: {{ template: redis }}\n"
         ),
     );
@@ -115,13 +113,10 @@ print(s.recv(16).decode().strip())""#,
 #[test]
 fn env_of_a_stopped_project_prints_nothing_and_says_why() {
     let project = TestProject::new("envdown");
-    let yaml = services_yaml(
-        &project,
-        &format!(
-            "  cache:\n    template: redis\n    ports: [\"{}:6379\"]\n",
-            free_port()
-        ),
-    );
+    let yaml = project.services_yaml(&format!(
+        "  cache:\n    template: redis\n    ports: [\"{}:6379\"]\n",
+        free_port()
+    ));
     let project = project.file("gorae.yaml", &yaml);
     let out = project.gorae_ok(&["env"]);
     assert_eq!(stdout(&out), "");

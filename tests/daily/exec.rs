@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::support::{TestProject, docker, ensure_stand_in_images};
-use crate::{services_yaml, sh_quote, stderr, stdout};
+use crate::sh_quote;
+use crate::support::{TestProject, docker, ensure_stand_in_images, stderr, stdout};
 
 fn redis_project(short: &str) -> TestProject {
     let project = TestProject::new(short);
-    let yaml = services_yaml(&project, "  cache: { template: redis }\n");
+    let yaml = project.services_yaml("  cache: { template: redis }\n");
     project.file("gorae.yaml", &yaml)
 }
 

@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::{TestProject, docker, ensure_stand_in_images};
-use crate::{services_yaml, sh_quote, stderr, stdout, wait_for};
+use crate::support::{TestProject, docker, ensure_stand_in_images, stderr, stdout};
+use crate::{sh_quote, wait_for};
 
 /// A service printing `NAME-1` .. `NAME-20`, one every 100 ms, then idling. Two of
 /// them run at once, so their lines alternate in time.
@@ -22,7 +22,7 @@ fn counter(name: &str) -> String {
 fn logs_interleave_services_by_time_with_prefixes_tail_and_colour() {
     ensure_stand_in_images();
     let project = TestProject::new("logs");
-    let yaml = services_yaml(&project, &format!("{}{}", counter("a"), counter("bb")));
+    let yaml = project.services_yaml(&format!("{}{}", counter("a"), counter("bb")));
     let project = project.file("gorae.yaml", &yaml);
     project.gorae_ok(&["up", "--ci"]);
     wait_for(
@@ -146,7 +146,7 @@ const TICKER: &str = "  ticker:\n    image: python:3.12\n    command: [\"sh\", \
 fn logs_follow_survives_a_restart_and_a_recreation() {
     ensure_stand_in_images();
     let project = TestProject::new("follow");
-    let yaml = services_yaml(&project, &format!("{TICKER}one }}\n"));
+    let yaml = project.services_yaml(&format!("{TICKER}one }}\n"));
     let project = project.file("gorae.yaml", &yaml);
     project.gorae_ok(&["up", "--ci"]);
 
@@ -191,7 +191,7 @@ fn logs_follow_survives_a_restart_and_a_recreation() {
         (runs(&seen).len() >= 2).then_some(())
     });
 
-    let yaml = services_yaml(&project, &format!("{TICKER}two }}\n"));
+    let yaml = project.services_yaml(&format!("{TICKER}two }}\n"));
     let project = project.file("gorae.yaml", &yaml);
     project.gorae_ok(&["up", "--ci"]);
     wait_for("lines of the re-created container", limit, || {

@@ -12,32 +12,7 @@ mod exec;
 mod logs;
 mod plain;
 
-use std::net::TcpListener;
-use std::process::Output;
 use std::time::{Duration, Instant};
-
-use support::TestProject;
-
-/// A gorae.yaml with the project's unique name and these services.
-fn services_yaml(project: &TestProject, services: &str) -> String {
-    project.project_yaml(&format!("services:\n{services}"))
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `limit`
 /// naming `what` was awaited.

@@ -1,16 +1,13 @@
 //! Output that is not on a terminal is plain text: no colour, no cursor movement,
 //! whatever the command, even with `NO_COLOR` and `CI` unset.
 
-use crate::support::{TestProject, ensure_stand_in_images};
-use crate::{free_port, services_yaml, stderr, stdout};
+use crate::support::{TestProject, ensure_stand_in_images, free_port, stderr, stdout};
 
 #[test]
 fn plain_mode_never_emits_escape_codes() {
     ensure_stand_in_images();
     let project = TestProject::new("plain");
-    let yaml = services_yaml(
-        &project,
-        &format!(
+    let yaml = project.services_yaml(&format!(
             "  cache:\n    template: redis\n    ports: [\"{}:6379\"]\n  app:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo started; exec sleep 600\"]\n    depends_on: [cache]\n",
             free_port()
         ),

@@ -79,6 +79,12 @@ impl TestProject {
         format!("name: {}\n{services_yaml}", self.name)
     }
 
+    /// A gorae.yaml with this project's unique name and these services (the lines
+    /// that go under `services:`).
+    pub fn services_yaml(&self, services: &str) -> String {
+        self.project_yaml(&format!("services:\n{services}"))
+    }
+
     /// Runs the built `gorae` in the project dir and returns what it did.
     pub fn gorae(&self, args: &[&str]) -> Output {
         self.gorae_with_env(args, &[])
@@ -211,4 +217,22 @@ pub fn containers_of(project: &str) -> Vec<(String, String)> {
         .collect();
     containers.sort();
     containers
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// What a command printed on stdout.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What a command printed on stderr.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
