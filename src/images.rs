@@ -106,7 +106,7 @@ impl<'a> Images<'a> {
     }
 
     /// The image for `reference` if present: from the prefetched list, else asked.
-    async fn present(&self, reference: &str) -> Result<Option<ImageInfo>, ImageError> {
+    pub async fn present(&self, reference: &str) -> Result<Option<ImageInfo>, ImageError> {
         let known = self
             .present
             .lock()

@@ -138,8 +138,14 @@ pub struct Resolved {
     pub images: BTreeMap<String, ImageInfo>,
 }
 
-/// Resolves every image the project uses (pulling missing ones) into a lock.
-pub async fn resolve(project: &Project, images: &Images<'_>) -> Result<Resolved, ImageError> {
+/// Resolves every image the project uses into a lock, pulling missing ones: by
+/// their locked digest when `locked` names one (so `--frozen` fetches exactly the
+/// locked image even after the tag moved), otherwise by tag.
+pub async fn resolve(
+    project: &Project,
+    images: &Images<'_>,
+    locked: Option<&Lockfile>,
+) -> Result<Resolved, ImageError> {
     let text = std::fs::read_to_string(&project.file).map_err(|err| ImageError::Context {
         service: String::new(),
         reason: format!("{}: {err}", project.file.display()),
@@ -152,7 +158,19 @@ pub async fn resolve(project: &Project, images: &Images<'_>) -> Result<Resolved,
             reason,
         })?;
         for reference in references {
-            let info = images.present_or_pull(name, &reference).await?;
+            let locked_digest = locked
+                .and_then(|lock| lock.services.get(name))
+                .and_then(|s| s.images.get(&unprefix(project, &reference)));
+            let info = match (images.present(&reference).await?, locked_digest) {
+                (Some(info), _) => info,
+                (None, Some(digest)) => {
+                    let (repository, _) = crate::engine::split_tag(&reference);
+                    images
+                        .present_or_pull(name, &format!("{repository}@{digest}"))
+                        .await?
+                }
+                (None, None) => images.present_or_pull(name, &reference).await?,
+            };
             digests.insert(reference.clone(), digest_of(&info));
             local.insert(reference, info);
         }

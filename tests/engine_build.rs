@@ -176,6 +176,15 @@ fn frozen_up_runs_only_what_the_lock_names() {
     let check = project.gorae_with_env(&["lock", "--check"], &env);
     assert!(check.status.success(), "{}", stderr(&check));
 
+    // Missing here: fetched by the locked digest, never by the tag (which this
+    // machine cannot pull, so the error shows what was asked for).
+    docker(&["rmi", "--no-prune", &format!("{prefix}redis:7")]);
+    let missing = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
+    assert_eq!(missing.status.code(), Some(9), "{}", stderr(&missing));
+    let wanted = format!("cannot pull image `{prefix}redis@sha256:");
+    assert!(stderr(&missing).contains(&wanted), "{}", stderr(&missing));
+    docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
+
     // The tag moves to another image: the lock no longer describes what would run.
     docker(&["tag", "gorae-test/python:3.12", &format!("{prefix}redis:7")]);
     let moved = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);

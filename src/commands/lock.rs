@@ -15,7 +15,7 @@ pub async fn run(file: Option<&Path>, args: &LockArgs) -> anyhow::Result<ExitCod
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(true, false), false);
     let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
-    let resolved = lock::resolve(&project, &Images::new(&engine, &ui, image_labels)).await?;
+    let resolved = lock::resolve(&project, &Images::new(&engine, &ui, image_labels), None).await?;
     let path = lock::path_for(&project);
     if args.check {
         let locked = lock::read(&project)?;

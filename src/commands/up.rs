@@ -78,7 +78,8 @@ async fn pin_to_lock(
 ) -> anyhow::Result<()> {
     let locked = lock::read(project)?;
     let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
-    let resolved = lock::resolve(project, &Images::new(engine, ui, image_labels)).await?;
+    let images = Images::new(engine, ui, image_labels);
+    let resolved = lock::resolve(project, &images, Some(&locked)).await?;
     let differences = lock::differences(&locked, &resolved.lock);
     if !differences.is_empty() {
         return Err(LockError::Stale {

@@ -18,7 +18,7 @@ use bollard::Docker;
 pub use containers::{ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec};
 pub use error::EngineError;
 pub use exec::ExecIo;
-pub use images::{BuildProgress, ImageInfo};
+pub use images::{BuildProgress, ImageInfo, split_tag};
 pub use system::SystemInfo;
 
 /// Label keys gorae puts on everything it creates.
