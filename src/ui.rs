@@ -128,10 +128,6 @@ impl Ui {
         self
     }
 
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     /// Seconds since the command started.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()

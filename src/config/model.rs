@@ -182,9 +182,4 @@ impl Service {
             })
             .collect()
     }
-
-    /// Whether this service is built by gorae rather than pulled.
-    pub fn is_built(&self) -> bool {
-        matches!(self.image, ImageSource::Build { .. })
-    }
 }

@@ -114,11 +114,6 @@ impl Engine {
             .await
     }
 
-    /// All containers gorae created, for any project.
-    pub async fn all_gorae_containers(&self) -> Result<Vec<ExistingContainer>, EngineError> {
-        self.containers_with_label(labels::PROJECT).await
-    }
-
     async fn containers_with_label(
         &self,
         label: &str,
