@@ -288,3 +288,24 @@ fn a_failing_task_fails_up_with_its_logs_and_blocks_dependents() {
         "web was started"
     );
 }
+
+#[test]
+fn a_failed_build_exits_5_with_the_last_lines_of_its_output() {
+    ensure_stand_in_images();
+    let project = TestProject::new("badbuild");
+    let yaml = project.services_yaml("  bad:\n    dockerfile: ./bad/Dockerfile\n");
+    let project = project.file("gorae.yaml", &yaml).file(
+        "bad/Dockerfile",
+        "FROM gorae-test/python:3.12\nRUN echo compiling-the-thing && exit 42\n",
+    );
+    let up = project.gorae(&["up", "--ci"]);
+    assert_eq!(up.status.code(), Some(5), "{}", stderr(&up));
+    let log = stderr(&up);
+    assert!(log.contains("build of service `bad` failed"), "{log}");
+    assert!(
+        log.contains("compiling-the-thing"),
+        "the build's output is missing: {log}"
+    );
+    assert!(log.contains("returned a non-zero code: 42"), "{log}");
+    assert!(support::containers_of(project.name()).is_empty());
+}
