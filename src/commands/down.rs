@@ -44,6 +44,9 @@ pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCod
     }
     let volumes = engine.project_volumes(&project.name).await?;
     ui.finish();
+    if containers.is_empty() {
+        ui.note(&format!("project `{}` has no containers", project.name));
+    }
     if args.volumes {
         try_join_all(volumes.iter().map(|volume| engine.remove_volume(volume))).await?;
         if !volumes.is_empty() {

@@ -6,7 +6,8 @@ use bollard::errors::Error as BollardError;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error(
-        "cannot reach the Docker engine at {endpoint} ({reason})\n  hint: start Docker (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running engine"
+        "cannot reach the Docker engine at {endpoint} ({reason})\n  hint: {}",
+        unreachable_hint(reason)
     )]
     Unreachable { endpoint: String, reason: String },
     #[error("{0} not found")]
@@ -15,6 +16,16 @@ pub enum EngineError {
     Conflict(String),
     #[error("engine error: {0}")]
     Api(String),
+}
+
+/// What to do about an unreachable engine: a socket we may not open needs
+/// permissions, anything else a running engine.
+fn unreachable_hint(reason: &str) -> &'static str {
+    if reason.to_ascii_lowercase().contains("permission denied") {
+        "the engine runs but this user may not use its socket: add yourself to the `docker` group (`sudo usermod -aG docker $USER`, then log in again)"
+    } else {
+        "start Docker (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running engine"
+    }
 }
 
 impl From<BollardError> for EngineError {
@@ -64,5 +75,24 @@ pub(super) fn short_reason(err: &BollardError) -> String {
 impl EngineError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, EngineError::NotFound(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_engine_hint_fits_the_reason() {
+        let denied = EngineError::Unreachable {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            reason: "Permission denied (os error 13)".into(),
+        };
+        assert!(denied.to_string().contains("`docker` group"), "{denied}");
+        let missing = EngineError::Unreachable {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            reason: "No such file or directory (os error 2)".into(),
+        };
+        assert!(missing.to_string().contains("start Docker"), "{missing}");
     }
 }
