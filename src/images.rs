@@ -60,6 +60,12 @@ pub struct Images<'a> {
     present: Mutex<HashMap<String, ImageInfo>>,
     pulls: Mutex<HashMap<String, Arc<PullOnce>>>,
     builds: Mutex<HashMap<String, Arc<BuildOnce>>>,
+    /// Held while the engine builds. The classic builder gives two builds that run
+    /// at once their own copies of the layers they share (`WORKDIR /app` on the same
+    /// base), and a later build's cache lookup may then follow the other copy and
+    /// miss everything after it; one build at a time keeps a single chain, so a
+    /// source edit reliably reuses the dependency layer.
+    building: tokio::sync::Mutex<()>,
 }
 
 impl<'a> Images<'a> {
@@ -71,6 +77,7 @@ impl<'a> Images<'a> {
             present: Default::default(),
             pulls: Default::default(),
             builds: Default::default(),
+            building: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -285,6 +292,7 @@ impl<'a> Images<'a> {
             .map_err(|err| context_error(err.to_string()))?
             .map_err(|err| context_error(err.to_string()))?;
 
+        let _one_at_a_time = self.building.lock().await;
         let mut output: Vec<String> = Vec::new();
         let built = self
             .engine
