@@ -121,10 +121,12 @@ fn dependency_manifests_are_installed_in_a_layer_before_the_source() {
         "{source_edit}"
     );
 
-    let project = project.file(
-        "web/package.json",
-        r#"{"name": "web", "version": "1.0.1", "description": "changed"}"#,
+    // Unique content, so no earlier run's layers can serve this install step.
+    let manifest = format!(
+        r#"{{"name": "web", "version": "1.0.1", "description": "{}"}}"#,
+        project.name()
     );
+    let project = project.file("web/package.json", &manifest);
     let manifest_edit = stderr(&project.gorae_ok(&["-v", "up", "--ci"]));
     assert!(
         manifest_edit.contains("building (package.json changed)"),

@@ -139,17 +139,17 @@ impl Drop for TestProject {
     }
 }
 
-/// Best effort: removes every container, network, volume and built image labelled
-/// with `project`. Never panics, since it runs while a failed test unwinds. Built
-/// images are tagged with the unique project name, so no other test shares them.
+/// Best effort: removes every container, network and volume labelled with
+/// `project`. Never panics, since it runs while a failed test unwinds. Built images
+/// stay: another test building the same content at the same time may be using
+/// their layers as its cache, and removing them under it fails that build.
 pub fn remove_labelled(project: &str) {
     let filter = format!("label=dev.gorae.project={project}");
     // Containers first: networks and volumes in use cannot be removed.
-    let steps: [(&[&str], &[&str]); 4] = [
+    let steps: [(&[&str], &[&str]); 3] = [
         (&["ps", "-aq"], &["rm", "-fv"]),
         (&["network", "ls", "-q"], &["network", "rm"]),
         (&["volume", "ls", "-q"], &["volume", "rm", "-f"]),
-        (&["image", "ls", "-q"], &["image", "rm", "-f"]),
     ];
     for (list, remove) in steps {
         let Ok(out) = Command::new("docker")
