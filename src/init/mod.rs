@@ -224,6 +224,38 @@ struct App {
     uses: Vec<Use>,
 }
 
+/// At most this many source files are read per app.
+const MAX_SOURCES: usize = 200;
+
+/// Adds the backing services the app's source files (with these extensions) read
+/// connection variables of, then keeps one reason per template: the first found.
+fn finish_uses(
+    tree: &scan::Tree,
+    dir: &Path,
+    extensions: &[&str],
+    templates: &Templates,
+    mut uses: Vec<Use>,
+) -> Vec<Use> {
+    for path in tree.sources_under(dir, extensions).take(MAX_SOURCES) {
+        let Some(text) = tree.read(path) else {
+            continue;
+        };
+        for (template, variable) in clients::templates_read_by(&text, templates) {
+            uses.push(Use {
+                template,
+                because: format!("{} reads {variable}", shown(path)),
+            });
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    uses.retain(|used| {
+        let new = !seen.contains(&used.template);
+        seen.push(used.template.clone());
+        new
+    });
+    uses
+}
+
 /// A backing service an app needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Use {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::hints::{Lang, guess_port, major_version};
 use super::scan::Tree;
-use super::{App, DraftService, Use, build_path, clients, service_name, shown};
+use super::{App, DraftService, Use, build_path, clients, finish_uses, service_name, shown};
 use crate::template::Templates;
 
 const TEMPLATE: &str = "node";
@@ -15,8 +15,6 @@ const TEMPLATE: &str = "node";
 const SOURCES: [&str; 5] = ["js", "mjs", "cjs", "ts", "mts"];
 /// Entry files tried, in order, when package.json names none.
 const ENTRY_FILES: [&str; 4] = ["index.js", "server.js", "app.js", "main.js"];
-/// At most this many source files are read per app.
-const MAX_SOURCES: usize = 200;
 
 /// Every Node.js app in the tree, in path order.
 pub(super) fn detect_all(tree: &Tree, templates: &Templates) -> Vec<App> {
@@ -122,29 +120,8 @@ fn detect(tree: &Tree, manifest: &Path, templates: &Templates) -> App {
             });
         }
     }
-    for path in tree.sources_under(&dir, &SOURCES).take(MAX_SOURCES) {
-        let Some(text) = tree.read(path) else {
-            continue;
-        };
-        for (template, variable) in clients::templates_read_by(&text, templates) {
-            uses.push(Use {
-                template,
-                because: format!("{} reads {variable}", shown(path)),
-            });
-        }
-    }
-    dedup_uses(&mut uses);
+    let uses = finish_uses(tree, &dir, &SOURCES, templates, uses);
     App { service, uses }
-}
-
-/// One reason per template: the first one found.
-pub(super) fn dedup_uses(uses: &mut Vec<Use>) {
-    let mut seen: Vec<String> = Vec::new();
-    uses.retain(|used| {
-        let new = !seen.contains(&used.template);
-        seen.push(used.template.clone());
-        new
-    });
 }
 
 /// The Node.js major version and where it came from: `.nvmrc` or `.node-version` in the

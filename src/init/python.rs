@@ -6,15 +6,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::hints::{Lang, guess_port, major_minor_version};
-use super::node::dedup_uses;
 use super::scan::Tree;
-use super::{App, DraftService, Use, build_path, clients, service_name, shown};
+use super::{App, DraftService, Use, build_path, clients, finish_uses, service_name, shown};
 use crate::template::Templates;
 
 const TEMPLATE: &str = "python";
 const MANIFESTS: [&str; 2] = ["requirements.txt", "pyproject.toml"];
-/// At most this many source files are read per app.
-const MAX_SOURCES: usize = 200;
 
 /// Files that mark a Python app in a project with no Python manifest at all (one that
 /// needs nothing from PyPI).
@@ -158,18 +155,7 @@ fn detect(tree: &Tree, dir: &Path, templates: &Templates) -> App {
             });
         }
     }
-    for path in tree.sources_under(dir, &["py"]).take(MAX_SOURCES) {
-        let Some(text) = tree.read(path) else {
-            continue;
-        };
-        for (template, variable) in clients::templates_read_by(&text, templates) {
-            uses.push(Use {
-                template,
-                because: format!("{} reads {variable}", shown(path)),
-            });
-        }
-    }
-    dedup_uses(&mut uses);
+    let uses = finish_uses(tree, dir, &["py"], templates, uses);
     App { service, uses }
 }
 
