@@ -154,13 +154,7 @@ pub async fn up(
     check_ports(engine, plan, &existing).await?;
 
     let (current, orphans) = match_containers(plan, existing);
-    let images = Images::new(
-        engine,
-        ui,
-        // Images carry the project but not its directory, so the same files give
-        // the same image on every machine.
-        HashMap::from([(labels::PROJECT.to_string(), plan.project.clone())]),
-    );
+    let images = Images::new(engine, ui, &plan.project);
     images.prefetch(&plan.services).await?;
     let mut report = UpReport::default();
     let removals = orphans.iter().map(|orphan| async move {

@@ -9,7 +9,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::DockerfileSource;
 use crate::context::{self, BuildContext, Entry};
-use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo};
+use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
 use crate::plan::{ImagePlan, ServicePlan, hex};
 use crate::ui::{Event, Ui};
 
@@ -69,11 +69,13 @@ pub struct Images<'a> {
 }
 
 impl<'a> Images<'a> {
-    pub fn new(engine: &'a Engine, ui: &'a Ui, labels: HashMap<String, String>) -> Images<'a> {
+    /// Images for `project`. Built images carry the project's name but not its
+    /// directory, so the same files give the same image on every machine.
+    pub fn new(engine: &'a Engine, ui: &'a Ui, project: &str) -> Images<'a> {
         Images {
             engine,
             ui,
-            labels,
+            labels: HashMap::from([(labels::PROJECT.to_string(), project.to_string())]),
             present: Default::default(),
             pulls: Default::default(),
             builds: Default::default(),

@@ -2,11 +2,9 @@
 //! Without `--resolved` it never contacts the engine, so it works in editors, hooks
 //! and CI anywhere.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::ConfigArgs;
-use crate::engine::labels;
 use crate::exit::ExitCode;
 use crate::images::Images;
 use crate::ui::{Mode, Ui};
@@ -25,8 +23,7 @@ pub async fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitC
     let engine = super::connect().await?;
     let plan = plan::desired(&project);
     let ui = Ui::new(Mode::detect(true, false), false);
-    let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
-    let images = Images::new(&engine, &ui, image_labels);
+    let images = Images::new(&engine, &ui, &project.name);
     let view = resolved::resolve(&project, &plan, &images).await?;
     let masked = view.masked(&project);
     if args.json {

@@ -1,10 +1,8 @@
 //! `gorae lock`: write gorae.lock, or with `--check` say whether it is stale.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::LockArgs;
-use crate::engine::labels;
 use crate::exit::ExitCode;
 use crate::images::Images;
 use crate::lock::{self, LockError};
@@ -14,8 +12,8 @@ pub async fn run(file: Option<&Path>, args: &LockArgs) -> anyhow::Result<ExitCod
     let project = super::load_project(file)?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(true, false), false);
-    let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
-    let resolved = lock::resolve(&project, &Images::new(&engine, &ui, image_labels), None).await?;
+    let images = Images::new(&engine, &ui, &project.name);
+    let resolved = lock::resolve(&project, &images, None).await?;
     let path = lock::path_for(&project);
     if args.check {
         let locked = lock::read(&project)?;

@@ -6,10 +6,9 @@ use std::time::Duration;
 use crate::apply::{self, UpOptions};
 use crate::cli::UpArgs;
 use crate::exit::ExitCode;
-use std::collections::HashMap;
 
 use crate::config::Project;
-use crate::engine::{Engine, labels};
+use crate::engine::Engine;
 use crate::images::Images;
 use crate::lock::{self, LockError};
 use crate::plan::{self, ImagePlan, Plan};
@@ -77,8 +76,7 @@ async fn pin_to_lock(
     plan: &mut Plan,
 ) -> anyhow::Result<()> {
     let locked = lock::read(project)?;
-    let image_labels = HashMap::from([(labels::PROJECT.to_string(), project.name.clone())]);
-    let images = Images::new(engine, ui, image_labels);
+    let images = Images::new(engine, ui, &project.name);
     let resolved = lock::resolve(project, &images, Some(&locked)).await?;
     let differences = lock::differences(&locked, &resolved.lock);
     if !differences.is_empty() {
