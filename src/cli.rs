@@ -88,7 +88,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Plain timestamped lines, no animation (also on when CI=true).
-    #[arg(long, env = "CI", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub ci: bool,
     /// One JSON event per line on stderr, for tools.
     #[arg(long)]
