@@ -28,9 +28,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build what must be built, start every service in dependency order and wait
-    /// until each is ready.
-    #[command(after_help = "Example:\n  gorae up --ci --timeout 120")]
+    /// until each is ready. Given services, only those and what they depend on.
+    #[command(
+        after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched"
+    )]
     Up(UpArgs),
+    /// Stop services (all without names); their containers and data stay, and
+    /// `gorae up` or `gorae restart` starts them again.
+    #[command(after_help = "Example:\n  gorae stop web")]
+    Stop(StopArgs),
+    /// Stop services (all without names) and start them again, waiting until they
+    /// are ready; a task named here runs again.
+    #[command(after_help = "Example:\n  gorae restart web")]
+    Restart(RestartArgs),
+    /// Run a `kind: task` service (a migration, a seed) again now, after bringing up
+    /// what it depends on; exits non-zero when the task fails.
+    #[command(after_help = "Example:\n  gorae run migrate")]
+    Run(RunArgs),
     /// Stop and remove this project's containers and network; data volumes are kept.
     #[command(after_help = "Example:\n  gorae down --volumes   # also delete the data")]
     Down(DownArgs),
@@ -87,6 +101,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
+    /// Services to bring up, with what they depend on (default: all).
+    pub services: Vec<String>,
     /// Plain timestamped lines, no animation (also on when CI=true).
     #[arg(long)]
     pub ci: bool,
@@ -99,6 +115,36 @@ pub struct UpArgs {
     /// Refuse to run unless gorae.lock is fresh, and run exactly the images it names.
     #[arg(long)]
     pub frozen: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Services to stop (default: all).
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Services to restart (default: all).
+    pub services: Vec<String>,
+    /// Plain timestamped lines, no animation (also on when CI=true).
+    #[arg(long)]
+    pub ci: bool,
+    /// Give up when the services are not ready after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The `kind: task` service to run.
+    pub task: String,
+    /// Plain timestamped lines, no animation (also on when CI=true).
+    #[arg(long)]
+    pub ci: bool,
+    /// Give up when the task has not finished after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,8 @@ pub mod ports;
 pub mod project_lock;
 pub mod readiness;
 pub mod resolved;
+pub mod scope;
+pub mod task_inputs;
 pub mod template;
 pub mod tty;
 pub mod ui;
@@ -81,6 +83,12 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     if let Some(err) = err.downcast_ref::<engine::EngineError>() {
         return engine_code(err);
     }
+    if let Some(err) = err.downcast_ref::<scope::ObserveError>() {
+        return match err {
+            scope::ObserveError::Clash(_) => ExitCode::Conflict,
+            scope::ObserveError::Engine(err) => engine_code(err),
+        };
+    }
     if let Some(err) = err.downcast_ref::<ImageError>() {
         return image_code(err);
     }
@@ -95,7 +103,7 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             UpError::Services { .. } => ExitCode::ServiceFailed,
         };
     }
-    if err.downcast_ref::<apply::NameClash>().is_some() {
+    if err.downcast_ref::<scope::NameClash>().is_some() {
         return ExitCode::Conflict;
     }
     if let Some(failure) = err.downcast_ref::<commands::Failure>() {

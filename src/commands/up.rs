@@ -19,25 +19,47 @@ use super::Interrupted;
 
 pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
+    for service in &args.services {
+        super::known_service(&project, service)?;
+    }
     let mut plan = plan::desired(&project);
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
-    let _lock = ProjectLock::acquire(&project.name, || {
-        ui.note(&format!(
-            "another gorae is changing project `{}`; waiting for it to finish",
-            project.name
-        ))
-    })
-    .await?;
+    let _lock = lock_project(&project, &ui).await?;
     if args.frozen {
         pin_to_lock(&project, &engine, &ui, &mut plan).await?;
     }
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
+        only: (!args.services.is_empty()).then(|| args.services.clone()),
+        rerun: Vec::new(),
     };
+    bring_up(&project, &engine, &plan, &ui, &options).await
+}
+
+/// Takes the project's lock, saying so when another gorae holds it.
+pub(super) async fn lock_project(project: &Project, ui: &Ui) -> std::io::Result<ProjectLock> {
+    ProjectLock::acquire(&project.name, || {
+        ui.note(&format!(
+            "another gorae is changing project `{}`; waiting for it to finish",
+            project.name
+        ))
+    })
+    .await
+}
+
+/// Applies the plan (stopping cleanly on Ctrl-C) and prints the summary. The caller
+/// holds the project's lock.
+pub(super) async fn bring_up(
+    project: &Project,
+    engine: &Engine,
+    plan: &Plan,
+    ui: &Ui,
+    options: &UpOptions,
+) -> anyhow::Result<ExitCode> {
     let outcome = tokio::select! {
-        outcome = apply::up(&engine, &plan, &ui, &options) => outcome,
+        outcome = apply::up(engine, plan, ui, options) => outcome,
         _ = tokio::signal::ctrl_c() => {
             ui.finish();
             return Err(Interrupted.into());

@@ -56,6 +56,12 @@ pub struct Service {
     /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
     /// filled in by [`Service::exported_env`].
     pub exports: BTreeMap<String, String>,
+    /// For a task built from the project's code: paths in its build context (files
+    /// or directories; names that do not exist count as absent) whose content, with
+    /// the Dockerfile and the task's configuration, decides whether `up` runs it
+    /// again. Empty for everything else, whose image decides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 /// Long-running service or one-shot task.

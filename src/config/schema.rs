@@ -108,6 +108,11 @@ struct ServiceFile {
     /// How long `up` waits for readiness (or a task's end): 500ms, 60s, 2m. Default 60s (tasks 300s).
     #[schemars(pattern(r"^[1-9][0-9]*(ms|s|m|h)$"))]
     timeout: Option<String>,
+    /// For a `kind: task` built from your code: the files and directories of its build
+    /// context it reads (migrations/, seed.js). `up` runs the task again only when they,
+    /// the Dockerfile or the task's configuration change. Default: the files its
+    /// command names and the template's dependency manifests.
+    inputs: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema)]

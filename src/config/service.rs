@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::fields::{Checker, ProbeSpec, suggest};
 use super::image::{ImageFrom, check_image_name, image_source, source_of_image};
-use super::model::{Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef};
+use super::model::{
+    ImageSource, Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef,
+};
 use super::paths::{ProjectDir, read_volumes};
 use super::ports::read_ports;
 use super::secrets::is_secret_name;
@@ -20,7 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "template",
     "version",
     "image",
@@ -34,6 +36,7 @@ pub const KEYS: [&str; 13] = [
     "kind",
     "ready",
     "timeout",
+    "inputs",
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
@@ -81,6 +84,8 @@ pub struct Written {
     pub kind: Option<ServiceKind>,
     pub ready: Option<(ProbeSpec, Span)>,
     pub timeout: Option<Duration>,
+    /// A task's inputs: paths in its build context.
+    pub inputs: Option<(Vec<(String, Span)>, Span)>,
     /// Where the image comes from was already reported as wrong; don't report it again.
     pub source_reported: bool,
 }
@@ -205,6 +210,11 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
                 }
             }
             "timeout" => w.timeout = read_timeout(check, value, name),
+            "inputs" => {
+                w.inputs = check
+                    .names(value, &what("inputs"))
+                    .map(|paths| (paths, entry.key_span))
+            }
             _ => {}
         }
     }
@@ -295,6 +305,18 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             .iter()
             .map(|(key, value, _)| (key.clone(), value.clone())),
     );
+    // Client defaults follow the final user, password and database; an entry the
+    // service writes itself wins.
+    let client_env: Vec<(String, String)> = template
+        .map(|t| {
+            t.client_env
+                .iter()
+                .filter(|(key, _)| !env.contains_key(*key))
+                .map(|(key, value)| (key.clone(), t.render(value, &version, &env)))
+                .collect()
+        })
+        .unwrap_or_default();
+    env.extend(client_env);
     let render = |text: &str| match template {
         Some(template) => template.render(text, &version, &env),
         None => text.to_string(),
@@ -360,6 +382,8 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         })
         .unwrap_or_default();
 
+    let inputs = task_inputs(check, name, kind, &image, template, command.as_deref(), &w);
+
     let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
     depends_on.sort();
     depends_on.dedup();
@@ -387,6 +411,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         data_dir,
         port,
         exports,
+        inputs,
     };
     Draft {
         service,
@@ -394,6 +419,69 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         port_spans: w.ports.iter().map(|(_, span)| *span).collect(),
         depends_on: w.depends_on,
     }
+}
+
+/// A task's inputs: the paths in its build context whose content decides whether
+/// `up` runs it again (see [`Service::inputs`]). Written `inputs:` replace the
+/// default: the template's dependency manifests and the words of the command that
+/// may name files (`migrate.js`, `scripts/seed.py`, `/app/manage.py`).
+fn task_inputs(
+    check: &mut Checker,
+    name: &str,
+    kind: ServiceKind,
+    image: &ImageSource,
+    template: Option<&crate::template::Template>,
+    command: Option<&[String]>,
+    w: &Written,
+) -> Vec<String> {
+    let built = matches!(image, ImageSource::Build { .. });
+    if let Some((paths, key_span)) = &w.inputs {
+        if kind != ServiceKind::Task || !built {
+            check.error(
+                *key_span,
+                format!("`inputs` has no meaning for `{name}`"),
+                "`inputs` lists the files a `kind: task` built from your code reads (its migrations, seeds); remove it here",
+            );
+            return Vec::new();
+        }
+        let mut inputs = Vec::new();
+        for (path, span) in paths {
+            let clean = path.trim_start_matches("./").trim_end_matches('/');
+            if clean.is_empty() || clean.starts_with('/') || clean.split('/').any(|p| p == "..") {
+                check.error(
+                    *span,
+                    format!("input `{path}` is not a path inside the build context"),
+                    "write a path relative to the service's `build:` directory, such as migrations/",
+                );
+                continue;
+            }
+            inputs.push(clean.to_string());
+        }
+        inputs.sort();
+        inputs.dedup();
+        return inputs;
+    }
+    if kind != ServiceKind::Task || !built {
+        return Vec::new();
+    }
+    let mut inputs: Vec<String> = template.map(|t| t.manifests.clone()).unwrap_or_default();
+    for word in command.unwrap_or_default() {
+        for part in word.split(|c: char| c.is_whitespace() || ";&|<>()'\"`=".contains(c)) {
+            let part = part.strip_prefix("/app/").unwrap_or(part);
+            let part = part.trim_start_matches("./").trim_end_matches('/');
+            let plausible = !part.is_empty()
+                && !part.starts_with('-')
+                && !part.starts_with('/')
+                && !part.contains('$')
+                && !part.split('/').any(|p| p == "..");
+            if plausible {
+                inputs.push(part.to_string());
+            }
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
+    inputs
 }
 
 /// Turns a probe as written into a model probe, filling the service's port where the

@@ -146,7 +146,10 @@ fn valid_inputs_produce_the_expected_model() {
                 );
                 assert_eq!(db.env["POSTGRES_USER"], "postgres");
                 assert_eq!(db.env["POSTGRES_DB"], "shop");
-                assert_eq!(db.secret_env, ["POSTGRES_PASSWORD"]);
+                assert_eq!(db.secret_env, ["PGPASSWORD", "POSTGRES_PASSWORD"]);
+                // Client defaults follow the final user and database.
+                assert_eq!(db.env["PGUSER"], "postgres");
+                assert_eq!(db.env["PGDATABASE"], "shop");
                 assert_eq!(
                     db.exports["DATABASE_URL"],
                     "postgres://postgres:s3cret@{host}:{port}/shop"

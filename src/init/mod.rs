@@ -8,6 +8,7 @@
 
 mod clients;
 mod compose;
+pub mod dockerignore;
 mod hints;
 mod node;
 mod python;

@@ -13,6 +13,7 @@ fn existing(service: &str, hash: &str, state: &str, status: &str) -> ExistingCon
         id: format!("{service}-id"),
         name: format!("shop-{service}"),
         service: service.into(),
+        kind: "service".into(),
         project_dir: "/projects/shop".into(),
         config_hash: hash.into(),
         state: state.into(),

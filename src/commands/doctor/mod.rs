@@ -4,6 +4,7 @@
 
 mod checks;
 mod lock;
+mod name;
 
 use std::io::Write;
 use std::path::Path;
@@ -129,6 +130,10 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
                 }
             }
             None => report.add(unchecked("images")),
+        }
+        match &engine {
+            Some(engine) => report.add(name::check(engine, project).await),
+            None => report.add(unchecked("project name")),
         }
         for check in checks::ports(engine.as_ref(), project).await {
             report.add(check);
