@@ -195,3 +195,40 @@ fn init_on_the_python_postgres_example_finds_the_app_and_its_database() {
     );
     assert_eq!(app.ports[0].container_port, 8000);
 }
+
+/// Beside each app it builds, init writes the .dockerignore that shows what stays out
+/// of the image (the text is pinned in `gorae::init::dockerignore`); one that exists
+/// is the user's and is left as it is.
+#[test]
+fn init_writes_a_dockerignore_per_build_context_and_keeps_an_existing_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    copy_dir(
+        &repo().join("tests/fixtures/init/node-nvmrc-redis"),
+        &dir,
+        &[],
+    );
+    let output = gorae(&dir, &["init"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let written = std::fs::read_to_string(dir.join(".dockerignore")).unwrap();
+    assert_eq!(written, gorae::init::dockerignore::text());
+
+    let again = tmp.path().join("again");
+    copy_dir(
+        &repo().join("tests/fixtures/init/node-nvmrc-redis"),
+        &again,
+        &[],
+    );
+    std::fs::write(again.join(".dockerignore"), "mine\n").unwrap();
+    let output = gorae(&again, &["init"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(again.join(".dockerignore")).unwrap(),
+        "mine\n"
+    );
+    assert!(
+        !stderr(&output).contains(".dockerignore"),
+        "{}",
+        stderr(&output)
+    );
+}
