@@ -57,7 +57,7 @@ impl NameClash {
             )
         };
         format!(
-            "project name `{}` belongs to another directory: {dir} ({}); nothing was changed\n  hint: give this project another `name:` in its gorae.yaml, or {free}",
+            "project name `{}` is already used by the project in {dir} ({}); nothing was changed\n  hint: give this project another `name:` in its gorae.yaml, or {free}",
             self.name,
             held.join("; ")
         )

@@ -61,7 +61,7 @@ fn every_command_refuses(first: &TestProject, second: &TestProject, when: &str) 
             args.join(" ")
         );
         assert!(
-            err.contains(&format!("belongs to another directory: {first_dir}"))
+            err.contains(&format!("is already used by the project in {first_dir}"))
                 && err.contains("another `name:`"),
             "{when}: `gorae {}`: {err}",
             args.join(" ")
@@ -72,7 +72,7 @@ fn every_command_refuses(first: &TestProject, second: &TestProject, when: &str) 
     assert_eq!(doctor.status.code(), Some(1), "{when}: {}", stdout(&doctor));
     assert!(
         stdout(&doctor).contains(&format!(
-            "✗ project name: project name `{}` belongs to another directory: {first_dir}",
+            "✗ project name: project name `{}` is already used by the project in {first_dir}",
             first.name()
         )),
         "{when}: {}",
