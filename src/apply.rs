@@ -325,12 +325,20 @@ impl Run<'_> {
         spec.labels
             .insert(labels::CONFIG_HASH.to_string(), hash.clone());
         let rerun = self.rerun.contains(&service.name);
-        let action = match existing {
-            Some(container) if rerun => Action::Recreate {
+        let action = match (existing, plan::decide(service.kind, &hash, existing)) {
+            (Some(container), _) if rerun => Action::Recreate {
                 old_id: container.id.clone(),
             },
-            _ => plan::decide(service.kind, &hash, existing),
+            // A task that failed runs again from the current image, not its old
+            // container: the fix may be in a file its inputs do not cover.
+            (_, Action::Start { id }) if service.kind == ServiceKind::Task => {
+                Action::Recreate { old_id: id }
+            }
+            (_, decided) => decided,
         };
+        let retry = service.kind == ServiceKind::Task
+            && !rerun
+            && existing.is_some_and(|c| c.config_hash == hash);
 
         self.wait_for_dependencies(service).await?;
 
@@ -356,6 +364,8 @@ impl Run<'_> {
                 if let Action::Recreate { old_id } = &action {
                     let reason = if rerun {
                         "asked to run again"
+                    } else if retry {
+                        "its last run failed"
                     } else if image.built {
                         "image rebuilt"
                     } else {
