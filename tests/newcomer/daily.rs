@@ -62,6 +62,10 @@ fn up_stop_and_restart_act_on_the_named_services_only() {
     assert_ne!(docker_inspect(&cache, "{{.State.StartedAt}}"), started);
     assert_eq!(state(&project, "cache"), "running");
     assert!(!services_with_containers(&project).contains(&"other".to_string()));
+    filtered(&project, || {
+        insta::assert_snapshot!("stop_one_service", stderr(&stop));
+        insta::assert_snapshot!("restart_one_service", stderr(&restart));
+    });
 
     project.gorae_ok(&["up", "--ci"]);
     assert_eq!(
