@@ -19,7 +19,7 @@ pub mod ports;
 pub mod project_lock;
 pub mod readiness;
 pub mod resolved;
-pub mod scope;
+pub use engine::scope;
 pub mod task_inputs;
 pub mod template;
 pub mod tty;

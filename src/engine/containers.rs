@@ -113,9 +113,9 @@ pub struct ExecOutput {
 
 impl Engine {
     /// All containers (running or not) carrying the project name `name`, whatever
-    /// their directory. Only [`crate::scope`] reads this, to tell this project's
+    /// their directory. Only [`super::scope`] reads this, to tell this project's
     /// containers from another directory's; commands get theirs from there.
-    pub async fn containers_named(
+    pub(super) async fn containers_named(
         &self,
         name: &str,
     ) -> Result<Vec<ExistingContainer>, EngineError> {

@@ -9,6 +9,7 @@ mod error;
 mod exec;
 mod images;
 mod resources;
+pub mod scope;
 mod system;
 
 use std::time::Duration;

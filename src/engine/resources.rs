@@ -55,8 +55,8 @@ impl Engine {
     }
 
     /// Networks carrying the project name `name`, as (network, its project directory).
-    /// Only [`crate::scope`] reads this; commands get their own networks from there.
-    pub async fn networks_named(&self, name: &str) -> Result<Vec<Labelled>, EngineError> {
+    /// Only [`super::scope`] reads this; commands get their own networks from there.
+    pub(super) async fn networks_named(&self, name: &str) -> Result<Vec<Labelled>, EngineError> {
         let filters = name_filter(name);
         let options = ListNetworksOptionsBuilder::default()
             .filters(&filters)
@@ -79,8 +79,8 @@ impl Engine {
     }
 
     /// Volumes carrying the project name `name`, as (volume, its project directory).
-    /// Only [`crate::scope`] reads this; commands get their own volumes from there.
-    pub async fn volumes_named(&self, name: &str) -> Result<Vec<Labelled>, EngineError> {
+    /// Only [`super::scope`] reads this; commands get their own volumes from there.
+    pub(super) async fn volumes_named(&self, name: &str) -> Result<Vec<Labelled>, EngineError> {
         let filters = name_filter(name);
         let options = ListVolumesOptionsBuilder::default()
             .filters(&filters)

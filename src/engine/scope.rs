@@ -1,4 +1,7 @@
 //! Which engine resources are this project's: the one place every command reads them.
+//! Listing by the project name alone is private to the engine module, so a command
+//! can only get its resources through [`observe`] (name, directory and the clash
+//! check) or by both labels at once ([`Engine::scoped_containers`]).
 //!
 //! A project is its name AND its directory. Another directory may claim the same
 //! name (copied gorae.yaml, two checkouts); its containers, network and data volumes
@@ -9,8 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use super::{Engine, EngineError, ExistingContainer, Labelled, Scope};
 use crate::config::Project;
-use crate::engine::{Engine, EngineError, ExistingContainer, Labelled, Scope};
 
 /// This project's resources, as the engine has them now.
 #[derive(Debug, Clone, Default)]
