@@ -239,8 +239,9 @@ pub enum CiSystem {
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
-    /// Services whose variables to print (default: every running service that
-    /// exports some).
+    /// Services whose variables to print: what each is wired with (its
+    /// dependencies' variables), or exports itself (default: every running service
+    /// that exports some).
     pub services: Vec<String>,
     /// How to print them: `shell` (export NAME='value'), `dotenv` or `json`.
     #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
