@@ -122,3 +122,49 @@ fn tar_holds_context_and_dockerfile() {
     assert!(names.contains(&"app/main.py".to_string()), "{names:?}");
     assert!(names.contains(&DOCKERFILE_NAME.to_string()), "{names:?}");
 }
+
+/// Every path the defaults keep out, at the top and (for dotenv files) at any depth,
+/// and `!pattern` in `.dockerignore` bringing each one back.
+#[test]
+fn defaults_keep_secrets_and_project_files_out_and_dockerignore_brings_them_back() {
+    let top_level = [
+        "gorae.yaml",
+        "gorae.lock",
+        ".gorae/templates/x/template.yaml",
+        ".github/workflows/ci.yml",
+        ".gitlab/ci.yml",
+        ".gitlab-ci.yml",
+        ".circleci/config.yml",
+        ".travis.yml",
+        ".buildkite/pipeline.yml",
+        ".woodpecker/ci.yml",
+        ".woodpecker.yml",
+        ".drone.yml",
+        "azure-pipelines.yml",
+        "bitbucket-pipelines.yml",
+        "Jenkinsfile",
+        ".git/config",
+        "node_modules/x/index.js",
+        ".venv/bin/python",
+    ];
+    let mut out: Vec<String> = top_level.iter().map(ToString::to_string).collect();
+    for dir in ["", "config/", "a/b/"] {
+        for name in [".env", ".env.local", ".env.production", ".env.test.local"] {
+            out.push(format!("{dir}{name}"));
+        }
+    }
+    let defaults = IgnoreRules::parse(DEFAULT_IGNORES, "").expect("valid defaults");
+    for path in &out {
+        assert!(defaults.is_ignored(path), "{path} reaches the build");
+        let back = IgnoreRules::parse(DEFAULT_IGNORES, &format!("!{path}")).expect("valid");
+        assert!(!back.is_ignored(path), "!{path} does not bring it back");
+    }
+    for kept in [
+        ".env.example",
+        "config/.env.example",
+        "env.js",
+        "src/gorae.yaml.js",
+    ] {
+        assert!(!defaults.is_ignored(kept), "{kept} is left out");
+    }
+}
