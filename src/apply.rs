@@ -642,3 +642,34 @@ async fn check_ports(
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Named services bring what they depend on, directly or not, and nothing else.
+    #[test]
+    fn a_selection_closes_over_dependencies() {
+        let yaml = "name: shop\nservices:\n  db: { template: postgres }\n  cache: { template: redis }\n  migrate: { image: x, kind: task, depends_on: [db] }\n  web: { image: x, depends_on: [migrate, cache] }\n  admin: { image: x, depends_on: [db] }\n";
+        let no_env = |_: &str| None;
+        let project =
+            crate::config::load_str(yaml, Path::new("/shop/gorae.yaml"), &no_env).expect("valid");
+        let plan = plan::desired(&project);
+        let names = |only: Option<&[String]>| -> Vec<String> {
+            selection(&plan, only).into_iter().collect()
+        };
+        let cases: [(&[&str], &[&str]); 4] = [
+            (&["web"], &["cache", "db", "migrate", "web"]),
+            (&["migrate"], &["db", "migrate"]),
+            (&["cache", "admin"], &["admin", "cache", "db"]),
+            (&["db"], &["db"]),
+        ];
+        for (only, expected) in cases {
+            let only: Vec<String> = only.iter().map(ToString::to_string).collect();
+            assert_eq!(names(Some(&only)), expected, "{only:?}");
+        }
+        assert_eq!(names(None).len(), 5);
+    }
+}
