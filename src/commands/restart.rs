@@ -33,10 +33,14 @@ pub async fn run(
     super::stop::stop(&engine, &project, &named, &ui).await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
-        only: Some(named.clone()),
-        rerun: named
-            .into_iter()
-            .filter(|name| project.services[name].kind == ServiceKind::Task)
+        only: Some(named),
+        // Only a task named on the command line runs again: a plain `restart` of
+        // everything must not repeat a migration by surprise.
+        rerun: args
+            .services
+            .iter()
+            .filter(|name| project.services[*name].kind == ServiceKind::Task)
+            .cloned()
             .collect(),
     };
     super::up::bring_up(&project, &engine, &plan, &ui, &options).await

@@ -76,6 +76,13 @@ fn a_task_runs_again_only_when_its_inputs_change_or_when_asked() {
     let logs = stdout(&project.gorae_ok(&["logs", "migrate"]));
     assert!(logs.contains("migrated v2"), "{logs}");
 
+    // restart runs a task again only when it is named.
+    let third = migrate_id(&project);
+    project.gorae_ok(&["restart", "--ci"]);
+    assert_eq!(migrate_id(&project), third);
+    project.gorae_ok(&["restart", "--ci", "migrate"]);
+    assert_ne!(migrate_id(&project), third);
+
     // ps: the task's outcome, in the table and in JSON.
     let table = stdout(&project.gorae_ok(&["ps"]));
     let row = table
