@@ -27,8 +27,10 @@ pub async fn run(file: Option<&Path>, args: &StopArgs) -> anyhow::Result<ExitCod
             "nothing to stop: {} not running",
             if args.services.is_empty() {
                 "no service of this project is".to_string()
+            } else if args.services.len() == 1 {
+                format!("{} is", args.services[0])
             } else {
-                format!("{} is", args.services.join(", "))
+                format!("{} are", args.services.join(", "))
             }
         ));
     } else {
