@@ -155,6 +155,9 @@ pub async fn up(
 
     let (current, orphans) = match_containers(plan, existing);
     let images = Images::new(engine, ui, &plan.project);
+    for (reference, id) in &plan.pinned_bases {
+        images.pin_base(reference, id);
+    }
     images.prefetch(&plan.services).await?;
     let mut report = UpReport::default();
     let removals = orphans.iter().map(|orphan| async move {
