@@ -82,6 +82,10 @@ fn pull_hint(image: &str, reason: &str) -> &'static str {
         "the registry does not have the digest gorae.lock names (the lock was edited by hand, or the image was deleted from the registry); `gorae lock --update SERVICE` locks what the tag names now"
     } else if not_there {
         "the registry has no such image or tag; check the name and version in gorae.yaml (and GORAE_IMAGE_PREFIX or `image_prefix:`)"
+    } else if reason.contains("unexpected http status: 5")
+        || reason.contains("internal server error")
+    {
+        "the registry answered with a server error; try again later, or point GORAE_IMAGE_PREFIX at a mirror"
     } else if reason.contains("sent nothing") {
         "the registry accepted the connection but stopped answering; try again, raise GORAE_PULL_TIMEOUT (seconds), or point GORAE_IMAGE_PREFIX at a mirror"
     } else {
@@ -641,6 +645,11 @@ mod tests {
         assert!(tag.contains("check the name"), "{tag}");
         let hung = pull_hint("r/redis:7", "the registry sent nothing for 3s");
         assert!(hung.contains("GORAE_PULL_TIMEOUT"), "{hung}");
+        let failing = pull_hint(
+            "r/redis:7",
+            "received unexpected HTTP status: 500 Internal Server Error",
+        );
+        assert!(failing.contains("server error"), "{failing}");
         let offline = pull_hint("redis:7", "dial tcp: connection refused");
         assert!(offline.contains("offline"), "{offline}");
     }

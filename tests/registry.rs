@@ -172,13 +172,14 @@ fn an_image_restored_with_docker_load_is_accepted_by_its_id() {
     assert!(!stderr(&up).contains("pulling"), "{}", stderr(&up));
 }
 
-/// A registry that is down, that has no such image, or that never answers: one
-/// clear error, exit 9, and nothing started.
+/// A registry that is down, that has no such image, that fails (HTTP 500) or that
+/// never answers: one clear error, exit 9, and nothing started.
 #[test]
 fn registry_faults_exit_9_with_one_clear_message() {
     ensure_stand_in_images();
     let ns = format!("gt-fault-{}", std::process::id());
     let mut registry = Registry::start(&ns);
+    let failing = Registry::start_failing(&format!("{ns}-500"));
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
     let silent_port = silent.local_addr().expect("address").port();
     let cases = [
@@ -187,6 +188,13 @@ fn registry_faults_exit_9_with_one_clear_message() {
             "missing",
             format!("{}/{ns}/", registry.host()),
             "no such image or tag",
+            false,
+        ),
+        // Its storage is broken: HTTP 500 for everything.
+        (
+            "failing",
+            format!("{}/{ns}/", failing.host()),
+            "server error",
             false,
         ),
         // Accepts connections and never answers.
@@ -234,4 +242,80 @@ fn registry_faults_exit_9_with_one_clear_message() {
         assert!(support::containers_of(project.name()).is_empty(), "{label}");
     }
     drop(silent);
+}
+
+/// Each way a lock can be wrong gets one line saying what to do, its documented exit
+/// code, and nothing is started.
+#[test]
+fn a_bad_lock_gets_one_clear_line_and_starts_nothing() {
+    ensure_stand_in_images();
+    let ns = format!("gt-badlock-{}", std::process::id());
+    let registry = Registry::start(&ns);
+    let (redis_id, redis_digest) = registry.publish(
+        "gorae-test/redis:7",
+        &format!("{ns}/redis:7"),
+        &["ENV BASE_VERSION=v1"],
+    );
+    let prefix = format!("{}/{ns}/", registry.host());
+    let env = [("GORAE_IMAGE_PREFIX", prefix.as_str())];
+    let project = TestProject::new("badlock");
+    let yaml = project.services_yaml("  cache: { template: redis }\n");
+    let project = project.file("gorae.yaml", &yaml);
+    let locked = project.gorae_with_env(&["lock"], &env);
+    assert!(locked.status.success(), "{}", stderr(&locked));
+    let good = lock_text(&project);
+    registry.forget_images();
+
+    let unknown = format!("sha256:{}", "0".repeat(64));
+    let cases = [
+        (
+            "written by a newer gorae",
+            good.replace("\"version\": 2", "\"version\": 3"),
+            3,
+            "upgrade gorae",
+        ),
+        (
+            "a malformed digest",
+            good.replace(&redis_digest, "sha256:not-hex"),
+            3,
+            "`digest` is `sha256:not-hex`, not a digest",
+        ),
+        (
+            "a malformed id",
+            good.replace(&redis_id, "redis:7"),
+            3,
+            "`id` is `redis:7`, not a digest",
+        ),
+        (
+            "an image the registry does not have",
+            good.replace(&redis_digest, &unknown)
+                .replace(&redis_id, &unknown),
+            9,
+            "the registry does not have the digest gorae.lock names",
+        ),
+        (
+            "an id that does not match the digest",
+            good.replace(&redis_id, &unknown),
+            3,
+            "but gorae.lock records",
+        ),
+    ];
+    for (label, text, code, words) in cases {
+        std::fs::write(project.path().join("gorae.lock"), &text).expect("write the lock");
+        for args in [&["up", "--ci"][..], &["up", "--ci", "--frozen"][..]] {
+            let out = project.gorae_with_env(args, &env);
+            shown(&format!("gorae {} ({label})", args.join(" ")), &out);
+            assert_eq!(out.status.code(), Some(code), "{label}: {}", stderr(&out));
+            let message = stderr(&out);
+            let errors: Vec<&str> = message
+                .lines()
+                .filter(|l| l.starts_with("error:"))
+                .collect();
+            assert_eq!(errors.len(), 1, "{label}: {message}");
+            assert!(message.contains(words), "{label}: {message}");
+            assert!(message.contains("hint:"), "{label}: {message}");
+            assert!(support::containers_of(project.name()).is_empty(), "{label}");
+        }
+        registry.forget_images();
+    }
 }

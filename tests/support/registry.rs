@@ -23,6 +23,23 @@ impl Registry {
     /// waits until it answers. `label` marks every image the test publishes, so the
     /// end of the test removes them.
     pub fn start(label: &str) -> Registry {
+        Registry::start_with_storage(label, |dir| dir.join("data"))
+    }
+
+    /// A registry whose storage cannot work (its root lies under a regular file):
+    /// it answers every request for an image with HTTP 500.
+    pub fn start_failing(label: &str) -> Registry {
+        Registry::start_with_storage(label, |dir| {
+            let file = dir.join("not-a-directory");
+            std::fs::write(&file, "").expect("write a file");
+            file.join("data")
+        })
+    }
+
+    fn start_with_storage(
+        label: &str,
+        storage: impl FnOnce(&Path) -> std::path::PathBuf,
+    ) -> Registry {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-registry.sh");
         let out = Command::new("bash")
             .arg(&script)
@@ -37,11 +54,12 @@ impl Registry {
         let dir = tempfile::tempdir().expect("a temp dir for the registry");
         let port = free_port();
         let config = dir.path().join("config.yml");
+        let storage = storage(dir.path());
         std::fs::write(
             &config,
             format!(
                 "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
+                storage.display()
             ),
         )
         .expect("write the registry config");
