@@ -368,6 +368,7 @@ fn nothing_left(project: &str) {
 #[test]
 fn the_generated_workflow_runs_twice_and_the_second_run_pulls_and_builds_nothing() {
     ensure_stand_in_images();
+    support::check_schema::ensure_test_tools();
     let ns = format!("gt-wf-{}", std::process::id());
     let registry = Registry::start(&ns);
     for (stand_in, name) in [

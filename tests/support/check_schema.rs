@@ -9,10 +9,30 @@ use std::sync::OnceLock;
 
 const VERSION: &str = "0.33.0";
 
+/// Installs Python's venv, git and curl from Debian when missing
+/// (`scripts/install-test-tools.sh`), once per test process.
+pub fn ensure_test_tools() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed:\n{}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
 /// The `check-jsonschema` executable, installed on first use.
 fn executable() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     EXE.get_or_init(|| {
+        ensure_test_tools();
         let venv = std::env::temp_dir().join(format!("gorae-check-jsonschema-{VERSION}"));
         let exe = venv.join("bin/check-jsonschema");
         if exe.is_file() {
