@@ -319,3 +319,99 @@ fn a_bad_lock_gets_one_clear_line_and_starts_nothing() {
         registry.forget_images();
     }
 }
+
+/// A multi-platform image: the lock holds the index digest, and a lock written on
+/// another platform (here: one naming the arm64 image's id) resolves on this one
+/// through the index, to this platform's image.
+#[test]
+fn a_lock_written_on_another_platform_resolves_here_through_the_index() {
+    ensure_stand_in_images();
+    let ns = format!("gt-index-{}", std::process::id());
+    let registry = Registry::start(&ns);
+    let (here_id, _) = registry.publish(
+        "gorae-test/redis:7",
+        &format!("{ns}/redis-here:7"),
+        &["ENV BASE_VERSION=here"],
+    );
+    let (arm_id, _) = registry.publish(
+        "gorae-test/redis:7",
+        &format!("{ns}/redis-arm64:7"),
+        &["ENV BASE_VERSION=arm64"],
+    );
+    let host = registry.host();
+    let index = format!("{host}/{ns}/redis:7");
+    let platform = docker(&["version", "-f", "{{.Server.Os}}/{{.Server.Arch}}"]);
+    let arch = platform.split('/').nth(1).expect("an arch").to_string();
+    docker(&[
+        "manifest",
+        "create",
+        "--insecure",
+        &index,
+        &format!("{host}/{ns}/redis-here:7"),
+        &format!("{host}/{ns}/redis-arm64:7"),
+    ]);
+    docker(&[
+        "manifest",
+        "annotate",
+        "--arch",
+        &arch,
+        &index,
+        &format!("{host}/{ns}/redis-here:7"),
+    ]);
+    docker(&[
+        "manifest",
+        "annotate",
+        "--arch",
+        "arm64",
+        &index,
+        &format!("{host}/{ns}/redis-arm64:7"),
+    ]);
+    // The last line of the push output is the index's digest.
+    let pushed = docker(&["manifest", "push", "--insecure", "--purge", &index]);
+    let index_digest = pushed.lines().last().unwrap_or_default().trim().to_string();
+    assert!(index_digest.starts_with("sha256:"), "{pushed}");
+
+    let prefix = format!("{host}/{ns}/");
+    let env = [("GORAE_IMAGE_PREFIX", prefix.as_str())];
+    let project = TestProject::new("index");
+    let yaml = project.services_yaml("  cache: { template: redis }\n");
+    let project = project.file("gorae.yaml", &yaml);
+    let locked = project.gorae_with_env(&["lock"], &env);
+    assert!(locked.status.success(), "{}", stderr(&locked));
+    let lock = lock_text(&project);
+    assert!(
+        lock.contains(&format!("\"digest\": \"{index_digest}\"")),
+        "{lock}"
+    );
+    assert!(lock.contains(&format!("\"id\": \"{here_id}\"")), "{lock}");
+    assert!(
+        lock.contains(&format!("\"platform\": \"{platform}\"")),
+        "{lock}"
+    );
+
+    // The same lock as an arm64 machine writes it: the index digest, its image id.
+    let other = if arch == "arm64" { "amd64" } else { "arm64" };
+    let from_arm = lock
+        .replace(&here_id, &arm_id)
+        .replace(&platform, &format!("linux/{other}"));
+    std::fs::write(project.path().join("gorae.lock"), from_arm).expect("write the lock");
+    registry.forget_images();
+    let up = project.gorae_with_env(&["up", "--ci", "--frozen"], &env);
+    shown(
+        "gorae up --ci --frozen (lock written on another platform)",
+        &up,
+    );
+    assert!(up.status.success(), "{}", stderr(&up));
+    assert!(
+        stderr(&up).contains(&format!("redis@{index_digest}")),
+        "{}",
+        stderr(&up)
+    );
+    let running = docker(&[
+        "exec",
+        &format!("{}-cache", project.name()),
+        "printenv",
+        "BASE_VERSION",
+    ]);
+    assert_eq!(running, "here");
+}
