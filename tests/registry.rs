@@ -124,9 +124,18 @@ fn tags_that_move_after_lock_change_nothing_until_lock_update() {
     assert!(frozen.status.success());
     assert_eq!(versions(&project), ("v1".into(), "v1".into()));
 
-    // Moving on purpose: `lock --update` takes what the tags name now, and the
-    // next `up` re-creates both services on it.
-    let update = gorae(&["lock", "--update"]);
+    // Moving on purpose: `lock --update SERVICE` takes what that service's tags
+    // name now and leaves the others; the next `up` re-creates both on them.
+    let unknown = gorae(&["lock", "--update", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let update = gorae(&["lock", "--update", "cache"]);
+    assert!(update.status.success());
+    let lock = lock_text(&project);
+    assert!(
+        lock.contains(&redis_v2) && lock.contains(&node_v1),
+        "{lock}"
+    );
+    let update = gorae(&["lock", "--update", "web"]);
     assert!(update.status.success());
     let lock = lock_text(&project);
     assert!(
@@ -139,15 +148,18 @@ fn tags_that_move_after_lock_change_nothing_until_lock_update() {
     assert!(gorae(&["lock", "--check"]).status.success());
 }
 
+/// Pulls show progress; an image saved and loaded back (a CI cache) is accepted by
+/// its id with nothing pulled.
 #[test]
 fn an_image_restored_with_docker_load_is_accepted_by_its_id() {
     ensure_stand_in_images();
     let ns = format!("gt-load-{}", std::process::id());
     let registry = Registry::start(&ns);
+    // A layer of its own, so the pull downloads something and shows progress.
     registry.publish(
         "gorae-test/redis:7",
         &format!("{ns}/redis:7"),
-        &["ENV BASE_VERSION=v1"],
+        &["RUN head -c 24000000 /dev/urandom > /blob"],
     );
     let prefix = format!("{}/{ns}/", registry.host());
     let env = [("GORAE_IMAGE_PREFIX", prefix.as_str())];
@@ -155,7 +167,13 @@ fn an_image_restored_with_docker_load_is_accepted_by_its_id() {
     let yaml = project.services_yaml("  cache: { template: redis }\n");
     let project = project.file("gorae.yaml", &yaml);
     let locked = project.gorae_with_env(&["lock"], &env);
+    shown("gorae lock", &locked);
     assert!(locked.status.success(), "{}", stderr(&locked));
+    assert!(
+        stderr(&locked).contains("% downloaded"),
+        "{}",
+        stderr(&locked)
+    );
 
     // Saved and loaded back: the registry digest is lost on the way, the id is not.
     let image = format!("{prefix}redis:7");
