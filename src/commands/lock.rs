@@ -41,10 +41,13 @@ pub async fn run(file: Option<&Path>, args: &LockArgs) -> anyhow::Result<ExitCod
             return Ok(ExitCode::Success);
         }
         Some(_) => ui.note(&format!("updated {shown}:\n{}", bullets(&pinned.changes))),
-        None => ui.note(&format!(
-            "wrote {shown} ({} services); commit it so every machine and CI run the same images",
-            pinned.lock.services.len()
-        )),
+        None => {
+            let count = pinned.lock.services.len();
+            ui.note(&format!(
+                "wrote {shown} ({count} service{}); commit it so every machine and CI run the same images",
+                if count == 1 { "" } else { "s" }
+            ))
+        }
     }
     std::fs::write(&path, lock::render(&pinned.lock))
         .map_err(|err| anyhow::anyhow!("cannot write {shown}: {err}"))?;
