@@ -206,6 +206,14 @@ fn the_lock_decides_the_images_and_frozen_refuses_to_change_it() {
         assert!(moved.status.success(), "{}", stderr(&moved));
         assert_eq!(docker_inspect(&container, "{{.Image}}"), redis_id);
     }
+    // `config --resolved` shows what `up` runs: the locked image, not the tag's.
+    let resolved = project.gorae_with_env(&["config", "--resolved"], &env);
+    assert!(resolved.status.success(), "{}", stderr(&resolved));
+    assert!(
+        stdout(&resolved).contains(&redis_id),
+        "{}",
+        stdout(&resolved)
+    );
     let check = project.gorae_with_env(&["lock", "--check"], &env);
     assert_eq!(check.status.code(), Some(3), "{}", stderr(&check));
     assert!(
