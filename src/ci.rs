@@ -239,8 +239,13 @@ jobs:
       - name: Start the environment
         run: gorae up --ci --frozen
       # DATABASE_URL, REDIS_URL, ... with the published ports, for every later step.
+      # Written in GITHUB_ENV's NAME<<DELIMITER form, which takes any value as it is.
       - name: Connection variables
-        run: gorae env --format dotenv >> "$GITHUB_ENV"
+        run: |
+          eval "$(gorae env)"
+          for name in $(gorae env --format dotenv | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
+            printf '%s<<GORAE_ENV_END\n%s\nGORAE_ENV_END\n' "$name" "${{!name}}" >> "$GITHUB_ENV"
+          done
 {setup}
 {test}
       - name: Save images

@@ -222,11 +222,7 @@ impl Runner {
             env.insert(key.clone(), value.clone());
         }
         let written = std::fs::read_to_string(github_env).unwrap_or_default();
-        for line in written.lines() {
-            if let Some((key, value)) = line.split_once('=') {
-                env.insert(key.to_string(), value.to_string());
-            }
-        }
+        env.extend(parse_github_env(&written));
         let added = std::fs::read_to_string(github_path).unwrap_or_default();
         let mut path: Vec<String> = added.lines().rev().map(str::to_string).collect();
         path.push(env.get("PATH").cloned().unwrap_or_default());
@@ -254,6 +250,40 @@ impl Runner {
             copy(&from, &slot);
         }
     }
+}
+
+/// GITHUB_ENV as the runner reads it: `NAME=value` (taken literally) or
+/// `NAME<<DELIMITER`, the value's lines, `DELIMITER`. Anything else fails the job on
+/// GitHub, so it fails the test here.
+fn parse_github_env(text: &str) -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let heredoc = line
+            .split_once("<<")
+            .filter(|(name, _)| !name.contains('='));
+        if let Some((name, delimiter)) = heredoc {
+            let mut value = Vec::new();
+            loop {
+                let next = lines
+                    .next()
+                    .unwrap_or_else(|| panic!("GITHUB_ENV: no {delimiter} after {name}"));
+                if next == delimiter {
+                    break;
+                }
+                value.push(next);
+            }
+            vars.push((name.to_string(), value.join("\n")));
+        } else if let Some((name, value)) = line.split_once('=') {
+            vars.push((name.to_string(), value.to_string()));
+        } else {
+            panic!("GITHUB_ENV: invalid line (GitHub fails the step): {line}");
+        }
+    }
+    vars
 }
 
 /// `cp -a FROM TO`.
