@@ -435,6 +435,14 @@ fn the_generated_workflow_runs_twice_and_the_second_run_pulls_and_builds_nothing
     nothing_left(project.name());
     // A fresh machine: no images but what the cache restores.
     registry.forget_images();
+    let left = support::docker(&[
+        "image",
+        "ls",
+        "-aq",
+        "--filter",
+        &format!("label=dev.gorae.test={ns}"),
+    ]);
+    assert!(left.is_empty(), "images left before the second run: {left}");
     let second = runner.run(&workflow, clone.path());
     assert!(second.ok, "second run failed");
     nothing_left(project.name());
