@@ -155,8 +155,8 @@ pub async fn up(
 
     let (current, orphans) = match_containers(plan, existing);
     let images = Images::new(engine, ui, &plan.project);
-    for (reference, id) in &plan.pinned_bases {
-        images.pin_base(reference, id);
+    for ((service, reference), id) in &plan.pinned_bases {
+        images.pin_base(service, reference, id);
     }
     images.prefetch(&plan.services).await?;
     let mut report = UpReport::default();

@@ -118,9 +118,9 @@ pub struct Images<'a> {
     present: Mutex<HashMap<String, ImageInfo>>,
     pulls: Mutex<HashMap<String, Arc<PullOnce>>>,
     builds: Mutex<HashMap<String, Arc<BuildOnce>>>,
-    /// Base image reference -> the image id builds use for it (gorae.lock's), so a
-    /// build never resolves a base image by its tag.
-    pins: Mutex<HashMap<String, String>>,
+    /// (service, base image reference) -> the image id that service's build uses
+    /// for it (gorae.lock's), so a build never resolves a base image by its tag.
+    pins: Mutex<HashMap<(String, String), String>>,
     pull_timeout: Duration,
     /// Held while the engine builds. The classic builder gives two builds that run
     /// at once their own copies of the layers they share (`WORKDIR /app` on the same
@@ -147,12 +147,13 @@ impl<'a> Images<'a> {
         }
     }
 
-    /// Builds use image `id` wherever a Dockerfile names `reference` in `FROM`.
-    pub fn pin_base(&self, reference: &str, id: &str) {
+    /// The build of `service` uses image `id` wherever its Dockerfile names
+    /// `reference` in `FROM`.
+    pub fn pin_base(&self, service: &str, reference: &str, id: &str) {
         self.pins
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(reference.to_string(), id.to_string());
+            .insert((service.to_string(), reference.to_string()), id.to_string());
     }
 
     /// Pulls `reference` even when an image by that name is here, so a tag that
@@ -320,7 +321,7 @@ impl<'a> Images<'a> {
                 .pins
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .get(&base)
+                .get(&(name.to_string(), base.clone()))
                 .cloned();
             let id = match pinned {
                 Some(id) => id,

@@ -244,8 +244,10 @@ pub struct Pinned {
     pub lock: Lockfile,
     /// How `lock` differs from the lock that was read, in words (empty: unchanged).
     pub changes: Vec<String>,
-    /// Prefixed reference -> id of the local image that serves it.
-    pub ids: BTreeMap<String, String>,
+    /// (service, prefixed reference) -> id of the local image that serves it. Per
+    /// service: two services may use one tag with different locked entries (one
+    /// moved by `lock --update SERVICE`, the other not).
+    pub ids: BTreeMap<(String, String), String>,
 }
 
 /// Makes every image the project uses present as the lock names it, and says what
@@ -314,7 +316,7 @@ pub async fn pin(
                 }
             };
             entries.entry(name.clone()).or_default().insert(key, entry);
-            ids.insert(reference, id);
+            ids.insert((name.clone(), reference), id);
         }
     }
     let lock = assemble(project, &text, &entries);

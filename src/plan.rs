@@ -27,9 +27,10 @@ pub struct Plan {
     pub resource_labels: HashMap<String, String>,
     /// Services in an order where dependencies come first.
     pub services: Vec<ServicePlan>,
-    /// Image reference -> the id builds use for it when a Dockerfile names it in
-    /// `FROM` (gorae.lock's image); empty without a lock.
-    pub pinned_bases: BTreeMap<String, String>,
+    /// (service, image reference) -> the id that service's build uses when its
+    /// Dockerfile names the reference in `FROM` (gorae.lock's image); empty without
+    /// a lock.
+    pub pinned_bases: BTreeMap<(String, String), String>,
 }
 
 /// One service's container, image and wiring.

@@ -71,7 +71,7 @@ pub async fn resolve(
         {
             for base in crate::images::base_images(&text) {
                 if let Some(entry) = entry(&service.name, &base) {
-                    images.pin_base(&base, &entry.id);
+                    images.pin_base(&service.name, &base, &entry.id);
                 }
             }
         }

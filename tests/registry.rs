@@ -20,12 +20,13 @@ fn shown(step: &str, out: &Output) {
 const SERVER: &str =
     "require('http').createServer((q, s) => s.end(process.env.BASE_VERSION)).listen(3000);\n";
 
-/// A project with a pulled service (redis) and a built one (a node app), whose
-/// images come from `prefix`.
+/// A project with two pulled services on one tag (redis) and a built one (a node
+/// app), whose images come from `prefix`.
 fn shop(label: &str) -> TestProject {
     let project = TestProject::new(label);
     let yaml = project.services_yaml(
         "  cache: { template: redis }
+  extra: { template: redis }
   web:
     template: node
     build: ./web
@@ -40,17 +41,19 @@ fn shop(label: &str) -> TestProject {
         .file("web/server.js", SERVER)
 }
 
-/// Which published version each service runs: the BASE_VERSION its image carries.
+/// Which published version a service runs: the BASE_VERSION its image carries.
+fn version(project: &TestProject, service: &str) -> String {
+    docker(&[
+        "exec",
+        &format!("{}-{service}", project.name()),
+        "printenv",
+        "BASE_VERSION",
+    ])
+}
+
+/// The versions the pulled and the built service run.
 fn versions(project: &TestProject) -> (String, String) {
-    let version = |service: &str| {
-        docker(&[
-            "exec",
-            &format!("{}-{service}", project.name()),
-            "printenv",
-            "BASE_VERSION",
-        ])
-    };
-    (version("cache"), version("web"))
+    (version(project, "cache"), version(project, "web"))
 }
 
 fn lock_text(project: &TestProject) -> String {
@@ -135,7 +138,12 @@ fn tags_that_move_after_lock_change_nothing_until_lock_update() {
         lock.contains(&redis_v2) && lock.contains(&node_v1),
         "{lock}"
     );
-    let update = gorae(&["lock", "--update", "web"]);
+    // Two services on one tag, only one entry moved: each runs its own entry.
+    assert!(gorae(&["up", "--ci"]).status.success());
+    assert_eq!(version(&project, "cache"), "v2");
+    assert_eq!(version(&project, "extra"), "v1");
+    assert_eq!(version(&project, "web"), "v1");
+    let update = gorae(&["lock", "--update", "web", "extra"]);
     assert!(update.status.success());
     let lock = lock_text(&project);
     assert!(

@@ -116,7 +116,7 @@ async fn pin_to_lock(
     }
     for service in &mut plan.services {
         if let ImagePlan::Pull { reference } = &mut service.image
-            && let Some(id) = pinned.ids.get(reference.as_str())
+            && let Some(id) = pinned.ids.get(&(service.name.clone(), reference.clone()))
         {
             *reference = id.clone();
         }
