@@ -142,6 +142,9 @@ pub async fn up(
         orphans
     };
     let images = Images::new(engine, ui, &plan.project);
+    for ((service, reference), id) in &plan.pinned_bases {
+        images.pin_base(service, reference, id);
+    }
     let wanted: Vec<ServicePlan> = plan
         .services
         .iter()

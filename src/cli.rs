@@ -174,9 +174,14 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 pub struct LockArgs {
-    /// Only check: exit non-zero and say what differs when gorae.lock is stale.
-    #[arg(long)]
+    /// Only check: exit non-zero and say what differs when gorae.lock no longer
+    /// matches gorae.yaml or a locked tag has moved in its registry.
+    #[arg(long, conflicts_with = "update")]
     pub check: bool,
+    /// Lock what the tags name now, pulling them again: every service's entries, or
+    /// only those of the services named.
+    #[arg(long, value_name = "SERVICE", num_args = 0..)]
+    pub update: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +231,23 @@ pub struct CiArgs {
     /// The command that runs the tests once the environment is ready.
     #[arg(long, value_name = "CMD")]
     pub test_command: Option<String>,
+    /// Where the tests run: inside a service's container (`gorae exec`; the default
+    /// is the project's only built service), or `runner` (on the CI machine, with
+    /// the app's toolchain set up and the variables of `gorae env`).
+    #[arg(long, value_name = "SERVICE|runner")]
+    pub test_in: Option<String>,
+    /// CI installs gorae from this git repository (with --rev) instead of crates.io.
+    #[arg(long, value_name = "URL", requires = "rev", conflicts_with = "archive")]
+    pub git: Option<String>,
+    /// The commit (or tag) of --git to install.
+    #[arg(long, value_name = "REV", requires = "git")]
+    pub rev: Option<String>,
+    /// CI installs gorae from this .tar.gz holding the `gorae` binary (with --sha256).
+    #[arg(long, value_name = "URL", requires = "sha256")]
+    pub archive: Option<String>,
+    /// The sha256 of --archive, checked before the binary is used.
+    #[arg(long, value_name = "HEX", requires = "archive")]
+    pub sha256: Option<String>,
     /// Replace an existing file.
     #[arg(long)]
     pub force: bool,

@@ -76,7 +76,10 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         _ => ExitCode::Failure,
     };
     let image_code = |err: &ImageError| match err {
-        ImageError::Pull { .. } => ExitCode::ImageUnavailable,
+        ImageError::Pull { .. }
+        | ImageError::Registry { .. }
+        | ImageError::LockedOnlyById { .. } => ExitCode::ImageUnavailable,
+        ImageError::LockedIdMismatch { .. } => ExitCode::Config,
         ImageError::Build { .. } | ImageError::Context { .. } => ExitCode::BuildFailed,
         ImageError::Engine(err) => engine_code(err),
     };

@@ -27,6 +27,10 @@ pub struct Plan {
     pub resource_labels: HashMap<String, String>,
     /// Services in an order where dependencies come first.
     pub services: Vec<ServicePlan>,
+    /// (service, image reference) -> the id that service's build uses when its
+    /// Dockerfile names the reference in `FROM` (gorae.lock's image); empty without
+    /// a lock.
+    pub pinned_bases: BTreeMap<(String, String), String>,
 }
 
 impl Plan {
@@ -118,6 +122,7 @@ pub fn desired(project: &Project) -> Plan {
         network,
         resource_labels,
         services,
+        pinned_bases: BTreeMap::new(),
     }
 }
 
@@ -247,6 +252,9 @@ fn dependency_order(project: &Project) -> Vec<&str> {
 
 /// The hash that decides re-creation: the container spec plus the image's content id,
 /// so a changed configuration or a moved tag both re-create, and nothing else does.
+/// The name the image is reached by (a tag, a prefixed tag, the locked id, a digest)
+/// is left out: one image is one image however it is named, so switching between
+/// `up` and `up --frozen` re-creates nothing.
 pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
     #[derive(Serialize)]
     struct Hashed<'a> {
@@ -256,6 +264,7 @@ pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
     }
     let mut spec = spec.clone();
     spec.labels.remove(labels::CONFIG_HASH);
+    spec.image.clear();
     let hashed = Hashed {
         revision: SPEC_REVISION,
         image_id,

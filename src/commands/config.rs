@@ -24,7 +24,9 @@ pub async fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitC
     let plan = plan::desired(&project);
     let ui = Ui::new(Mode::detect(true, false), false);
     let images = Images::new(&engine, &ui, &project.name);
-    let view = resolved::resolve(&project, &plan, &images).await?;
+    // What `up` runs: the locked images when there is a lock.
+    let locked = crate::lock::read_if_present(&project)?;
+    let view = resolved::resolve(&project, &plan, &images, locked.as_ref()).await?;
     let masked = view.masked(&project);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&masked)?);

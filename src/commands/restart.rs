@@ -20,11 +20,12 @@ pub async fn run(
     for service in &args.services {
         super::known_service(&project, service)?;
     }
-    let plan = plan::desired(&project);
+    let mut plan = plan::desired(&project);
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
     let _lock = super::up::lock_project(&project, &ui).await?;
+    super::up::follow_lock(&project, &engine, &ui, &mut plan, false).await?;
     let named: Vec<String> = if args.services.is_empty() {
         project.services.keys().cloned().collect()
     } else {

@@ -44,11 +44,12 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &RunArgs) -> anyhow::
         )
         .into());
     }
-    let plan = plan::desired(&project);
+    let mut plan = plan::desired(&project);
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
     let _lock = super::up::lock_project(&project, &ui).await?;
+    super::up::follow_lock(&project, &engine, &ui, &mut plan, false).await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: Some(vec![args.task.clone()]),
