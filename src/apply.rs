@@ -218,6 +218,7 @@ pub async fn up(
 /// What one service task ended with.
 struct ServiceDone {
     action: Action,
+    /// This service ran a build (counted once when services share an image).
     built: bool,
 }
 
@@ -293,7 +294,7 @@ impl Run<'_> {
                     self.ui.service(name, Event::Unchanged);
                     return Ok(ServiceDone {
                         action,
-                        built: image.built,
+                        built: image.built_here,
                     });
                 }
                 id.clone()
@@ -355,7 +356,7 @@ impl Run<'_> {
         }
         Ok(ServiceDone {
             action,
-            built: image.built,
+            built: image.built_here,
         })
     }
 

@@ -59,14 +59,14 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
     .await;
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        super::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&rows)?))?;
         return Ok(ExitCode::Success);
     }
     if rows.is_empty() {
-        eprintln!(
+        crate::output::stderr_line(&format!(
             "no containers for project `{}`; `gorae up` starts them",
             project.name
-        );
+        ));
         return Ok(ExitCode::Success);
     }
     let width = rows
@@ -75,8 +75,8 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
         .max()
         .unwrap_or(7)
         .max(7);
-    println!(
-        "{:<width$}  {:<10} {:<6} PORTS",
+    let mut table = format!(
+        "{:<width$}  {:<10} {:<6} PORTS\n",
         "SERVICE", "STATE", "READY"
     );
     for row in rows {
@@ -85,13 +85,14 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
             Some(false) => "no",
             None => "-",
         };
-        println!(
-            "{:<width$}  {:<10} {:<6} {}",
+        table.push_str(&format!(
+            "{:<width$}  {:<10} {:<6} {}\n",
             row.service,
             row.state,
             ready,
             row.ports.join(", ")
-        );
+        ));
     }
+    super::print_stdout(&table)?;
     Ok(ExitCode::Success)
 }

@@ -1,7 +1,7 @@
 //! Checks across services: dependencies that exist, no cycles, and no two
 //! dependencies handing a service the same variable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::fields::{Checker, suggest};
 use super::service::Draft;
@@ -11,7 +11,8 @@ use super::source::Span;
 pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
     let names: Vec<&str> = drafts.keys().map(String::as_str).collect();
     for (name, draft) in drafts {
-        for (index, (dep, span)) in draft.depends_on.iter().enumerate() {
+        let mut listed: HashMap<&str, Span> = HashMap::new();
+        for (dep, span) in &draft.depends_on {
             if dep == name {
                 check.error(
                     *span,
@@ -24,12 +25,7 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!(
                         "depend on a service of this file: {}",
-                        names
-                            .iter()
-                            .filter(|other| *other != name)
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        some_names(names.iter().copied().filter(|other| other != name))
                     ),
                 };
                 check.error(
@@ -37,10 +33,7 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     format!("service `{name}` depends on unknown service `{dep}`"),
                     help,
                 );
-            } else if let Some((_, first)) = draft.depends_on[..index]
-                .iter()
-                .find(|(earlier, _)| earlier == dep)
-            {
+            } else if let Some(first) = listed.get(dep.as_str()) {
                 let diagnostic = check
                     .source
                     .error(
@@ -50,6 +43,8 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     )
                     .with_note("first listed here", Some(check.source.locate(*first)));
                 check.push(diagnostic);
+            } else {
+                listed.insert(dep, *span);
             }
         }
     }
@@ -66,6 +61,26 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
         );
     }
 }
+
+/// Up to ten names, then how many more, for a help line that stays short.
+fn some_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 10;
+    let all: Vec<&str> = names.collect();
+    let mut text = all
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if all.len() > SHOWN {
+        text.push_str(&format!(" and {} more", all.len() - SHOWN));
+    }
+    text
+}
+
+/// At most this many cycles are reported; each one found needs a dependency removed,
+/// and after fixing these, the next run shows any that remain.
+const MAX_CYCLES: usize = 10;
 
 /// Rotates a cycle (`a -> b -> c -> a`, each with the span of the edge into it) to start
 /// at the service written first in the file, so the report reads in file order.
@@ -129,6 +144,8 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
         next: usize,
     }
     let mut cycles = Vec::new();
+    // Where each service on the current path is, so closing a cycle needs no search.
+    let mut on_path: HashMap<String, usize> = HashMap::new();
     for (start, draft) in drafts {
         if state.get(start.as_str()) != Some(&State::New) {
             continue;
@@ -140,11 +157,13 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
             next: 0,
         }];
         state.insert(start.as_str(), State::OnPath);
+        on_path.insert(start.clone(), 0);
         while let Some(step) = path.last_mut() {
             let Some((dep, span)) = step.edges.get(step.next).cloned() else {
                 if let Some(done) = path.pop()
                     && let Some((key, _)) = drafts.get_key_value(&done.name)
                 {
+                    on_path.remove(&done.name);
                     state.insert(key.as_str(), State::Done);
                 }
                 continue;
@@ -156,6 +175,7 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
             match state.get(key.as_str()) {
                 Some(State::New) => {
                     state.insert(key.as_str(), State::OnPath);
+                    on_path.insert(dep.clone(), path.len());
                     let edges = edges(&dep);
                     path.push(Step {
                         name: dep,
@@ -164,8 +184,8 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
                         next: 0,
                     });
                 }
-                Some(State::OnPath) => {
-                    let from = path.iter().position(|step| step.name == dep).unwrap_or(0);
+                Some(State::OnPath) if cycles.len() < MAX_CYCLES => {
+                    let from = on_path.get(&dep).copied().unwrap_or(0);
                     let mut cycle: Vec<(String, Span)> = path[from..]
                         .iter()
                         .map(|step| (step.name.clone(), step.span))
