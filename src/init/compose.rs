@@ -505,7 +505,7 @@ fn port(node: &Node) -> Result<Port, String> {
     crate::config::parse_port_mapping(&translated)
         .map_err(|(message, _)| format!("{message}; add the port by hand"))?;
     let comment = address.is_none().then(|| {
-        format!("Compose published this on every interface; \"0.0.0.0:{host}:{container}{protocol}\" does too")
+        format!("Compose: every interface; write \"0.0.0.0:{host}:{container}{protocol}\" for that")
     });
     Ok(Port {
         text: translated,

@@ -114,6 +114,7 @@ pub fn detect(dir: &Path) -> Result<Draft, anyhow::Error> {
         })?;
         let mut draft = compose::import(file, &text, &templates)?;
         explain_dependencies(&mut draft, &templates);
+        drop_missing_bind_sources(&mut draft, dir);
         make_loadable(&mut draft, dir);
         return Ok(draft);
     }
@@ -127,6 +128,28 @@ pub fn detect(dir: &Path) -> Result<Draft, anyhow::Error> {
     explain_dependencies(&mut draft, &templates);
     make_loadable(&mut draft, dir);
     Ok(draft)
+}
+
+/// Compose creates a missing bind-mount directory; gorae refuses it. Such a volume is
+/// left out, with a `not imported:` line saying what to create, rather than written
+/// into a file that would not load.
+fn drop_missing_bind_sources(draft: &mut Draft, dir: &Path) {
+    for service in &mut draft.services {
+        let volumes = std::mem::take(&mut service.volumes);
+        for (index, volume) in volumes.into_iter().enumerate() {
+            let source = volume.split(':').next().unwrap_or("");
+            if source.starts_with(['.', '/']) && !dir.join(source).exists() {
+                service.skipped.push(Skipped {
+                    path: format!("services.{}.volumes[{index}]", service.name),
+                    reason: format!(
+                        "{source} does not exist here; create it (mkdir -p {source}) and add \"{volume}\" to `volumes:`"
+                    ),
+                });
+            } else {
+                service.volumes.push(volume);
+            }
+        }
+    }
 }
 
 /// Leaves out the services gorae would refuse, so that what `init` writes always
