@@ -106,14 +106,20 @@ const MAX_TEXT_CHARS: usize = 300;
 /// Renders the first [`MAX_SHOWN`] diagnostics, separated by blank lines, then how many
 /// were left out and a summary line naming the project file and the number of errors.
 pub fn render_all(diagnostics: &[Diagnostic], file: &str) -> String {
+    render_counting(diagnostics, 0, file)
+}
+
+/// Like [`render_all`], for a report of `diagnostics` and `dropped` more errors that
+/// were counted but not kept.
+pub fn render_counting(diagnostics: &[Diagnostic], dropped: usize, file: &str) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
         out.push_str(&diagnostic.render());
         out.push('\n');
     }
-    let count = diagnostics.len();
+    let count = diagnostics.len() + dropped;
     if count > MAX_SHOWN {
-        let more = count - MAX_SHOWN;
+        let more = count - diagnostics.len().min(MAX_SHOWN);
         let _ = writeln!(
             out,
             "and {more} more error{}; fix these first, then run the command again\n",

@@ -22,10 +22,17 @@ pub enum ProbeSpec {
     Running(std::time::Duration),
 }
 
+/// At most this many diagnostics are kept per file; the rest are only counted. A
+/// report shows far fewer (see `diagnostic::MAX_SHOWN`); the bound keeps a file with
+/// a hundred thousand mistakes from holding a hundred thousand snippets in memory.
+pub const MAX_KEPT: usize = 1000;
+
 /// Collects diagnostics for one file.
 pub struct Checker<'a> {
     pub source: &'a Source,
     pub diagnostics: Vec<Diagnostic>,
+    /// Diagnostics past [`MAX_KEPT`], counted but not kept.
+    pub dropped: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -33,15 +40,30 @@ impl<'a> Checker<'a> {
         Checker {
             source,
             diagnostics: Vec::new(),
+            dropped: 0,
         }
     }
 
+    /// Whether further diagnostics are only counted; a caller may then skip working
+    /// out a costly message (a "did you mean" among many names).
+    pub fn is_full(&self) -> bool {
+        self.diagnostics.len() >= MAX_KEPT
+    }
+
     pub fn error(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        if self.diagnostics.len() >= MAX_KEPT {
+            self.dropped += 1;
+            return;
+        }
         let diagnostic = self.source.error(span, message, help);
         self.diagnostics.push(diagnostic);
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        if self.diagnostics.len() >= MAX_KEPT {
+            self.dropped += 1;
+            return;
+        }
         self.diagnostics.push(diagnostic);
     }
 
@@ -69,6 +91,10 @@ impl<'a> Checker<'a> {
     ) {
         for entry in entries {
             if allowed.contains(&entry.key.as_str()) {
+                continue;
+            }
+            if self.is_full() {
+                self.dropped += 1;
                 continue;
             }
             let help = match aliases.iter().find(|(alias, _)| *alias == entry.key) {

@@ -20,12 +20,19 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     format!("remove `{name}` from its own depends_on"),
                 );
             } else if !drafts.contains_key(dep) {
+                if check.is_full() {
+                    check.dropped += 1;
+                    continue;
+                }
                 let others = names.iter().copied().filter(|other| other != name);
                 let help = match suggest(dep, others) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!(
                         "depend on a service of this file: {}",
-                        some_names(names.iter().copied().filter(|other| other != name))
+                        some_names(
+                            names.iter().copied().filter(|other| other != name),
+                            names.len() - 1
+                        )
                     ),
                 };
                 check.error(
@@ -62,18 +69,14 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
     }
 }
 
-/// Up to ten names, then how many more, for a help line that stays short.
-fn some_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+/// Up to ten of `total` names, then how many more, for a help line that stays short
+/// (and costs the same with ten services or forty thousand).
+fn some_names<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String {
     const SHOWN: usize = 10;
-    let all: Vec<&str> = names.collect();
-    let mut text = all
-        .iter()
-        .take(SHOWN)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if all.len() > SHOWN {
-        text.push_str(&format!(" and {} more", all.len() - SHOWN));
+    let shown: Vec<&str> = names.take(SHOWN).collect();
+    let mut text = shown.join(", ");
+    if total > shown.len() {
+        text.push_str(&format!(" and {} more", total - shown.len()));
     }
     text
 }

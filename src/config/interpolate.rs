@@ -220,21 +220,24 @@ pub fn is_var_name(name: &str) -> bool {
 
 /// Interpolates every scalar value (not key) of the tree in place, reporting each
 /// faulty value at the position of its `${`.
+/// Past `super::fields::MAX_KEPT` diagnostics, further ones are only counted in
+/// `dropped`.
 pub fn interpolate_tree(
     node: &mut Node,
     vars: &Vars,
     source: &Source,
     diagnostics: &mut Vec<Diagnostic>,
+    dropped: &mut usize,
 ) {
     match &mut node.value {
         Value::Map(entries) => {
             for entry in entries {
-                interpolate_tree(&mut entry.value, vars, source, diagnostics);
+                interpolate_tree(&mut entry.value, vars, source, diagnostics, dropped);
             }
         }
         Value::Seq(items) => {
             for item in items {
-                interpolate_tree(item, vars, source, diagnostics);
+                interpolate_tree(item, vars, source, diagnostics, dropped);
             }
         }
         Value::Scalar(scalar) => {
@@ -245,6 +248,10 @@ pub fn interpolate_tree(
                 Ok(text) => scalar.text = text,
                 Err(error) => {
                     scalar.broken = true;
+                    if diagnostics.len() >= super::fields::MAX_KEPT {
+                        *dropped += 1;
+                        return;
+                    }
                     let span = fault_span(source, node.span, &scalar.text, &error);
                     diagnostics.push(source.error(span, error.message, error.help));
                 }

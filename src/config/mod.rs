@@ -235,8 +235,10 @@ fn load_parts(
         env,
         dotenv: dotenv_vars,
     };
+    // Diagnostics past `fields::MAX_KEPT` are counted, not kept.
+    let mut dropped = 0;
     if let Some(root) = &mut root {
-        interpolate_tree(root, &vars, &source, &mut diagnostics);
+        interpolate_tree(root, &vars, &source, &mut diagnostics, &mut dropped);
     }
 
     let project_dir = file.parent().unwrap_or(Path::new("/"));
@@ -253,6 +255,7 @@ fn load_parts(
         };
         project = validate::validate(&mut check, root.as_ref(), &inputs);
         diagnostics.extend(check.diagnostics);
+        dropped += check.dropped;
     }
     match project {
         Some(project) if diagnostics.is_empty() => Ok(project),
@@ -264,14 +267,19 @@ fn load_parts(
                     "this is a bug in gorae; please report it with the file",
                 ));
             }
-            Err(invalid(diagnostics, &display))
+            Err(invalid_counting(diagnostics, dropped, &display))
         }
     }
 }
 
 /// The error for a file with problems: diagnostics in reading order (the project file
 /// first, then other files such as templates), rendered.
-fn invalid(mut diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
+fn invalid(diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
+    invalid_counting(diagnostics, 0, display)
+}
+
+/// Like [`invalid`], with `dropped` more errors that were counted but not kept.
+fn invalid_counting(mut diagnostics: Vec<Diagnostic>, dropped: usize, display: &str) -> LoadError {
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
             d.location
@@ -280,7 +288,7 @@ fn invalid(mut diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
         };
         key(a).cmp(&key(b))
     });
-    let rendered = diagnostic::render_all(&diagnostics, display);
+    let rendered = diagnostic::render_counting(&diagnostics, dropped, display);
     LoadError::Invalid {
         diagnostics,
         rendered,

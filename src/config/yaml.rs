@@ -17,8 +17,9 @@ use super::source::{Source, Span};
 /// Deeper nesting than this is certainly a mistake in a gorae file; the limit also keeps
 /// recursive code on the tree (clone, drop) far from the stack's end.
 const MAX_DEPTH: usize = 64;
-/// Bounds the tree's size, including copies made by aliases ("billion laughs").
-const MAX_NODES: usize = 100_000;
+/// Bounds the tree's size, including copies made by aliases ("billion laughs"). A
+/// 1 MB project file of ordinary services holds about 150,000 values.
+const MAX_NODES: usize = 200_000;
 /// Bounds the text of all scalars together, including copies made by aliases: one long
 /// string aliased many times is few nodes but many bytes.
 pub const MAX_SCALAR_BYTES: usize = 8 * 1024 * 1024;
@@ -702,6 +703,31 @@ mod tests {
         let (root, diagnostics) = parse(&Source::new("t.yaml", text));
         assert!(root.is_none());
         assert!(diagnostics[0].message.contains("more than"));
+    }
+
+    #[test]
+    fn aliases_of_long_strings_are_stopped_by_their_bytes() {
+        // Few nodes, but 1000 copies of 100 KB would be 100 MB.
+        let text = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*a"; 1000].join(", ")
+        );
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        assert!(root.is_none());
+        assert!(
+            diagnostics[0].message.contains("MiB of text"),
+            "{}",
+            diagnostics[0].message
+        );
+    }
+
+    #[test]
+    fn positions_on_a_long_line_are_right_past_multibyte_text() {
+        let text = format!("{{a: \"{}\", b: [x, \"y\"]}}\n", "é".repeat(3000));
+        let root = parse_ok(&text);
+        let b = get(&root, "b").as_seq().unwrap();
+        assert_eq!(b[1].span, Span::new(1, 3000 + 16, 3));
     }
 
     #[test]

@@ -328,7 +328,8 @@ fn import_build(service: &mut DraftService, node: &Node, path: &str) {
     let context = relative(&context);
     if let Some(dockerfile) = dockerfile.filter(|d| d != "Dockerfile") {
         // Compose reads `dockerfile` relative to the context; gorae relative to gorae.yaml.
-        let joined = if context == "." {
+        // An absolute path is kept as it is: it names the same file for both.
+        let joined = if context == "." || dockerfile.starts_with('/') {
             relative(&dockerfile)
         } else {
             format!(
@@ -930,6 +931,21 @@ mod tests {
                 "{compose:?}"
             );
         }
+    }
+
+    #[test]
+    fn absolute_dockerfile_paths_are_kept_as_they_are() {
+        let mut service = DraftService::default();
+        import_build(
+            &mut service,
+            &node("{ context: ./web, dockerfile: /srv/docker/web.Dockerfile }"),
+            "services.web.build",
+        );
+        assert_eq!(
+            service.dockerfile.as_deref(),
+            Some("/srv/docker/web.Dockerfile")
+        );
+        assert_eq!(service.build.as_deref(), Some("./web"));
     }
 
     #[test]
