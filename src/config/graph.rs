@@ -81,6 +81,24 @@ fn some_names<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String 
     text
 }
 
+/// A cycle longer than this is reported with its middle left out: the message could
+/// not show it anyway, and ten copies of a 20,000-service path would cost memory.
+const MAX_CYCLE_SHOWN: usize = 40;
+
+/// The steps of a cycle, or its first and last [`MAX_CYCLE_SHOWN`] / 2 with a
+/// "… N more …" step between them.
+fn shortened<T>(steps: &[T], entry: impl Fn(&T) -> (String, Span)) -> Vec<(String, Span)> {
+    if steps.len() <= MAX_CYCLE_SHOWN {
+        return steps.iter().map(entry).collect();
+    }
+    let half = MAX_CYCLE_SHOWN / 2;
+    let mut cycle: Vec<(String, Span)> = steps[..half].iter().map(&entry).collect();
+    let (_, span) = entry(&steps[half]);
+    cycle.push((format!("… {} more …", steps.len() - 2 * half), span));
+    cycle.extend(steps[steps.len() - half..].iter().map(&entry));
+    cycle
+}
+
 /// At most this many cycles are reported; each one found needs a dependency removed,
 /// and after fixing these, the next run shows any that remain.
 const MAX_CYCLES: usize = 10;
@@ -101,7 +119,10 @@ fn start_at_first_declared(
         first.1 = closing;
     }
     let declared = |name: &str| drafts.get(name).map(|draft| draft.name_span);
-    let Some(start) = (0..ring.len()).min_by_key(|&index| declared(&ring[index].0)) else {
+    // A shortened cycle's "… more …" step is no service; it never starts the report.
+    let Some(start) = (0..ring.len())
+        .min_by_key(|&index| declared(&ring[index].0).map_or((1, Span::default()), |s| (0, s)))
+    else {
         return cycle;
     };
     ring.rotate_left(start);
@@ -189,10 +210,7 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
                 }
                 Some(State::OnPath) if cycles.len() < MAX_CYCLES => {
                     let from = on_path.get(&dep).copied().unwrap_or(0);
-                    let mut cycle: Vec<(String, Span)> = path[from..]
-                        .iter()
-                        .map(|step| (step.name.clone(), step.span))
-                        .collect();
+                    let mut cycle = shortened(&path[from..], |step| (step.name.clone(), step.span));
                     cycle.push((dep, span));
                     cycles.push(cycle);
                 }
@@ -248,5 +266,32 @@ pub fn check_exports(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
                 check.push(diagnostic);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_cycles_keep_their_ends_and_count_the_middle() {
+        let steps: Vec<usize> = (0..100).collect();
+        let cycle = shortened(&steps, |i| (format!("s{i}"), Span::new(*i + 1, 1, 1)));
+        assert_eq!(cycle.len(), MAX_CYCLE_SHOWN + 1);
+        assert_eq!(cycle[0].0, "s0");
+        assert_eq!(cycle[MAX_CYCLE_SHOWN / 2].0, "… 60 more …");
+        assert_eq!(cycle[MAX_CYCLE_SHOWN].0, "s99");
+        let short: Vec<usize> = (0..5).collect();
+        assert_eq!(
+            shortened(&short, |i| (format!("s{i}"), Span::default())).len(),
+            5
+        );
+    }
+
+    #[test]
+    fn some_names_lists_ten_and_counts_the_rest() {
+        let names: Vec<String> = (0..25).map(|i| format!("s{i}")).collect();
+        let text = some_names(names.iter().map(String::as_str), names.len());
+        assert!(text.ends_with("s9 and 15 more"), "{text}");
     }
 }

@@ -377,16 +377,21 @@ impl Builder<'_> {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
+                // A finished list or map keeps no spare room: a file of many small maps
+                // would otherwise hold about twice the memory it needs.
                 let (node, anchor, size) = match frame {
                     Frame::Seq {
                         span,
                         anchor,
-                        items,
+                        mut items,
                         size,
                     } => (
                         Node {
                             span,
-                            value: Value::Seq(items),
+                            value: Value::Seq({
+                                items.shrink_to_fit();
+                                items
+                            }),
                         },
                         anchor,
                         size,
@@ -394,10 +399,11 @@ impl Builder<'_> {
                     Frame::Map {
                         span,
                         anchor,
-                        entries,
+                        mut entries,
                         size,
                         ..
                     } => {
+                        entries.shrink_to_fit();
                         // A block map's start marker sits after its first key; pointing at
                         // that key reads better in messages about the whole map.
                         let span = match entries.first() {
