@@ -108,7 +108,9 @@ fn the_loader_answers_any_text_with_a_project_or_positioned_errors() {
 #[test]
 fn line_endings_do_not_change_what_a_file_means_or_where_errors_are() {
     let dir = tempfile::tempdir().unwrap();
-    let lines = prop::collection::vec(yaml_piece(), 1..20);
+    // One line each: the line ending is what varies.
+    let one_line = yaml_piece().prop_map(|piece| piece.replace(['\n', '\r'], " "));
+    let lines = prop::collection::vec(one_line, 1..20);
     runner()
         .run(&lines, |lines| {
             let outcome = |end: &str| {
@@ -127,8 +129,6 @@ fn line_endings_do_not_change_what_a_file_means_or_where_errors_are() {
                     Err(other) => Err(vec![(other.to_string(), None)]),
                 }
             };
-            // A piece with a line break of its own keeps it; that is fine, the same in all three.
-            prop_assume!(lines.iter().all(|l| !l.contains(['\n', '\r'])));
             let lf = outcome("\n");
             prop_assert_eq!(&lf, &outcome("\r\n"));
             prop_assert_eq!(&lf, &outcome("\r"));

@@ -154,8 +154,14 @@ impl Source {
     }
 
     pub fn locate(&self, span: Span) -> Location {
-        let line = span.line.max(1);
-        let col = span.col.max(1);
+        // The parser puts the end of a file without a final line break on a line after
+        // the last one; that is the end of the last line.
+        let (line, col) = if span.line > self.line_count() {
+            let last = self.line_count();
+            (last, self.line(last).chars().count() + 1)
+        } else {
+            (span.line.max(1), span.col.max(1))
+        };
         let full = self.line(line);
         // Short lines (nearly all) are copied whole; a long one only around the caret.
         let (text, skipped, cut_end) = if full.len() <= SNIPPET_CHARS {

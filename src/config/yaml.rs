@@ -766,6 +766,13 @@ mod tests {
     }
 
     #[test]
+    fn an_error_at_the_end_of_a_file_without_a_final_line_break_is_on_its_last_line() {
+        let (_, diagnostics) = parse(&Source::new("t.yaml", "[{ "));
+        let location = diagnostics[0].location.as_ref().unwrap();
+        assert_eq!((location.line, location.col), (1, 4));
+    }
+
+    #[test]
     fn syntax_errors_carry_the_scanner_position() {
         let (root, diagnostics) = parse(&Source::new("t.yaml", "a: b\n  c: d\n"));
         assert!(root.is_none());
