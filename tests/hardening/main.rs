@@ -254,3 +254,26 @@ fn init_finds_database_url_read_in_the_source() {
         );
     }
 }
+
+#[test]
+fn a_compose_file_with_a_byte_order_mark_and_crlf_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "\u{feff}services:\r\n  cache:\r\n    image: redis:7\r\n    ports: [\"6379:6379\"]\r\n",
+    )
+    .unwrap();
+    let output = gorae(dir.path(), &["init"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let written = std::fs::read_to_string(dir.path().join("gorae.yaml")).unwrap();
+    assert!(
+        written.contains("  cache:\n    template: redis\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains(
+            "- \"6379:6379\" # Compose: every interface; write \"0.0.0.0:6379:6379\" for that"
+        ),
+        "{written}"
+    );
+}
