@@ -246,6 +246,7 @@ pub fn selection(plan: &Plan, only: Option<&[String]>) -> BTreeSet<String> {
 /// What one service task ended with.
 struct ServiceDone {
     action: Action,
+    /// This service ran a build (counted once when services share an image).
     built: bool,
 }
 
@@ -353,7 +354,7 @@ impl Run<'_> {
                     self.ui.service(name, Event::Unchanged);
                     return Ok(ServiceDone {
                         action,
-                        built: image.built,
+                        built: image.built_here,
                     });
                 }
                 id.clone()
@@ -419,7 +420,7 @@ impl Run<'_> {
         }
         Ok(ServiceDone {
             action,
-            built: image.built,
+            built: image.built_here,
         })
     }
 

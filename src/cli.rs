@@ -110,7 +110,8 @@ pub struct UpArgs {
     #[arg(long)]
     pub json: bool,
     /// Give up when everything is not ready after this many seconds.
-    #[arg(long, value_name = "SECONDS")]
+    // Bounded like `timeout:` in gorae.yaml (a day), so no deadline can overflow.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: Option<u64>,
     /// Refuse to run unless gorae.lock is fresh, and run exactly the images it names.
     #[arg(long)]

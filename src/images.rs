@@ -25,6 +25,9 @@ pub struct ResolvedImage {
     pub info: ImageInfo,
     /// Whether a build ran for it in this command.
     pub built: bool,
+    /// Whether this service's request ran that build (services sharing one image share
+    /// one build, which the summary counts once).
+    pub built_here: bool,
 }
 
 /// Why an image could not be had.
@@ -224,6 +227,7 @@ impl<'a> Images<'a> {
                 reference: reference.clone(),
                 info: self.present_or_pull(&service.name, reference).await?,
                 built: false,
+                built_here: false,
             }),
             ImagePlan::Build {
                 context,
@@ -363,8 +367,10 @@ impl<'a> Images<'a> {
             .await?;
         // Services built from the same inputs share one image and one build.
         let cell = shared_cell(&self.builds, &tag);
+        let ran = std::sync::atomic::AtomicBool::new(false);
         let (info, built) = cell
             .get_or_init(|| async {
+                ran.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let Some(info) = self.present(&tag).await? {
                     return Ok((info, false));
                 }
@@ -382,6 +388,7 @@ impl<'a> Images<'a> {
             reference: tag,
             info,
             built,
+            built_here: built && ran.load(std::sync::atomic::Ordering::Relaxed),
         })
     }
 

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod images;
 pub mod init;
 pub mod lock;
+pub mod output;
 pub mod plan;
 pub mod ports;
 pub mod project_lock;
@@ -26,6 +27,9 @@ pub mod tty;
 pub mod ui;
 pub mod yaml_out;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use exit::ExitCode;
 
 /// Runs one command line to completion; returns the process exit code.
@@ -36,7 +40,7 @@ pub fn run(cli: cli::Cli) -> i32 {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            output::stderr_line(&format!("error: cannot start the async runtime: {err}"));
             return ExitCode::Failure.code();
         }
     };
@@ -45,6 +49,14 @@ pub fn run(cli: cli::Cli) -> i32 {
     runtime.shutdown_background();
     match outcome {
         Ok(code) => code,
+        // The reader closed the pipe: it has what it wanted.
+        Err(err)
+            if err
+                .downcast_ref::<output::OutputError>()
+                .is_some_and(output::OutputError::is_closed_pipe) =>
+        {
+            ExitCode::Success.code()
+        }
         Err(err) => {
             report(&err);
             exit_code_for(&err).code()
@@ -56,9 +68,9 @@ pub fn run(cli: cli::Cli) -> i32 {
 /// `error:` lines), anything else as one `error:` chain.
 fn report(err: &anyhow::Error) {
     if let Some(config::LoadError::Invalid { .. }) = err.downcast_ref::<config::LoadError>() {
-        eprintln!("{err}");
+        output::stderr_line(&err.to_string());
     } else {
-        eprintln!("error: {err:#}");
+        output::stderr_line(&format!("error: {err:#}"));
     }
 }
 

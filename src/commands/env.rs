@@ -4,7 +4,6 @@
 //! here on purpose: the output is meant for a shell or a `.env` file, not a log.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -91,7 +90,7 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
         .into());
     }
     for note in &notes {
-        eprintln!("note: {note}");
+        crate::output::stderr_line(&format!("note: {note}"));
     }
     let text = match args.format {
         EnvFormat::Shell => lines(&groups, shell_line),
@@ -101,8 +100,7 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
             format!("{}\n", serde_json::to_string_pretty(&all)?)
         }
     };
-    // A closed pipe (`| head`) is not an error.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    super::print_stdout(&text)?;
     Ok(ExitCode::Success)
 }
 

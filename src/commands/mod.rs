@@ -110,13 +110,7 @@ pub async fn connect() -> Result<Engine, EngineError> {
     Engine::connect().await
 }
 
-/// Writes a command's output to stdout. A closed pipe (`gorae schema | head`) is not
-/// an error: the reader has what it wanted.
-pub fn print_stdout(text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+/// Writes a command's output to stdout (see [`crate::output`]).
+pub fn print_stdout(text: &str) -> Result<(), crate::output::OutputError> {
+    crate::output::stdout(text)
 }

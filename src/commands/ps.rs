@@ -96,10 +96,10 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::Success);
     }
     if rows.is_empty() {
-        eprintln!(
+        crate::output::stderr_line(&format!(
             "no containers for project `{}`; `gorae up` starts them",
             project.name
-        );
+        ));
         return Ok(ExitCode::Success);
     }
     let width = rows

@@ -153,7 +153,7 @@ enum Kind {
     Task,
 }
 
-/// Exactly one of `command`, `tcp`, `http`.
+/// Exactly one of `command`, `tcp`, `http`, `running`.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 #[allow(dead_code)]
@@ -164,6 +164,8 @@ enum Ready {
     Tcp(#[schemars(range(min = 1, max = 65535))] u16),
     /// Ready when GET answers 2xx/3xx: a path on the service's port, or { port, path }.
     Http(HttpProbe),
+    /// Ready when it has kept running this long since it started, such as 1s.
+    Running(String),
 }
 
 #[derive(JsonSchema)]

@@ -40,7 +40,7 @@ pub const KEYS: [&str; 14] = [
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
-const ALIASES: [(&str, &str); 6] = [
+pub const ALIASES: [(&str, &str); 6] = [
     ("environment", "env"),
     ("healthcheck", "ready"),
     ("depends", "depends_on"),
@@ -88,6 +88,9 @@ pub struct Written {
     pub inputs: Option<(Vec<(String, Span)>, Span)>,
     /// Where the image comes from was already reported as wrong; don't report it again.
     pub source_reported: bool,
+    /// Keys that an unknown key probably meant (`biuld` -> `build`); their absence is
+    /// not reported again.
+    pub misspelt: Vec<String>,
 }
 
 /// Resolves one service. Always returns a draft, with stand-in values where something
@@ -166,7 +169,10 @@ fn read_shorthand(check: &mut Checker, ctx: &Context, name: &str, node: &Node) -
 fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Entry]) -> Written {
     let context = format!("service `{name}`");
     check.known_keys(entries, &KEYS, &ALIASES, &context);
-    let mut w = Written::default();
+    let mut w = Written {
+        misspelt: Checker::probably_meant(entries, &KEYS, &ALIASES),
+        ..Written::default()
+    };
     for entry in entries {
         let value = &entry.value;
         let span = value.span;
@@ -223,29 +229,38 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
     }
     // A key saying where the image comes from was written but its value was reported as
     // wrong: saying the service has no image would only repeat that.
+    // A misspelt one counts the same way.
     w.source_reported = entries.iter().any(|e| match e.key.as_str() {
         "template" => w.template.is_none(),
         "image" => w.image.is_none(),
         "dockerfile" => w.dockerfile.is_none(),
         "build" => w.build.is_none(),
         _ => false,
-    });
+    }) || w
+        .misspelt
+        .iter()
+        .any(|key| matches!(key.as_str(), "template" | "image" | "dockerfile" | "build"));
     w
 }
 
-/// `60s`, `2m`, `500ms`, `1h`.
+/// The longest timeout: waiting longer than a day is a mistake, and the bound keeps
+/// every deadline computed from a timeout far from overflowing.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// `60s`, `2m`, `500ms`, `1h`; at most [`MAX_TIMEOUT`].
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit())
         .map(|index| text.split_at(index))?;
     let value: u64 = number.parse().ok().filter(|&n| n > 0)?;
-    match unit {
-        "ms" => Some(Duration::from_millis(value)),
-        "s" => Some(Duration::from_secs(value)),
-        "m" => Some(Duration::from_secs(value.checked_mul(60)?)),
-        "h" => Some(Duration::from_secs(value.checked_mul(3600)?)),
-        _ => None,
-    }
+    let duration = match unit {
+        "ms" => Duration::from_millis(value),
+        "s" => Duration::from_secs(value),
+        "m" => Duration::from_secs(value.checked_mul(60)?),
+        "h" => Duration::from_secs(value.checked_mul(3600)?),
+        _ => return None,
+    };
+    (duration <= MAX_TIMEOUT).then_some(duration)
 }
 
 fn read_timeout(check: &mut Checker, node: &Node, service: &str) -> Option<Duration> {
@@ -254,6 +269,9 @@ fn read_timeout(check: &mut Checker, node: &Node, service: &str) -> Option<Durat
     if duration.is_none() {
         let help = if text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {
             format!("give a unit: {text}s")
+        } else if text.ends_with(['s', 'm', 'h']) && text.starts_with(|c: char| c.is_ascii_digit())
+        {
+            "a timeout is at most 24h".to_string()
         } else {
             "write a whole number with a unit: 500ms, 60s, 2m or 1h".to_string()
         };
@@ -277,6 +295,9 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
     let version = match (template, &w.version) {
         (Some(_), Some((version, _))) => version.clone(),
         (Some(template), None) => template.default_version.clone().unwrap_or_else(|| {
+            if w.misspelt.iter().any(|key| key == "version") {
+                return String::new();
+            }
             check.error(
                 name_span,
                 format!(
@@ -351,7 +372,8 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
                 .map(|probe| (probe, name_span));
             match written.or(from_template) {
                 Some((probe, span)) => resolve_probe(check, name, probe, port, span, &render),
-                // Something publishing a TCP port is ready when it accepts connections.
+                // Something publishing a TCP port is ready when it accepts connections;
+                // anything else once it has kept running for a moment (`ready: None`).
                 None => first_tcp_port.map(|port| Probe::Tcp { port }),
             }
         }
@@ -499,6 +521,7 @@ fn resolve_probe(
             command: words.iter().map(|word| render(word)).collect(),
         }),
         ProbeSpec::Tcp(port) => Some(Probe::Tcp { port }),
+        ProbeSpec::Running(settle) => Some(Probe::Running { settle }),
         ProbeSpec::Http {
             port: Some(port),
             path,
@@ -530,12 +553,10 @@ fn check_mount_targets(
             target.trim_end_matches('/').to_string()
         }
     };
-    for (index, (mount, span)) in volumes.iter().enumerate() {
+    let mut mounted: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+    for (mount, span) in volumes {
         let this = target(mount);
-        if let Some((_, first)) = volumes[..index]
-            .iter()
-            .find(|(earlier, _)| target(earlier) == this)
-        {
+        if let Some(first) = mounted.get(&this) {
             let diagnostic = check
                 .source
                 .error(
@@ -545,6 +566,8 @@ fn check_mount_targets(
                 )
                 .with_note("first mounted here", Some(check.source.locate(*first)));
             check.push(diagnostic);
+        } else {
+            mounted.insert(this.clone(), *span);
         }
         if data_dir.as_deref().map(|d| d.trim_end_matches('/')) == Some(this.as_str()) {
             *data_dir = None;
@@ -563,7 +586,22 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        for bad in ["60", "s", "0s", "1.5s", "-1s", "5 s", "1d", ""] {
+        assert_eq!(parse_duration("24h"), Some(MAX_TIMEOUT));
+        for bad in [
+            "60",
+            "s",
+            "0s",
+            "1.5s",
+            "-1s",
+            "5 s",
+            "1d",
+            "",
+            "25h",
+            "1441m",
+            "18446744073709551615ms",
+            "18446744073709551615s",
+            "99999999999999999999999s",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

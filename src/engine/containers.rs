@@ -192,7 +192,12 @@ impl Engine {
     }
 
     /// Containers of any project publishing `host_port`, as (name, project label).
-    pub async fn containers_publishing(&self, host_port: u16) -> Result<Vec<String>, EngineError> {
+    /// Containers publishing `host_port`: each one's name and, for a container of a
+    /// gorae project, the project's directory.
+    pub async fn containers_publishing(
+        &self,
+        host_port: u16,
+    ) -> Result<Vec<(String, Option<String>)>, EngineError> {
         let filters = HashMap::from([("publish".to_string(), vec![host_port.to_string()])]);
         let options = ListContainersOptionsBuilder::default()
             .filters(&filters)
@@ -200,8 +205,13 @@ impl Engine {
         let list = self.docker.list_containers(Some(options)).await?;
         Ok(list
             .into_iter()
-            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
-            .map(|name| name.trim_start_matches('/').to_string())
+            .filter_map(|c| {
+                let name = c.names?.into_iter().next()?;
+                let dir = c
+                    .labels
+                    .and_then(|mut labels| labels.remove(labels::PROJECT_DIR));
+                Some((name.trim_start_matches('/').to_string(), dir))
+            })
             .collect())
     }
 

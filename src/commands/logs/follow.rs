@@ -54,9 +54,10 @@ pub async fn follow(
                             continue;
                         }
                         container.last = Some(line.at);
-                        // A closed pipe (`| head`) ends the command quietly.
-                        if printer.print(&mut out, &container.service, &line).is_err() {
-                            return Ok(());
+                        // A closed pipe (`| head`) ends the command quietly; see
+                        // `crate::output`.
+                        if let Err(source) = printer.print(&mut out, &container.service, &line) {
+                            return Err(crate::output::OutputError { source }.into());
                         }
                     }
                 }

@@ -63,12 +63,9 @@ pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCod
     {
         let mut out = std::io::stdout().lock();
         for (index, line) in &history {
-            // A closed pipe (`| head`) ends the command quietly.
-            if printer
-                .print(&mut out, &containers[*index].service, line)
-                .is_err()
-            {
-                return Ok(ExitCode::Success);
+            // A closed pipe (`| head`) ends the command quietly; see `crate::output`.
+            if let Err(source) = printer.print(&mut out, &containers[*index].service, line) {
+                return Err(crate::output::OutputError { source }.into());
             }
         }
     }
