@@ -16,7 +16,6 @@ fn app_images_never_contain_secrets_or_project_files() {
     );
     let project = project
         .file("gorae.yaml", &yaml)
-        .file("gorae.lock", "{}\n")
         .file("package.json", r#"{"name": "web", "version": "1.0.0"}"#)
         .file("server.js", SERVER)
         .file(".env", "API_TOKEN=s3cret\n")
@@ -33,6 +32,9 @@ fn app_images_never_contain_secrets_or_project_files() {
             ".dockerignore",
             "# brought back on purpose\n!.env.defaults\n",
         );
+    // A real lock beside gorae.yaml, as a committed project has: it stays out too.
+    project.gorae_ok(&["lock"]);
+    assert!(project.path().join("gorae.lock").exists());
     project.gorae_ok(&["up", "--ci"]);
     let container = format!("{}-web", project.name());
     let image = docker_inspect(&container, "{{.Image}}");
