@@ -4,6 +4,8 @@
 // Each test file compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
