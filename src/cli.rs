@@ -115,6 +115,10 @@ pub struct UpArgs {
     /// Refuse to run unless gorae.lock is fresh, and run exactly the images it names.
     #[arg(long)]
     pub frozen: bool,
+    /// Then stay and apply every saved change: sync files into the running
+    /// containers, restart or rebuild as needed (Ctrl-C stops watching only).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]

@@ -40,24 +40,55 @@ impl Mode {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Pulling { image: String },
-    PullProgress { percent: u8 },
-    Building { reason: String },
-    BuildStep { n: u32, of: u32, text: String },
-    BuildOutput { line: String },
-    Built { tag: String },
+    Pulling {
+        image: String,
+    },
+    PullProgress {
+        percent: u8,
+    },
+    Building {
+        reason: String,
+    },
+    BuildStep {
+        n: u32,
+        of: u32,
+        text: String,
+    },
+    BuildOutput {
+        line: String,
+    },
+    Built {
+        tag: String,
+    },
     Creating,
-    Recreating { reason: String },
+    Recreating {
+        reason: String,
+    },
     Starting,
     Waiting,
-    Ready { seconds: f64 },
-    Completed { seconds: f64 },
+    Ready {
+        seconds: f64,
+    },
+    Completed {
+        seconds: f64,
+    },
     Unchanged,
     Stopping,
     Stopped,
     Removed,
-    Failed { reason: String },
-    Skipped { reason: String },
+    Failed {
+        reason: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    /// `up --watch` applied a change: files sent, paths removed, and the seconds from
+    /// the change's first upload until the restarted app was ready again.
+    Synced {
+        files: usize,
+        removed: usize,
+        restarted: Option<f64>,
+    },
 }
 
 impl Event {
@@ -81,6 +112,23 @@ impl Event {
             Event::Removed => "removed".into(),
             Event::Failed { reason } => format!("failed: {reason}"),
             Event::Skipped { reason } => format!("skipped: {reason}"),
+            Event::Synced {
+                files,
+                removed,
+                restarted,
+            } => {
+                let mut parts = Vec::new();
+                if *files > 0 || *removed == 0 {
+                    parts.push(format!("synced {files} file{}", plural(*files)));
+                }
+                if *removed > 0 {
+                    parts.push(format!("removed {removed} path{}", plural(*removed)));
+                }
+                if let Some(seconds) = restarted {
+                    parts.push(format!("restarted in {seconds:.2}s"));
+                }
+                parts.join(", ")
+            }
         }
     }
 
@@ -94,6 +142,7 @@ impl Event {
                 | Event::Removed
                 | Event::Failed { .. }
                 | Event::Skipped { .. }
+                | Event::Synced { .. }
         )
     }
 }
@@ -245,6 +294,10 @@ impl Ui {
             live.multi = None;
         }
     }
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
 
 fn new_multi() -> MultiProgress {
