@@ -235,24 +235,29 @@ async fn targets(project: &Project, plan: &Plan, engine: &Engine) -> anyhow::Res
             continue;
         }
         let config = project.services.get(&service.name);
-        let manifests = config
-            .and_then(|s| s.template.as_ref())
-            .and_then(|t| templates.get(&t.name))
-            .map(|t| t.manifests.clone())
-            .unwrap_or_default();
+        let written = config.and_then(|s| s.watch.as_ref());
+        let manifests = match written.and_then(|w| w.rebuild.clone()) {
+            Some(rebuild) => rebuild,
+            None => config
+                .and_then(|s| s.template.as_ref())
+                .and_then(|t| templates.get(&t.name))
+                .map(|t| t.manifests.clone())
+                .unwrap_or_default(),
+        };
         let own_dockerfile = match dockerfile {
             DockerfileSource::File { path } => {
                 path.strip_prefix(context).ok().map(sync::slash_path)
             }
             DockerfileSource::Rendered { .. } => None,
         };
-        let restart = true;
+        let restart = written.is_none_or(|w| w.restart);
+        let sync_only = written.map(|w| w.sync.clone()).unwrap_or_default();
         let workdir = engine.working_dir(&service.spec.name).await?;
         targets.push(Target {
             service: service.clone(),
             context: context.clone(),
             workdir,
-            rules: Rules::new(&manifests, own_dockerfile, restart),
+            rules: Rules::new(&manifests, own_dockerfile, &sync_only, restart),
             ignore: crate::context::ignore_rules(context)?,
         });
     }

@@ -44,13 +44,23 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// `manifests`: the template's dependency files; `dockerfile`: the user's
-    /// Dockerfile, relative to the context, when it lies inside it.
-    pub fn new(manifests: &[String], dockerfile: Option<String>, restart: bool) -> Rules {
+    /// `manifests`: the template's dependency files (or `watch: rebuild:`);
+    /// `dockerfile`: the user's Dockerfile, relative to the context, when it lies
+    /// inside it; `sync_only`: `watch: sync:` patterns, checked when the file was read.
+    pub fn new(
+        manifests: &[String],
+        dockerfile: Option<String>,
+        sync_only: &[String],
+        restart: bool,
+    ) -> Rules {
         let mut rebuild: Vec<String> = manifests.to_vec();
         rebuild.extend(dockerfile);
         let mut builder = GlobSetBuilder::new();
-        for pattern in STATIC_PATTERNS {
+        for pattern in STATIC_PATTERNS
+            .iter()
+            .copied()
+            .chain(sync_only.iter().map(String::as_str))
+        {
             if let Ok(glob) = Glob::new(pattern) {
                 builder.add(glob);
             }
@@ -86,6 +96,7 @@ mod tests {
         let rules = Rules::new(
             &["package.json".into(), "package-lock.json".into()],
             Some("docker/Dockerfile".into()),
+            &["views/**".into()],
             true,
         );
         let cases = [
@@ -100,11 +111,13 @@ mod tests {
             ("public/app.js", Need::Sync),
             ("data.txt", Need::Sync),
             ("styles/site.css", Need::Sync),
+            ("views/page.ejs", Need::Sync),
+            ("viewsx/page.ejs", Need::Restart),
         ];
         for (path, need) in cases {
             assert_eq!(rules.need(path), need, "{path}");
         }
-        let reloading = Rules::new(&["package.json".into()], None, false);
+        let reloading = Rules::new(&["package.json".into()], None, &[], false);
         assert_eq!(reloading.need("server.js"), Need::Sync);
         assert_eq!(reloading.need("package.json"), Need::Rebuild);
     }
