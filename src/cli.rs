@@ -119,6 +119,9 @@ pub struct UpArgs {
     /// containers, restart or rebuild as needed (Ctrl-C stops watching only).
     #[arg(long)]
     pub watch: bool,
+    /// With --watch: the services' new log lines on stdout, interleaved.
+    #[arg(long, requires = "watch")]
+    pub logs: bool,
 }
 
 #[derive(Debug, Args)]

@@ -41,7 +41,8 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
     }
     // Other gorae commands may run while watching; each applied change locks again.
     drop(_lock);
-    crate::watch::run(project, &engine, Mode::detect(args.ci, args.json), verbose).await?;
+    let mode = Mode::detect(args.ci, args.json);
+    crate::watch::run(project, &engine, mode, verbose, args.logs).await?;
     Ok(code)
 }
 

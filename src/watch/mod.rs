@@ -54,11 +54,13 @@ type Changes = BTreeMap<String, bool>;
 
 /// Watches until Ctrl-C, then leaves everything running. `project` is what `up` just
 /// brought up.
+/// With `logs`, the services' new log lines go to stdout meanwhile.
 pub async fn run(
     project: Project,
     engine: &Engine,
     mode: Mode,
     verbose: bool,
+    logs: bool,
 ) -> anyhow::Result<()> {
     // A live display has nothing to redraw here: one line per applied change.
     let mode = if mode == Mode::Live {
@@ -66,9 +68,22 @@ pub async fn run(
     } else {
         mode
     };
+    let ui = Ui::new(mode, verbose).with_services(project.services.keys().map(String::as_str));
+    let following = async {
+        if logs && let Err(err) = crate::commands::logs::follow_from_now(engine, &project).await {
+            ui.note(&format!("stopped showing logs: {err:#}"));
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        watched = watch(project.clone(), engine, &ui) => watched,
+        () = following => Ok(()),
+    }
+}
+
+async fn watch(project: Project, engine: &Engine, ui: &Ui) -> anyhow::Result<()> {
     let mut project = project;
     let mut plan = plan::desired(&project);
-    let ui = Ui::new(mode, verbose).with_services(plan.services.iter().map(|s| s.name.as_str()));
     let (sender, mut changes) = mpsc::unbounded_channel::<(PathBuf, bool)>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
@@ -110,18 +125,18 @@ pub async fn run(
             }
         }
         if paths.iter().any(|(path, _)| *path == project.file) {
-            let _lock = lock(&project, &ui).await?;
+            let _lock = lock(&project, ui).await?;
             match crate::commands::load_project(Some(&project.file)) {
                 Ok(reloaded) => {
                     ui.note("gorae.yaml changed: applying the difference");
                     let new_plan = plan::desired(&reloaded);
-                    match apply::up(engine, &new_plan, &ui, &UpOptions::default()).await {
+                    match apply::up(engine, &new_plan, ui, &UpOptions::default()).await {
                         Ok(_) => {}
                         Err(err) => ui.note(&format!("{err:#}")),
                     }
                     project = reloaded;
                     plan = new_plan;
-                    targets = targets_or_report(&project, &plan, engine, &ui).await;
+                    targets = targets_or_report(&project, &plan, engine, ui).await;
                     for dir in watched.drain(..) {
                         let _ = watcher.unwatch(&dir);
                     }
@@ -133,7 +148,7 @@ pub async fn run(
         }
         for (index, changed) in group(&targets, paths) {
             let target = &targets[index];
-            if let Err(err) = apply_changes(engine, &ui, &project, &plan, target, &changed).await {
+            if let Err(err) = apply_changes(engine, ui, &project, &plan, target, &changed).await {
                 ui.service(
                     &target.service.name,
                     Event::Failed {

@@ -54,28 +54,46 @@ fn web_project(short: &str) -> (TestProject, u16) {
 struct Watching {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
+    /// What it printed on stdout (the services' logs with `--logs`).
+    out: Arc<Mutex<Vec<String>>>,
+}
+
+/// Collects the lines of `stream` as they come.
+fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let collected = Arc::clone(&lines);
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            collected.lock().expect("lines").push(line);
+        }
+    });
+    lines
 }
 
 impl Watching {
     fn start(project: &TestProject) -> Watching {
+        Watching::start_with(project, &[])
+    }
+
+    fn start_with(project: &TestProject, extra: &[&str]) -> Watching {
+        let mut args = vec!["up", "--watch", "--ci"];
+        args.extend_from_slice(extra);
         let mut child = project
-            .command(&["up", "--watch", "--ci"])
+            .command(&args)
             .stderr(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .spawn()
             .expect("spawn gorae up --watch");
-        let stderr = child.stderr.take().expect("stderr");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let collected = Arc::clone(&lines);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                collected.lock().expect("lines").push(line);
-            }
-        });
-        let watching = Watching { child, lines };
+        let lines = collect(child.stderr.take().expect("stderr"));
+        let out = collect(child.stdout.take().expect("stdout"));
+        let watching = Watching { child, lines, out };
         watching.wait_for_line("watching", Duration::from_secs(180));
         watching
+    }
+
+    fn stdout(&self) -> String {
+        self.out.lock().expect("out").join("\n")
     }
 
     fn text(&self) -> String {
@@ -273,6 +291,77 @@ fn a_manifest_change_rebuilds_and_a_failed_rebuild_keeps_the_old_container() {
     watching.wait_for_line_after(before, "ready in", Duration::from_secs(120));
     assert_ne!(support::docker_inspect(&container, "{{.Id}}"), first);
     wait_served(port, "v1 one", Duration::from_secs(5));
+    let (status, text) = watching.interrupt();
+    assert!(status.success(), "{status}: {text}");
+}
+
+#[test]
+fn restart_false_only_syncs_gorae_yaml_changes_apply_and_logs_interleave() {
+    support::ensure_stand_in_images();
+    let (project, port) = web_project("watch-plan");
+    let yaml = std::fs::read_to_string(project.path().join("gorae.yaml")).expect("read");
+    let yaml = format!("{yaml}    watch: {{ restart: false }}\n");
+    let server = SERVER.replace(
+        ").listen(3000);",
+        ").listen(3000, () => console.log('hello from ' + (process.env.GREETING || 'nobody')));",
+    );
+    let project = project
+        .file("gorae.yaml", &yaml)
+        .file("web/server.js", &server);
+    let watching = Watching::start_with(&project, &["--logs"]);
+    wait_served(port, "v1 one", Duration::from_secs(10));
+    let container = format!("{}-web", project.name());
+    let started = support::docker_inspect(&container, "{{.State.StartedAt}}");
+
+    // restart: false: source is synced, the app is not restarted.
+    let before = watching.line_count();
+    std::fs::write(
+        project.path().join("web/server.js"),
+        server.replace("'v1'", "'v2'"),
+    )
+    .expect("write");
+    let line = watching.wait_for_line_after(before, "synced 1 file", Duration::from_secs(10));
+    let text = watching.text();
+    assert!(
+        !text
+            .lines()
+            .nth(line)
+            .unwrap_or_default()
+            .contains("restarted"),
+        "{text}"
+    );
+    assert_eq!(
+        support::docker_inspect(&container, "{{.State.StartedAt}}"),
+        started
+    );
+    let inside = support::docker(&["exec", &container, "cat", "/app/server.js"]);
+    assert!(inside.contains("'v2'"), "{inside}");
+
+    // gorae.yaml: the difference is applied (web re-created with its new env), and
+    // the new container's log line shows up on stdout.
+    let before = watching.line_count();
+    let changed = yaml.replace("    watch:", "    env: { GREETING: watcher }\n    watch:");
+    std::fs::write(project.path().join("gorae.yaml"), changed).expect("write");
+    watching.wait_for_line_after(before, "gorae.yaml changed", Duration::from_secs(10));
+    watching.wait_for_line_after(before, "ready in", Duration::from_secs(120));
+    wait_served(port, "v2 one", Duration::from_secs(5));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !watching.stdout().contains("hello from watcher") {
+        assert!(
+            Instant::now() < deadline,
+            "logs: {}\n---\n{}",
+            watching.stdout(),
+            watching.text()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(watching.stdout().contains("web"), "{}", watching.stdout());
+
+    // An invalid gorae.yaml is reported and the environment stays as it was.
+    let before = watching.line_count();
+    std::fs::write(project.path().join("gorae.yaml"), "services: [\n").expect("write");
+    watching.wait_for_line_after(before, "still watching", Duration::from_secs(10));
+    wait_served(port, "v2 one", Duration::from_secs(5));
     let (status, text) = watching.interrupt();
     assert!(status.success(), "{status}: {text}");
 }
