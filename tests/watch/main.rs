@@ -365,3 +365,69 @@ fn restart_false_only_syncs_gorae_yaml_changes_apply_and_logs_interleave() {
     let (status, text) = watching.interrupt();
     assert!(status.success(), "{status}: {text}");
 }
+
+#[test]
+fn a_20000_file_context_starts_watching_within_a_second_and_syncs_as_fast() {
+    support::ensure_stand_in_images();
+    let (project, port) = web_project("watch-big");
+    // 100 directories of 200 small files, like a real source tree.
+    for dir in 0..100 {
+        let sub = project.path().join(format!("web/src/d{dir:03}"));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        for file in 0..200 {
+            let n = dir * 200 + file;
+            std::fs::write(
+                sub.join(format!("f{n:05}.js")),
+                format!("module.exports = {n};\n"),
+            )
+            .expect("write");
+        }
+    }
+    let mut child = project
+        .command(&["up", "--watch", "--ci"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    // When each line arrived, to time the step from `up`'s summary to watching.
+    let (sender, lines) = std::sync::mpsc::channel::<(Instant, String)>();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = sender.send((Instant::now(), line));
+        }
+    });
+    let watching = Watching {
+        child,
+        lines: Arc::new(Mutex::new(Vec::new())),
+        out: Arc::new(Mutex::new(Vec::new())),
+    };
+    let mut summary = None;
+    let mut seen = Vec::new();
+    let waited = loop {
+        let (at, line) = lines
+            .recv_timeout(Duration::from_secs(240))
+            .unwrap_or_else(|_| panic!("no `watching` line:\n{}", seen.join("\n")));
+        if line.contains("service ready in") || line.contains("services ready in") {
+            summary = Some(at);
+        }
+        if line.contains("watching") {
+            break at - summary.expect("the summary comes first");
+        }
+        seen.push(line);
+    };
+    assert!(
+        waited <= Duration::from_secs(1),
+        "watching began {waited:?} after up"
+    );
+    wait_served(port, "v1 one", Duration::from_secs(10));
+    std::fs::write(project.path().join("web/data.txt"), "big").expect("write");
+    let started = Instant::now();
+    wait_served(port, "v1 big", Duration::from_secs(10));
+    let served = started.elapsed();
+    assert!(served <= Duration::from_secs(1), "served after {served:?}");
+    eprintln!("20,000 files: watching {waited:?} after up; data edit served after {served:?}");
+    drop(lines);
+    drop(watching);
+}
