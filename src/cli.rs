@@ -30,7 +30,7 @@ pub enum Command {
     /// Build what must be built, start every service in dependency order and wait
     /// until each is ready. Given services, only those and what they depend on.
     #[command(
-        after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched"
+        after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched\n  gorae up --watch # then apply every saved change until Ctrl-C"
     )]
     Up(UpArgs),
     /// Stop services (all without names); their containers and data stay, and

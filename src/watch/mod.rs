@@ -6,6 +6,7 @@
 //! old container keeps serving until a new one is ready.
 
 mod rules;
+pub mod supervise;
 mod sync;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -334,9 +335,24 @@ async fn apply_changes(
         .collect();
     engine.remove_paths(container, &removed).await?;
     let restarted = if need == Need::Restart {
-        engine
-            .restart_container(container, RESTART_STOP_SECS)
-            .await?;
+        let supervised = target
+            .service
+            .spec
+            .command
+            .as_deref()
+            .is_some_and(supervise::is_wrapped);
+        // In place when the app runs under the supervisor; else the engine restarts
+        // the container (a user's own Dockerfile).
+        let in_place = supervised
+            && engine
+                .exec(container, &supervise::restart_command())
+                .await
+                .is_ok_and(|out| out.exit_code == 0);
+        if !in_place {
+            engine
+                .restart_container(container, RESTART_STOP_SECS)
+                .await?;
+        }
         let timeout = target.service.ready_timeout;
         let ready = readiness::wait_ready(
             engine,
