@@ -307,3 +307,40 @@ fn new_multi() -> MultiProgress {
 fn round_ms(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod watch_tests {
+    use super::Event;
+
+    /// One line per change applied by `up --watch`, and its JSON event.
+    #[test]
+    fn a_synced_change_reads_as_one_line() {
+        let cases = [
+            ((2, 0, Some(0.213)), "synced 2 files, restarted in 0.21s"),
+            ((1, 0, None), "synced 1 file"),
+            ((0, 1, None), "removed 1 path"),
+            (
+                (1, 2, Some(1.0)),
+                "synced 1 file, removed 2 paths, restarted in 1.00s",
+            ),
+        ];
+        for ((files, removed, restarted), text) in cases {
+            let event = Event::Synced {
+                files,
+                removed,
+                restarted,
+            };
+            assert_eq!(event.text(), text);
+        }
+        let json = serde_json::to_value(Event::Synced {
+            files: 2,
+            removed: 0,
+            restarted: Some(0.25),
+        })
+        .expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"event": "synced", "files": 2, "removed": 0, "restarted": 0.25})
+        );
+    }
+}

@@ -148,6 +148,13 @@ async fn watch(project: Project, engine: &Engine, ui: &Ui) -> anyhow::Result<()>
             continue;
         }
         for (index, changed) in group(&targets, paths) {
+            // An edited .dockerignore changes what is sent from now on.
+            if changed.contains_key(".dockerignore") {
+                match crate::context::ignore_rules(&targets[index].context) {
+                    Ok(rules) => targets[index].ignore = rules,
+                    Err(err) => ui.note(&format!("{err}; the previous rules stay")),
+                }
+            }
             let target = &targets[index];
             if let Err(err) = apply_changes(engine, ui, &project, &plan, target, &changed).await {
                 ui.service(

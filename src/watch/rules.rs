@@ -74,7 +74,10 @@ impl Rules {
 
     /// What a change of `path` (relative to the context, `/`-separated) needs.
     pub fn need(&self, path: &str) -> Need {
-        if self.rebuild.iter().any(|r| r == path) {
+        if path == ".dockerignore" {
+            // It decides what is sent, not what the app runs.
+            Need::Sync
+        } else if self.rebuild.iter().any(|r| r == path) {
             // Manifests are read at build time only: their change needs new dependencies.
             Need::Rebuild
         } else if !self.restart || self.sync_only.is_match(path)
@@ -112,6 +115,7 @@ mod tests {
             ("data.txt", Need::Sync),
             ("styles/site.css", Need::Sync),
             ("views/page.ejs", Need::Sync),
+            (".dockerignore", Need::Sync),
             ("viewsx/page.ejs", Need::Restart),
         ];
         for (path, need) in cases {

@@ -225,6 +225,14 @@ fn a_source_edit_restarts_a_data_edit_only_syncs_and_ctrl_c_leaves_it_running() 
     thread::sleep(Duration::from_millis(500));
     assert_eq!(watching.line_count(), before, "{}", watching.text());
 
+    // An edited .dockerignore is synced and applies from then on.
+    std::fs::write(project.path().join("web/.dockerignore"), "*.log\n*.tmp\n").expect("write");
+    watching.wait_for_line_after(before, "synced 1 file", Duration::from_secs(10));
+    let before = watching.line_count();
+    std::fs::write(project.path().join("web/scratch.tmp"), "x").expect("write");
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(watching.line_count(), before, "{}", watching.text());
+
     // A crash after a restart shows the last log lines, and watching goes on.
     let before = watching.line_count();
     std::fs::write(
