@@ -117,6 +117,8 @@ struct Run<'a> {
     images: Images<'a>,
     /// Tasks to run again whatever their last outcome.
     rerun: &'a [String],
+    /// Set once no network or volume of the name belongs to another directory.
+    resources_checked: OnceCell<()>,
     network: OnceCell<()>,
     deadline: Option<Instant>,
     status: HashMap<String, watch::Sender<Status>>,
@@ -130,11 +132,21 @@ pub async fn up(
     options: &UpOptions,
 ) -> Result<UpReport, UpError> {
     let started = Instant::now();
-    let existing = scope::observe(engine, &plan.scope()).await?.containers;
+    let scope = plan.scope();
+    let existing = scope::observe_containers(engine, &scope).await?;
     let selected = selection(plan, options.only.as_deref());
     check_ports(engine, plan, &selected, &existing).await?;
 
     let (current, orphans) = match_containers(plan, existing);
+    // The network and volumes are listed only when something may be created: a
+    // no-op `up` stays at three engine calls (version, containers, images). A
+    // service without a container (a first `up`, a new service) needs them checked
+    // before anything changes; a re-created one checks them before its creation.
+    let resources_checked = OnceCell::new();
+    if selected.iter().any(|name| !current.contains_key(name)) {
+        scope::check_resources(engine, &scope).await?;
+        resources_checked.set(()).ok();
+    }
     // Bringing up some services leaves every other container alone.
     let orphans = if options.only.is_some() {
         Vec::new()
@@ -169,6 +181,7 @@ pub async fn up(
         ui,
         images,
         rerun: &options.rerun,
+        resources_checked,
         network: OnceCell::new(),
         deadline: options.timeout.map(|t| started + t),
         status: plan
@@ -198,6 +211,7 @@ pub async fn up(
             }
             Err(ServiceError::Image(err)) => return Err(UpError::Image(err)),
             Err(ServiceError::Engine(err)) => return Err(UpError::Engine(err)),
+            Err(ServiceError::Clash(clash)) => return Err(UpError::NameClash(clash)),
             Err(ServiceError::Failed(failure)) => failures.push(failure),
             Err(ServiceError::Skipped) => {}
         }
@@ -253,6 +267,7 @@ struct ServiceDone {
 enum ServiceError {
     Image(ImageError),
     Engine(EngineError),
+    Clash(NameClash),
     Failed(ServiceFailure),
     /// A dependency failed; that one is reported.
     Skipped,
@@ -263,6 +278,15 @@ impl From<ObserveError> for UpError {
         match err {
             ObserveError::Clash(clash) => UpError::NameClash(clash),
             ObserveError::Engine(err) => UpError::Engine(err),
+        }
+    }
+}
+
+impl From<ObserveError> for ServiceError {
+    fn from(err: ObserveError) -> Self {
+        match err {
+            ObserveError::Clash(clash) => ServiceError::Clash(clash),
+            ObserveError::Engine(err) => ServiceError::Engine(err),
         }
     }
 }
@@ -293,6 +317,7 @@ impl Run<'_> {
         let fatal = match &result {
             Err(ServiceError::Image(err)) => Some(err.to_string()),
             Err(ServiceError::Engine(err)) => Some(err.to_string()),
+            Err(ServiceError::Clash(clash)) => Some(clash.to_string()),
             _ => None,
         };
         if let Some(message) = fatal {
@@ -448,8 +473,14 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The network once per `up`, and this service's volumes.
-    async fn prepare_resources(&self, service: &ServicePlan) -> Result<(), EngineError> {
+    /// The network once per `up`, and this service's volumes, after checking once
+    /// that no other directory owns any of them.
+    async fn prepare_resources(&self, service: &ServicePlan) -> Result<(), ServiceError> {
+        self.resources_checked
+            .get_or_try_init(|| async {
+                scope::check_resources(self.engine, &self.plan.scope()).await
+            })
+            .await?;
         self.network
             .get_or_try_init(|| async {
                 self.engine

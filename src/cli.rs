@@ -30,7 +30,7 @@ pub enum Command {
     /// Build what must be built, start every service in dependency order and wait
     /// until each is ready. Given services, only those and what they depend on.
     #[command(
-        after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched"
+        after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched\n  gorae up --watch # then apply every saved change until Ctrl-C"
     )]
     Up(UpArgs),
     /// Stop services (all without names); their containers and data stay, and
@@ -116,6 +116,13 @@ pub struct UpArgs {
     /// Refuse to run unless gorae.lock is fresh, and run exactly the images it names.
     #[arg(long)]
     pub frozen: bool,
+    /// Then stay and apply every saved change: sync files into the running
+    /// containers, restart or rebuild as needed (Ctrl-C stops watching only).
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: the services' new log lines on stdout, interleaved.
+    #[arg(long, requires = "watch")]
+    pub logs: bool,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ pub mod task_inputs;
 pub mod template;
 pub mod tty;
 pub mod ui;
+pub mod watch;
 pub mod yaml_out;
 
 #[cfg(test)]

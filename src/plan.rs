@@ -195,7 +195,7 @@ fn plan_service(project: &Project, service: &crate::config::Service, network: &s
     let spec = ContainerSpec {
         name: container_name(&project.name, &service.name),
         image: String::new(),
-        command: service.command.clone(),
+        command: supervised_command(service),
         env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
         labels: BTreeMap::from([
             (labels::PROJECT.to_string(), project.name.clone()),
@@ -306,6 +306,20 @@ pub fn decide(kind: ServiceKind, hash: &str, existing: Option<&ExistingContainer
         // A task that already succeeded with this exact configuration is done.
         ServiceKind::Task if container.exit_code() == Some(0) => Action::Keep { id },
         _ => Action::Start { id },
+    }
+}
+
+/// A long-running service built from a template runs its command under
+/// [`crate::watch::supervise`], so `up --watch` can restart the app in place; the
+/// templates' images have the `sh` it needs, a user's own Dockerfile may not.
+fn supervised_command(service: &crate::config::Service) -> Option<Vec<String>> {
+    let command = service.command.clone()?;
+    match &service.image {
+        ImageSource::Build {
+            dockerfile: crate::config::DockerfileSource::Rendered { .. },
+            ..
+        } if service.kind == ServiceKind::Service => Some(crate::watch::supervise::wrap(&command)),
+        _ => Some(command),
     }
 }
 

@@ -40,24 +40,55 @@ impl Mode {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Pulling { image: String },
-    PullProgress { percent: u8 },
-    Building { reason: String },
-    BuildStep { n: u32, of: u32, text: String },
-    BuildOutput { line: String },
-    Built { tag: String },
+    Pulling {
+        image: String,
+    },
+    PullProgress {
+        percent: u8,
+    },
+    Building {
+        reason: String,
+    },
+    BuildStep {
+        n: u32,
+        of: u32,
+        text: String,
+    },
+    BuildOutput {
+        line: String,
+    },
+    Built {
+        tag: String,
+    },
     Creating,
-    Recreating { reason: String },
+    Recreating {
+        reason: String,
+    },
     Starting,
     Waiting,
-    Ready { seconds: f64 },
-    Completed { seconds: f64 },
+    Ready {
+        seconds: f64,
+    },
+    Completed {
+        seconds: f64,
+    },
     Unchanged,
     Stopping,
     Stopped,
     Removed,
-    Failed { reason: String },
-    Skipped { reason: String },
+    Failed {
+        reason: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    /// `up --watch` applied a change: files sent, paths removed, and the seconds from
+    /// the change's first upload until the restarted app was ready again.
+    Synced {
+        files: usize,
+        removed: usize,
+        restarted: Option<f64>,
+    },
 }
 
 impl Event {
@@ -81,6 +112,23 @@ impl Event {
             Event::Removed => "removed".into(),
             Event::Failed { reason } => format!("failed: {reason}"),
             Event::Skipped { reason } => format!("skipped: {reason}"),
+            Event::Synced {
+                files,
+                removed,
+                restarted,
+            } => {
+                let mut parts = Vec::new();
+                if *files > 0 || *removed == 0 {
+                    parts.push(format!("synced {files} file{}", plural(*files)));
+                }
+                if *removed > 0 {
+                    parts.push(format!("removed {removed} path{}", plural(*removed)));
+                }
+                if let Some(seconds) = restarted {
+                    parts.push(format!("restarted in {seconds:.2}s"));
+                }
+                parts.join(", ")
+            }
         }
     }
 
@@ -94,6 +142,7 @@ impl Event {
                 | Event::Removed
                 | Event::Failed { .. }
                 | Event::Skipped { .. }
+                | Event::Synced { .. }
         )
     }
 }
@@ -247,10 +296,51 @@ impl Ui {
     }
 }
 
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
 fn new_multi() -> MultiProgress {
     MultiProgress::with_draw_target(ProgressDrawTarget::stderr())
 }
 
 fn round_ms(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod watch_tests {
+    use super::Event;
+
+    /// One line per change applied by `up --watch`, and its JSON event.
+    #[test]
+    fn a_synced_change_reads_as_one_line() {
+        let cases = [
+            ((2, 0, Some(0.213)), "synced 2 files, restarted in 0.21s"),
+            ((1, 0, None), "synced 1 file"),
+            ((0, 1, None), "removed 1 path"),
+            (
+                (1, 2, Some(1.0)),
+                "synced 1 file, removed 2 paths, restarted in 1.00s",
+            ),
+        ];
+        for ((files, removed, restarted), text) in cases {
+            let event = Event::Synced {
+                files,
+                removed,
+                restarted,
+            };
+            assert_eq!(event.text(), text);
+        }
+        let json = serde_json::to_value(Event::Synced {
+            files: 2,
+            removed: 0,
+            restarted: Some(0.25),
+        })
+        .expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"event": "synced", "files": 2, "removed": 0, "restarted": 0.25})
+        );
+    }
 }

@@ -10,7 +10,7 @@ mod env;
 mod exec;
 mod init;
 mod lock;
-mod logs;
+pub mod logs;
 mod ps;
 mod restart;
 mod run;

@@ -33,7 +33,15 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
         only: (!args.services.is_empty()).then(|| args.services.clone()),
         rerun: Vec::new(),
     };
-    bring_up(&project, &engine, &plan, &ui, &options).await
+    let code = bring_up(&project, &engine, &plan, &ui, &options).await?;
+    if !args.watch {
+        return Ok(code);
+    }
+    // Other gorae commands may run while watching; each applied change locks again.
+    drop(_lock);
+    let mode = Mode::detect(args.ci, args.json);
+    crate::watch::run(project, &engine, mode, verbose, args.logs).await?;
+    Ok(code)
 }
 
 /// Takes the project's lock, saying so when another gorae holds it.

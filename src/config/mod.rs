@@ -23,6 +23,7 @@ pub mod secrets;
 mod service;
 pub(crate) mod source;
 mod validate;
+pub mod watch;
 pub(crate) mod yaml;
 
 use std::collections::BTreeMap;

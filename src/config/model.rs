@@ -62,6 +62,9 @@ pub struct Service {
     /// again. Empty for everything else, whose image decides.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<String>,
+    /// `watch:` rules for `up --watch`, when written (built services only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watch: Option<super::watch::WatchRules>,
 }
 
 /// Long-running service or one-shot task.

@@ -113,6 +113,25 @@ struct ServiceFile {
     /// the Dockerfile or the task's configuration change. Default: the files its
     /// command names and the template's dependency manifests.
     inputs: Option<Vec<String>>,
+    /// How `gorae up --watch` treats saved changes of a service built from your code.
+    /// Default: the template's rules (its dependency manifests and the Dockerfile
+    /// rebuild; static files are only synced; other source is synced and the app
+    /// restarted).
+    watch: Option<Watch>,
+}
+
+/// `watch:` of a built service.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Watch {
+    /// `false` for an app that reloads itself (a dev server): changes are only synced.
+    restart: Option<bool>,
+    /// Paths in the build context whose change rebuilds the image and re-creates the
+    /// service. Default: the template's dependency manifests (package.json, requirements.txt, ...).
+    rebuild: Option<Vec<String>>,
+    /// Glob patterns in the build context that are only synced, never restarted for.
+    sync: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema)]

@@ -22,7 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "template",
     "version",
     "image",
@@ -37,6 +37,7 @@ pub const KEYS: [&str; 14] = [
     "ready",
     "timeout",
     "inputs",
+    "watch",
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
@@ -86,6 +87,8 @@ pub struct Written {
     pub timeout: Option<Duration>,
     /// A task's inputs: paths in its build context.
     pub inputs: Option<(Vec<(String, Span)>, Span)>,
+    /// `watch:` rules, with the key's position.
+    pub watch: Option<(super::watch::WatchRules, Span)>,
     /// Where the image comes from was already reported as wrong; don't report it again.
     pub source_reported: bool,
     /// Keys that an unknown key probably meant (`biuld` -> `build`); their absence is
@@ -220,6 +223,10 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
                 w.inputs = check
                     .names(value, &what("inputs"))
                     .map(|paths| (paths, entry.key_span))
+            }
+            "watch" => {
+                w.watch =
+                    super::watch::read(check, value, name).map(|rules| (rules, entry.key_span))
             }
             _ => {}
         }
@@ -405,6 +412,20 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         .unwrap_or_default();
 
     let inputs = task_inputs(check, name, kind, &image, template, command.as_deref(), &w);
+    // Judged by what is written, so a wrong `build:` is not reported twice.
+    let built = w.build.is_some() || w.dockerfile.is_some();
+    let watch = match w.watch.clone() {
+        Some((rules, _)) if built && kind == ServiceKind::Service => Some(rules),
+        Some((_, span)) => {
+            check.error(
+                span,
+                format!("`watch` has no meaning for `{name}`"),
+                "`up --watch` syncs only long-running services built from your code (`build:` or `dockerfile:`); remove it here",
+            );
+            None
+        }
+        None => None,
+    };
 
     let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
     depends_on.sort();
@@ -434,6 +455,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         port,
         exports,
         inputs,
+        watch,
     };
     Draft {
         service,

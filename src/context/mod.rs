@@ -88,9 +88,8 @@ pub enum ContextError {
     Ignore(String),
 }
 
-/// Walks `root`, leaving out what `.dockerignore` and the defaults exclude, and
-/// hashes every file.
-pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
+/// The defaults followed by the context's `.dockerignore`, if it has one.
+pub fn ignore_rules(root: &Path) -> Result<IgnoreRules, ContextError> {
     let ignore_text = match fs::read_to_string(root.join(".dockerignore")) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => String::new(),
@@ -101,7 +100,13 @@ pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
             });
         }
     };
-    let rules = IgnoreRules::parse(DEFAULT_IGNORES, &ignore_text).map_err(ContextError::Ignore)?;
+    IgnoreRules::parse(DEFAULT_IGNORES, &ignore_text).map_err(ContextError::Ignore)
+}
+
+/// Walks `root`, leaving out what `.dockerignore` and the defaults exclude, and
+/// hashes every file.
+pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
+    let rules = ignore_rules(root)?;
     let mut entries = BTreeMap::new();
     let mut walk = WalkDir::new(root).min_depth(1).into_iter();
     while let Some(item) = walk.next() {

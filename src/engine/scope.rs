@@ -95,6 +95,28 @@ pub async fn observe(engine: &Engine, scope: &Scope) -> Result<Owned, ObserveErr
     split(scope, containers?, networks?, volumes?)
 }
 
+/// This directory's containers, in one engine call; fails when a container carrying
+/// the name belongs to another directory. Networks and volumes are not looked at:
+/// a caller about to create any must call [`check_resources`] first (see `up`).
+pub async fn observe_containers(
+    engine: &Engine,
+    scope: &Scope,
+) -> Result<Vec<ExistingContainer>, ObserveError> {
+    let containers = engine.containers_named(&scope.name).await?;
+    Ok(split(scope, containers, Vec::new(), Vec::new())?.containers)
+}
+
+/// Fails when a network or data volume carrying the name belongs to another
+/// directory (two engine calls, at once). Creating a volume another directory owns
+/// would silently share its data, so this runs before anything is created.
+pub async fn check_resources(engine: &Engine, scope: &Scope) -> Result<(), ObserveError> {
+    let (networks, volumes) = tokio::join!(
+        engine.networks_named(&scope.name),
+        engine.volumes_named(&scope.name),
+    );
+    split(scope, Vec::new(), networks?, volumes?).map(drop)
+}
+
 /// Pure part of [`observe`]: this directory's resources, or the clash with the first
 /// other directory (by name, so the message is stable).
 fn split(

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod calls;
 mod daily;
 mod images;
 mod name_clash;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod check_schema;
+pub mod proxy;
 pub mod registry;
 
 use std::fs;

@@ -11,11 +11,34 @@ use std::path::Path;
 use futures_util::stream::{self, StreamExt};
 
 use crate::cli::LogsArgs;
-use crate::engine::ExistingContainer;
+use crate::config::Project;
+use crate::engine::{Engine, ExistingContainer};
 use crate::exit::ExitCode;
 use follow::Tracked;
 use line::{Instant, Line, lines_of};
 use printer::Printer;
+
+/// Prints the project's new log lines on stdout as they come, through restarts and
+/// re-creations, until stdout closes (`up --watch --logs`).
+pub async fn follow_from_now(engine: &Engine, project: &Project) -> anyhow::Result<()> {
+    let began = Instant::parse(&engine.system_info().await?.time);
+    let containers = super::observe(engine, project).await?.containers;
+    let names: Vec<String> = project.services.keys().cloned().collect();
+    let printer = Printer::new(&names, printer::colour_wanted(), false);
+    let tracked = containers
+        .into_iter()
+        .map(|c| {
+            let tracked = Tracked {
+                service: c.service,
+                last: began,
+                attached: false,
+            };
+            (c.id, tracked)
+        })
+        .collect();
+    let scope = crate::scope::scope_of(project);
+    follow::follow(engine, &scope, &[], &printer, tracked).await
+}
 
 pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
