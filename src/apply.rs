@@ -114,7 +114,7 @@ struct Run<'a> {
     engine: &'a Engine,
     plan: &'a Plan,
     ui: &'a Ui,
-    images: Images<'a>,
+    images: &'a Images<'a>,
     /// Tasks to run again whatever their last outcome.
     rerun: &'a [String],
     /// Set once no network or volume of the name belongs to another directory.
@@ -125,11 +125,14 @@ struct Run<'a> {
 }
 
 /// Brings the engine to the plan.
-pub async fn up(
-    engine: &Engine,
-    plan: &Plan,
-    ui: &Ui,
-    options: &UpOptions,
+/// `images` is the run's image cache, shared with the lock step before it so that
+/// one image list serves both.
+pub async fn up<'a>(
+    engine: &'a Engine,
+    plan: &'a Plan,
+    ui: &'a Ui,
+    options: &'a UpOptions,
+    images: &Images<'a>,
 ) -> Result<UpReport, UpError> {
     let started = Instant::now();
     let scope = plan.scope();
@@ -153,7 +156,6 @@ pub async fn up(
     } else {
         orphans
     };
-    let images = Images::new(engine, ui, &plan.project);
     for ((service, reference), id) in &plan.pinned_bases {
         images.pin_base(service, reference, id);
     }

@@ -119,6 +119,9 @@ pub struct Images<'a> {
     labels: HashMap<String, String>,
     /// Images known to be present, listed once up front.
     present: Mutex<HashMap<String, ImageInfo>>,
+    /// Whether `present` holds every local image (by tag and by id), so a reference
+    /// missing from it is absent and needs no engine call to say so.
+    listed_all: std::sync::atomic::AtomicBool,
     pulls: Mutex<HashMap<String, Arc<PullOnce>>>,
     builds: Mutex<HashMap<String, Arc<BuildOnce>>>,
     /// (service, base image reference) -> the image id that service's build uses
@@ -142,6 +145,7 @@ impl<'a> Images<'a> {
             ui,
             labels: HashMap::from([(labels::PROJECT.to_string(), project.to_string())]),
             present: Default::default(),
+            listed_all: Default::default(),
             pulls: Default::default(),
             builds: Default::default(),
             pins: Default::default(),
@@ -194,16 +198,43 @@ impl<'a> Images<'a> {
                 }
             }
         }
-        // Ids are looked up by inspect; a reference filter cannot match them.
-        references.retain(|r| !r.starts_with("sha256:"));
+        if self.has_listed_all() {
+            return Ok(());
+        }
+        // A reference filter cannot match ids (gorae.lock's): then list everything,
+        // still one call.
+        if references.iter().any(|r| r.starts_with("sha256:")) {
+            return self.prefetch_all().await;
+        }
         references.sort();
         references.dedup();
         let found = self.engine.images_matching(&references).await?;
+        self.remember(found);
+        Ok(())
+    }
+
+    /// Lists every local image in one engine call; afterwards `present` answers
+    /// from that list (and what this run pulls) without asking the engine.
+    pub async fn prefetch_all(&self) -> Result<(), ImageError> {
+        if self.has_listed_all() {
+            return Ok(());
+        }
+        let found = self.engine.all_images().await?;
+        self.remember(found);
+        self.listed_all
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    fn has_listed_all(&self) -> bool {
+        self.listed_all.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn remember(&self, found: impl IntoIterator<Item = (String, ImageInfo)>) {
         self.present
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(found);
-        Ok(())
     }
 
     /// The image for `reference` if present: from the prefetched list, else asked.
@@ -216,6 +247,7 @@ impl<'a> Images<'a> {
             .cloned();
         match known {
             Some(info) => Ok(Some(info)),
+            None if self.has_listed_all() => Ok(None),
             None => Ok(self.engine.image(reference).await?),
         }
     }
@@ -279,13 +311,20 @@ impl<'a> Images<'a> {
                 reason: err.to_string(),
             });
         }
-        self.engine
+        let info = self
+            .engine
             .image(reference)
             .await?
             .ok_or_else(|| ImageError::Pull {
                 image: reference.to_string(),
                 reason: "the engine reported success but has no such image".into(),
-            })
+            })?;
+        // Later lookups in this run, by the name pulled or by id, find it here.
+        self.remember([
+            (reference.to_string(), info.clone()),
+            (info.id.clone(), info.clone()),
+        ]);
+        Ok(info)
     }
 
     /// The content-hash tag a built service's image has (or will have), without

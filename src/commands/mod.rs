@@ -16,7 +16,7 @@ mod restart;
 mod run;
 mod schema;
 mod stop;
-mod up;
+pub(crate) mod up;
 
 use std::path::Path;
 

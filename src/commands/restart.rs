@@ -8,6 +8,7 @@ use crate::apply::UpOptions;
 use crate::cli::RestartArgs;
 use crate::config::ServiceKind;
 use crate::exit::ExitCode;
+use crate::images::Images;
 use crate::plan;
 use crate::ui::{Mode, Ui};
 
@@ -25,7 +26,8 @@ pub async fn run(
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
     let _lock = super::up::lock_project(&project, &ui).await?;
-    super::up::follow_lock(&project, &engine, &ui, &mut plan, false).await?;
+    let images = Images::new(&engine, &ui, &project.name);
+    super::up::follow_lock(&project, &engine, &images, &ui, &mut plan, false).await?;
     let named: Vec<String> = if args.services.is_empty() {
         project.services.keys().cloned().collect()
     } else {
@@ -44,5 +46,5 @@ pub async fn run(
             .cloned()
             .collect(),
     };
-    super::up::bring_up(&project, &engine, &plan, &ui, &options).await
+    super::up::bring_up(&project, &engine, &plan, &ui, &options, &images).await
 }

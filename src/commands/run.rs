@@ -10,6 +10,7 @@ use crate::apply::UpOptions;
 use crate::cli::RunArgs;
 use crate::config::ServiceKind;
 use crate::exit::ExitCode;
+use crate::images::Images;
 use crate::plan;
 use crate::ui::{Mode, Ui};
 
@@ -49,13 +50,14 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &RunArgs) -> anyhow::
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
     let _lock = super::up::lock_project(&project, &ui).await?;
-    super::up::follow_lock(&project, &engine, &ui, &mut plan, false).await?;
+    let images = Images::new(&engine, &ui, &project.name);
+    super::up::follow_lock(&project, &engine, &images, &ui, &mut plan, false).await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: Some(vec![args.task.clone()]),
         rerun: vec![args.task.clone()],
     };
-    let code = super::up::bring_up(&project, &engine, &plan, &ui, &options).await?;
+    let code = super::up::bring_up(&project, &engine, &plan, &ui, &options, &images).await?;
     ui.note(&format!("`gorae logs {}` shows what it printed", args.task));
     Ok(code)
 }

@@ -27,20 +27,21 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
         .with_services(plan.services.iter().map(|s| s.name.as_str()));
     let _lock = lock_project(&project, &ui).await?;
-    follow_lock(&project, &engine, &ui, &mut plan, args.frozen).await?;
+    let images = Images::new(&engine, &ui, &project.name);
+    follow_lock(&project, &engine, &images, &ui, &mut plan, args.frozen).await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: (!args.services.is_empty()).then(|| args.services.clone()),
         rerun: Vec::new(),
     };
-    let code = bring_up(&project, &engine, &plan, &ui, &options).await?;
+    let code = bring_up(&project, &engine, &plan, &ui, &options, &images).await?;
     if !args.watch {
         return Ok(code);
     }
     // Other gorae commands may run while watching; each applied change locks again.
     drop(_lock);
     let mode = Mode::detect(args.ci, args.json);
-    crate::watch::run(project, &engine, mode, verbose, args.logs).await?;
+    crate::watch::run(project, plan, &engine, mode, verbose, args.logs).await?;
     Ok(code)
 }
 
@@ -63,9 +64,10 @@ pub(super) async fn bring_up(
     plan: &Plan,
     ui: &Ui,
     options: &UpOptions,
+    images: &Images<'_>,
 ) -> anyhow::Result<ExitCode> {
     let outcome = tokio::select! {
-        outcome = apply::up(engine, plan, ui, options) => outcome,
+        outcome = apply::up(engine, plan, ui, options, images) => outcome,
         _ = tokio::signal::ctrl_c() => {
             ui.finish();
             return Err(Interrupted.into());
@@ -98,16 +100,21 @@ pub(super) async fn bring_up(
 /// Like Cargo.lock: whenever gorae.lock exists, it decides the images of every
 /// command that creates containers (`up`, `restart`, `run`); `frozen` also refuses a
 /// missing lock and any change to it.
-pub(super) async fn follow_lock(
+/// `gorae up --watch` follows it too, for every change it applies.
+pub(crate) async fn follow_lock(
     project: &Project,
     engine: &Engine,
+    images: &Images<'_>,
     ui: &Ui,
     plan: &mut Plan,
     frozen: bool,
 ) -> anyhow::Result<()> {
     let locked = lock::read_if_present(project)?;
     if frozen || locked.is_some() {
-        pin_to_lock(project, engine, ui, plan, locked.as_ref(), frozen).await?;
+        // The lock names images by id: one list of every image answers for them and
+        // for what `up` looks up next, so a no-op `up` stays at three engine calls.
+        images.prefetch_all().await?;
+        pin_to_lock(project, engine, images, ui, plan, locked.as_ref(), frozen).await?;
     }
     Ok(())
 }
@@ -119,13 +126,13 @@ pub(super) async fn follow_lock(
 async fn pin_to_lock(
     project: &Project,
     engine: &Engine,
+    images: &Images<'_>,
     ui: &Ui,
     plan: &mut Plan,
     locked: Option<&Lockfile>,
     frozen: bool,
 ) -> anyhow::Result<()> {
-    let images = Images::new(engine, ui, &project.name);
-    let pinned = lock::pin(project, engine, &images, locked, Refresh::Nothing, frozen).await?;
+    let pinned = lock::pin(project, engine, images, locked, Refresh::Nothing, frozen).await?;
     if !pinned.changes.is_empty() {
         if frozen {
             return Err(LockError::Stale {

@@ -71,6 +71,27 @@ impl Engine {
         Ok(by_tag)
     }
 
+    /// Every local image, by each of its tags and by its id: one call, for runs that
+    /// look images up by id (gorae.lock's), which a reference filter cannot match.
+    pub async fn all_images(&self) -> Result<HashMap<String, ImageInfo>, EngineError> {
+        let mut found = HashMap::new();
+        for image in self
+            .docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+            .await?
+        {
+            let info = ImageInfo {
+                id: image.id,
+                repo_digests: image.repo_digests,
+            };
+            for tag in image.repo_tags {
+                found.insert(tag, info.clone());
+            }
+            found.insert(info.id.clone(), info);
+        }
+        Ok(found)
+    }
+
     /// The platform this engine runs images for, as registries name it
     /// (`linux/amd64`, `linux/arm64`): the platform of every image pulled here.
     pub async fn platform(&self) -> Result<String, EngineError> {

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use crate::apply::{self, UpOptions};
 use crate::config::{DockerfileSource, Project, ServiceKind};
 use crate::engine::Engine;
+use crate::images::Images;
 use crate::plan::{self, ImagePlan, Plan, ServicePlan};
 use crate::project_lock::ProjectLock;
 use crate::readiness;
@@ -58,6 +59,7 @@ type Changes = BTreeMap<String, bool>;
 /// With `logs`, the services' new log lines go to stdout meanwhile.
 pub async fn run(
     project: Project,
+    plan: Plan,
     engine: &Engine,
     mode: Mode,
     verbose: bool,
@@ -77,14 +79,15 @@ pub async fn run(
         std::future::pending::<()>().await
     };
     tokio::select! {
-        watched = watch(project.clone(), engine, &ui) => watched,
+        watched = watch(project.clone(), plan, engine, &ui) => watched,
         () = following => Ok(()),
     }
 }
 
-async fn watch(project: Project, engine: &Engine, ui: &Ui) -> anyhow::Result<()> {
+/// `plan` is the one `up` just applied, already pinned to gorae.lock.
+async fn watch(project: Project, plan: Plan, engine: &Engine, ui: &Ui) -> anyhow::Result<()> {
     let mut project = project;
-    let mut plan = plan::desired(&project);
+    let mut plan = plan;
     let (sender, mut changes) = mpsc::unbounded_channel::<(PathBuf, bool)>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
@@ -130,10 +133,27 @@ async fn watch(project: Project, engine: &Engine, ui: &Ui) -> anyhow::Result<()>
             match crate::commands::load_project(Some(&project.file)) {
                 Ok(reloaded) => {
                     ui.note("gorae.yaml changed: applying the difference");
-                    let new_plan = plan::desired(&reloaded);
-                    match apply::up(engine, &new_plan, ui, &UpOptions::default()).await {
-                        Ok(_) => {}
-                        Err(err) => ui.note(&format!("{err:#}")),
+                    let mut new_plan = plan::desired(&reloaded);
+                    // As `up` does: gorae.lock, when there is one, decides the images.
+                    let images = Images::new(engine, ui, &reloaded.name);
+                    let applied = match crate::commands::up::follow_lock(
+                        &reloaded,
+                        engine,
+                        &images,
+                        ui,
+                        &mut new_plan,
+                        false,
+                    )
+                    .await
+                    {
+                        Ok(()) => apply::up(engine, &new_plan, ui, &UpOptions::default(), &images)
+                            .await
+                            .map(|_| ())
+                            .map_err(anyhow::Error::from),
+                        Err(err) => Err(err),
+                    };
+                    if let Err(err) = applied {
+                        ui.note(&format!("{err:#}"));
                     }
                     project = reloaded;
                     plan = new_plan;
@@ -317,7 +337,8 @@ async fn apply_changes(
             only: Some(vec![name.to_string()]),
             ..UpOptions::default()
         };
-        if let Err(err) = apply::up(engine, plan, ui, &options).await {
+        let images = Images::new(engine, ui, &project.name);
+        if let Err(err) = apply::up(engine, plan, ui, &options, &images).await {
             ui.service(
                 name,
                 Event::Failed {

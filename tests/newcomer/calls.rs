@@ -66,6 +66,23 @@ fn a_no_op_up_makes_three_engine_calls_and_creating_checks_volumes_first() {
         "a no-op up"
     );
 
+    // With gorae.lock beside gorae.yaml (used whenever it exists), a no-op up is
+    // still three calls: the locked ids are checked against the one image list.
+    let lock = project.gorae_with_env(&["lock"], &env);
+    assert!(
+        lock.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lock.stderr)
+    );
+    proxy.take();
+    let mut locked_no_op = up(&project);
+    locked_no_op.sort();
+    assert_eq!(
+        locked_no_op,
+        ["GET /containers/json", "GET /images/json", "GET /version"],
+        "a no-op up with gorae.lock"
+    );
+
     // Re-creating a service (its env changed) checks them too, before creating.
     let yaml = project.services_yaml(&services("again"));
     let project = project.file("gorae.yaml", &yaml);
