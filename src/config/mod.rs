@@ -265,3 +265,6 @@ fn not_utf8(display: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnost
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod interpolate_tests;
