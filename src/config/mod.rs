@@ -268,3 +268,6 @@ mod tests;
 
 #[cfg(test)]
 mod interpolate_tests;
+
+#[cfg(test)]
+mod graph_tests;
