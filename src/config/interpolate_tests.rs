@@ -94,8 +94,8 @@ fn variable_names_are_what_a_shell_exports() {
 type Reported = (usize, usize, usize, String);
 
 /// Every diagnostic loading `yaml` gives.
-fn positions(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Vec<Reported> {
-    match load_str(yaml, Path::new("/projects/shop/gorae.yaml"), env) {
+fn positions(yaml: &str) -> Vec<Reported> {
+    match load_str(yaml, Path::new("/projects/shop/gorae.yaml"), &no_env) {
         Ok(_) => panic!("expected errors in {yaml:?}"),
         Err(LoadError::Invalid { diagnostics, .. }) => diagnostics
             .into_iter()
@@ -140,11 +140,7 @@ fn interpolation_errors_underline_the_reference_on_its_line() {
         ),
     ];
     for (yaml, expected) in cases {
-        assert_eq!(
-            positions(yaml, &no_env),
-            std::slice::from_ref(expected),
-            "{yaml}"
-        );
+        assert_eq!(positions(yaml), std::slice::from_ref(expected), "{yaml}");
     }
 }
 
@@ -152,7 +148,7 @@ fn interpolation_errors_underline_the_reference_on_its_line() {
 fn an_interpolation_error_in_a_block_scalar_is_underlined_on_its_own_line() {
     let yaml = "services:\n  web:\n    image: x\n    command:\n      - |\n        echo ${GONE}\n";
     assert_eq!(
-        positions(yaml, &no_env),
+        positions(yaml),
         [(6, 14, 7, "variable `GONE` is not set".to_string())]
     );
 }
@@ -162,7 +158,7 @@ fn an_interpolation_error_not_written_out_on_the_line_points_at_the_value() {
     // `\u0024` is `$` once unescaped: the reference is not on the line as written, so
     // the whole value is underlined.
     let yaml = "services:\n  web:\n    image: \"\\u0024{NOPE}\"\n";
-    let found = positions(yaml, &no_env);
+    let found = positions(yaml);
     assert_eq!(
         found,
         [(3, 12, 14, "variable `NOPE` is not set".to_string())]
