@@ -2,7 +2,7 @@
 //! services start in parallel, and each service starts once its dependencies are
 //! ready (or, for tasks, exited 0).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use crate::images::{ImageError, Images};
 use crate::plan::{self, Action, Plan, ServicePlan};
 use crate::ports::{self, TakenPort};
 use crate::readiness::{self, NotReady};
+use crate::scope::{self, NameClash, ObserveError};
 use crate::ui::{Event, Ui};
 
 /// How many log lines of a failed service are shown.
@@ -25,6 +26,11 @@ pub const FAILURE_LOG_LINES: usize = 30;
 pub struct UpOptions {
     /// Overall limit; each service's own timeout still applies within it.
     pub timeout: Option<Duration>,
+    /// Bring up only these services and what they depend on, and touch nothing else.
+    /// `None`: every service, and containers of services no longer in the file go.
+    pub only: Option<Vec<String>>,
+    /// Tasks to run again even when they already succeeded with this configuration.
+    pub rerun: Vec<String>,
 }
 
 /// What `up` did, for the summary.
@@ -53,33 +59,6 @@ pub enum UpError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
-}
-
-/// Another directory's project already uses this project's name.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "project name `{name}` is already used by {other_dir}; nothing was changed\n  hint: give one of the projects another `name:` in its gorae.yaml"
-)]
-pub struct NameClash {
-    pub name: String,
-    pub other_dir: String,
-}
-
-impl NameClash {
-    /// Fails when any of the containers labelled with `project` belongs to another directory.
-    pub fn check(
-        project: &str,
-        project_dir: &str,
-        containers: &[ExistingContainer],
-    ) -> Result<(), NameClash> {
-        match containers.iter().find(|c| c.project_dir != project_dir) {
-            Some(other) => Err(NameClash {
-                name: project.to_string(),
-                other_dir: other.project_dir.clone(),
-            }),
-            None => Ok(()),
-        }
-    }
 }
 
 /// One service that failed, with its last log lines.
@@ -136,6 +115,8 @@ struct Run<'a> {
     plan: &'a Plan,
     ui: &'a Ui,
     images: Images<'a>,
+    /// Tasks to run again whatever their last outcome.
+    rerun: &'a [String],
     network: OnceCell<()>,
     deadline: Option<Instant>,
     status: HashMap<String, watch::Sender<Status>>,
@@ -149,13 +130,28 @@ pub async fn up(
     options: &UpOptions,
 ) -> Result<UpReport, UpError> {
     let started = Instant::now();
-    let existing = engine.project_containers(&plan.project).await?;
-    NameClash::check(&plan.project, &plan.project_dir, &existing)?;
-    check_ports(engine, plan, &existing).await?;
+    let existing = scope::observe(engine, &plan.scope()).await?.containers;
+    let selected = selection(plan, options.only.as_deref());
+    check_ports(engine, plan, &selected, &existing).await?;
 
     let (current, orphans) = match_containers(plan, existing);
+    // Bringing up some services leaves every other container alone.
+    let orphans = if options.only.is_some() {
+        Vec::new()
+    } else {
+        orphans
+    };
     let images = Images::new(engine, ui, &plan.project);
-    images.prefetch(&plan.services).await?;
+    for ((service, reference), id) in &plan.pinned_bases {
+        images.pin_base(service, reference, id);
+    }
+    let wanted: Vec<ServicePlan> = plan
+        .services
+        .iter()
+        .filter(|s| selected.contains(&s.name))
+        .cloned()
+        .collect();
+    images.prefetch(&wanted).await?;
     let mut report = UpReport::default();
     let removals = orphans.iter().map(|orphan| async move {
         ui.service(&orphan.service, Event::Stopping);
@@ -172,6 +168,7 @@ pub async fn up(
         plan,
         ui,
         images,
+        rerun: &options.rerun,
         network: OnceCell::new(),
         deadline: options.timeout.map(|t| started + t),
         status: plan
@@ -181,14 +178,14 @@ pub async fn up(
             .collect(),
     };
     let outcomes = join_all(
-        plan.services
+        wanted
             .iter()
             .map(|service| run.service(service, current.get(&service.name))),
     )
     .await;
 
     let mut failures = Vec::new();
-    for (service, outcome) in plan.services.iter().zip(outcomes) {
+    for (service, outcome) in wanted.iter().zip(outcomes) {
         match outcome {
             Ok(done) => {
                 if done.built {
@@ -206,18 +203,50 @@ pub async fn up(
         }
     }
     if failures.is_empty() {
-        Ok(report)
-    } else {
-        let mut running = report.created;
-        running.extend(report.unchanged);
-        running.sort();
-        Err(UpError::Services { failures, running })
+        return Ok(report);
     }
+    // Asked of the engine, not taken from the report: a finished task is not
+    // running, and a skipped service may still run from an earlier `up`.
+    let running = match engine.scoped_containers(&plan.scope()).await {
+        Ok(containers) => running_services(&containers),
+        Err(err) => return Err(UpError::Engine(err)),
+    };
+    Err(UpError::Services { failures, running })
+}
+
+/// The services with a running container, sorted.
+pub fn running_services(containers: &[ExistingContainer]) -> Vec<String> {
+    let running: BTreeSet<String> = containers
+        .iter()
+        .filter(|c| c.is_running())
+        .map(|c| c.service.clone())
+        .collect();
+    running.into_iter().collect()
+}
+
+/// The services `only` names and everything they depend on, directly or not; every
+/// service when `only` is `None`.
+pub fn selection(plan: &Plan, only: Option<&[String]>) -> BTreeSet<String> {
+    let Some(only) = only else {
+        return plan.services.iter().map(|s| s.name.clone()).collect();
+    };
+    let mut selected = BTreeSet::new();
+    let mut pending: Vec<String> = only.to_vec();
+    while let Some(name) = pending.pop() {
+        if !selected.insert(name.clone()) {
+            continue;
+        }
+        if let Some(service) = plan.services.iter().find(|s| s.name == name) {
+            pending.extend(service.depends_on.iter().cloned());
+        }
+    }
+    selected
 }
 
 /// What one service task ended with.
 struct ServiceDone {
     action: Action,
+    /// This service ran a build (counted once when services share an image).
     built: bool,
 }
 
@@ -227,6 +256,15 @@ enum ServiceError {
     Failed(ServiceFailure),
     /// A dependency failed; that one is reported.
     Skipped,
+}
+
+impl From<ObserveError> for UpError {
+    fn from(err: ObserveError) -> Self {
+        match err {
+            ObserveError::Clash(clash) => UpError::NameClash(clash),
+            ObserveError::Engine(err) => UpError::Engine(err),
+        }
+    }
 }
 
 impl From<EngineError> for ServiceError {
@@ -278,10 +316,33 @@ impl Run<'_> {
             .map_err(ServiceError::Image)?;
         let mut spec = service.spec.clone();
         spec.image = image.reference.clone();
-        let hash = plan::config_hash(&spec, &image.info.id);
+        let hash = match crate::task_inputs::digest(service) {
+            None => plan::config_hash(&spec, &image.info.id),
+            Some(Ok(inputs)) => plan::task_hash(&spec, &inputs),
+            Some(Err(reason)) => {
+                return Err(ServiceError::Image(ImageError::Context {
+                    service: name.to_string(),
+                    reason,
+                }));
+            }
+        };
         spec.labels
             .insert(labels::CONFIG_HASH.to_string(), hash.clone());
-        let action = plan::decide(service.kind, &hash, existing);
+        let rerun = self.rerun.contains(&service.name);
+        let action = match (existing, plan::decide(service.kind, &hash, existing)) {
+            (Some(container), _) if rerun => Action::Recreate {
+                old_id: container.id.clone(),
+            },
+            // A task that failed runs again from the current image, not its old
+            // container: the fix may be in a file its inputs do not cover.
+            (_, Action::Start { id }) if service.kind == ServiceKind::Task => {
+                Action::Recreate { old_id: id }
+            }
+            (_, decided) => decided,
+        };
+        let retry = service.kind == ServiceKind::Task
+            && !rerun
+            && existing.is_some_and(|c| c.config_hash == hash);
 
         self.wait_for_dependencies(service).await?;
 
@@ -293,7 +354,7 @@ impl Run<'_> {
                     self.ui.service(name, Event::Unchanged);
                     return Ok(ServiceDone {
                         action,
-                        built: image.built,
+                        built: image.built_here,
                     });
                 }
                 id.clone()
@@ -305,7 +366,11 @@ impl Run<'_> {
             }
             Action::Create | Action::Recreate { .. } => {
                 if let Action::Recreate { old_id } = &action {
-                    let reason = if image.built {
+                    let reason = if rerun {
+                        "asked to run again"
+                    } else if retry {
+                        "its last run failed"
+                    } else if image.built {
                         "image rebuilt"
                     } else {
                         "configuration changed"
@@ -355,7 +420,7 @@ impl Run<'_> {
         }
         Ok(ServiceDone {
             action,
-            built: image.built,
+            built: image.built_here,
         })
     }
 
@@ -548,10 +613,11 @@ fn match_containers(
 async fn check_ports(
     engine: &Engine,
     plan: &Plan,
+    selected: &BTreeSet<String>,
     existing: &[ExistingContainer],
 ) -> Result<(), UpError> {
     let mut taken = Vec::new();
-    for service in &plan.services {
+    for service in plan.services.iter().filter(|s| selected.contains(&s.name)) {
         for mapping in &service.spec.ports {
             let ours = existing.iter().any(|c| {
                 c.service == service.name
@@ -579,4 +645,35 @@ async fn check_ports(
 
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Named services bring what they depend on, directly or not, and nothing else.
+    #[test]
+    fn a_selection_closes_over_dependencies() {
+        let yaml = "name: shop\nservices:\n  db: { template: postgres }\n  cache: { template: redis }\n  migrate: { image: x, kind: task, depends_on: [db] }\n  web: { image: x, depends_on: [migrate, cache] }\n  admin: { image: x, depends_on: [db] }\n";
+        let no_env = |_: &str| None;
+        let project =
+            crate::config::load_str(yaml, Path::new("/shop/gorae.yaml"), &no_env).expect("valid");
+        let plan = plan::desired(&project);
+        let names = |only: Option<&[String]>| -> Vec<String> {
+            selection(&plan, only).into_iter().collect()
+        };
+        let cases: [(&[&str], &[&str]); 4] = [
+            (&["web"], &["cache", "db", "migrate", "web"]),
+            (&["migrate"], &["db", "migrate"]),
+            (&["cache", "admin"], &["admin", "cache", "db"]),
+            (&["db"], &["db"]),
+        ];
+        for (only, expected) in cases {
+            let only: Vec<String> = only.iter().map(ToString::to_string).collect();
+            assert_eq!(names(Some(&only)), expected, "{only:?}");
+        }
+        assert_eq!(names(None).len(), 5);
+    }
 }

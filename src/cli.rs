@@ -28,9 +28,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build what must be built, start every service in dependency order and wait
-    /// until each is ready.
-    #[command(after_help = "Example:\n  gorae up --ci --timeout 120")]
+    /// until each is ready. Given services, only those and what they depend on.
+    #[command(
+        after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched"
+    )]
     Up(UpArgs),
+    /// Stop services (all without names); their containers and data stay, and
+    /// `gorae up` or `gorae restart` starts them again.
+    #[command(after_help = "Example:\n  gorae stop web")]
+    Stop(StopArgs),
+    /// Stop services (all without names) and start them again, waiting until they
+    /// are ready; a task named here runs again.
+    #[command(after_help = "Example:\n  gorae restart web")]
+    Restart(RestartArgs),
+    /// Run a `kind: task` service (a migration, a seed) again now, after bringing up
+    /// what it depends on; exits non-zero when the task fails.
+    #[command(after_help = "Example:\n  gorae run migrate")]
+    Run(RunArgs),
     /// Stop and remove this project's containers and network; data volumes are kept.
     #[command(after_help = "Example:\n  gorae down --volumes   # also delete the data")]
     Down(DownArgs),
@@ -87,6 +101,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
+    /// Services to bring up, with what they depend on (default: all).
+    pub services: Vec<String>,
     /// Plain timestamped lines, no animation (also on when CI=true).
     #[arg(long)]
     pub ci: bool,
@@ -94,11 +110,42 @@ pub struct UpArgs {
     #[arg(long)]
     pub json: bool,
     /// Give up when everything is not ready after this many seconds.
-    #[arg(long, value_name = "SECONDS")]
+    // Bounded like `timeout:` in gorae.yaml (a day), so no deadline can overflow.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: Option<u64>,
     /// Refuse to run unless gorae.lock is fresh, and run exactly the images it names.
     #[arg(long)]
     pub frozen: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Services to stop (default: all).
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Services to restart (default: all).
+    pub services: Vec<String>,
+    /// Plain timestamped lines, no animation (also on when CI=true).
+    #[arg(long)]
+    pub ci: bool,
+    /// Give up when the services are not ready after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The `kind: task` service to run.
+    pub task: String,
+    /// Plain timestamped lines, no animation (also on when CI=true).
+    #[arg(long)]
+    pub ci: bool,
+    /// Give up when the task has not finished after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -128,9 +175,14 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 pub struct LockArgs {
-    /// Only check: exit non-zero and say what differs when gorae.lock is stale.
-    #[arg(long)]
+    /// Only check: exit non-zero and say what differs when gorae.lock no longer
+    /// matches gorae.yaml or a locked tag has moved in its registry.
+    #[arg(long, conflicts_with = "update")]
     pub check: bool,
+    /// Lock what the tags name now, pulling them again: every service's entries, or
+    /// only those of the services named.
+    #[arg(long, value_name = "SERVICE", num_args = 0..)]
+    pub update: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +232,23 @@ pub struct CiArgs {
     /// The command that runs the tests once the environment is ready.
     #[arg(long, value_name = "CMD")]
     pub test_command: Option<String>,
+    /// Where the tests run: inside a service's container (`gorae exec`; the default
+    /// is the project's only built service), or `runner` (on the CI machine, with
+    /// the app's toolchain set up and the variables of `gorae env`).
+    #[arg(long, value_name = "SERVICE|runner")]
+    pub test_in: Option<String>,
+    /// CI installs gorae from this git repository (with --rev) instead of crates.io.
+    #[arg(long, value_name = "URL", requires = "rev", conflicts_with = "archive")]
+    pub git: Option<String>,
+    /// The commit (or tag) of --git to install.
+    #[arg(long, value_name = "REV", requires = "git")]
+    pub rev: Option<String>,
+    /// CI installs gorae from this .tar.gz holding the `gorae` binary (with --sha256).
+    #[arg(long, value_name = "URL", requires = "sha256")]
+    pub archive: Option<String>,
+    /// The sha256 of --archive, checked before the binary is used.
+    #[arg(long, value_name = "HEX", requires = "archive")]
+    pub sha256: Option<String>,
     /// Replace an existing file.
     #[arg(long)]
     pub force: bool,
@@ -193,8 +262,9 @@ pub enum CiSystem {
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
-    /// Services whose variables to print (default: every running service that
-    /// exports some).
+    /// Services whose variables to print: what each is wired with (its
+    /// dependencies' variables), or exports itself (default: every running service
+    /// that exports some).
     pub services: Vec<String>,
     /// How to print them: `shell` (export NAME='value'), `dotenv` or `json`.
     #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]

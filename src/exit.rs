@@ -20,7 +20,8 @@ pub enum ExitCode {
     ServiceFailed = 6,
     /// A service was not ready (or a task not finished) within its timeout.
     Timeout = 7,
-    /// Something else holds what gorae needs: a host port, the project name.
+    /// Something else holds what gorae needs: a host port, the project name, or the
+    /// file `init` or `ci` would write (which they replace only with `--force`).
     Conflict = 8,
     /// An image is missing and could not be pulled.
     ImageUnavailable = 9,

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
@@ -24,15 +25,44 @@ pub struct ResolvedImage {
     pub info: ImageInfo,
     /// Whether a build ran for it in this command.
     pub built: bool,
+    /// Whether this service's request ran that build (services sharing one image share
+    /// one build, which the summary counts once).
+    pub built_here: bool,
 }
 
 /// Why an image could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ImageError {
     #[error(
-        "cannot pull image `{image}`: {reason}\n  hint: this machine may be offline or unable to reach the registry. Load the image another way (`docker load -i image.tar`), or point gorae at a mirror with GORAE_IMAGE_PREFIX=mirror.example.com/ (or `image_prefix:` in gorae.yaml)"
+        "cannot pull image `{image}`: {reason}\n  hint: {}",
+        pull_hint(image, reason)
     )]
     Pull { image: String, reason: String },
+    /// A registry that could not say what a tag names now.
+    #[error(
+        "cannot ask the registry about `{image}`: {reason}\n  hint: {}",
+        pull_hint(image, reason)
+    )]
+    Registry { image: String, reason: String },
+    /// gorae.lock names an image that this machine lacks and no registry can give.
+    #[error(
+        "gorae.lock pins `{image}` to {id}, which came from no registry and is not on this machine\n  hint: load that image (`docker load -i image.tar`), or run `gorae lock --update {service}` to lock what `{image}` names now"
+    )]
+    LockedOnlyById {
+        service: String,
+        image: String,
+        id: String,
+    },
+    /// A pull by the locked digest gave another image than the lock records.
+    #[error(
+        "`{image}` pulled by its locked digest is {found}, but gorae.lock records {locked}\n  hint: the lock was edited by hand or the registry serves other content for that digest; `gorae lock --update {service}` locks what the tag names now"
+    )]
+    LockedIdMismatch {
+        service: String,
+        image: String,
+        found: String,
+        locked: String,
+    },
     #[error("build of service `{service}` failed: {reason}\n{output}")]
     Build {
         service: String,
@@ -43,6 +73,37 @@ pub enum ImageError {
     Context { service: String, reason: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+/// What to do about a failed pull, from what the engine said.
+fn pull_hint(image: &str, reason: &str) -> &'static str {
+    let reason = reason.to_ascii_lowercase();
+    let not_there = ["manifest unknown", "not found", "does not exist"]
+        .iter()
+        .any(|words| reason.contains(words));
+    if image.contains("@sha256:") && not_there {
+        "the registry does not have the digest gorae.lock names (the lock was edited by hand, or the image was deleted from the registry); `gorae lock --update SERVICE` locks what the tag names now"
+    } else if not_there {
+        "the registry has no such image or tag; check the name and version in gorae.yaml (and GORAE_IMAGE_PREFIX or `image_prefix:`)"
+    } else if reason.contains("unexpected http status: 5")
+        || reason.contains("internal server error")
+    {
+        "the registry answered with a server error; try again later, or point GORAE_IMAGE_PREFIX at a mirror"
+    } else if reason.contains("sent nothing") {
+        "the registry accepted the connection but stopped answering; try again, raise GORAE_PULL_TIMEOUT (seconds), or point GORAE_IMAGE_PREFIX at a mirror"
+    } else {
+        "this machine may be offline or unable to reach the registry. Load the image another way (`docker load -i image.tar`), or point gorae at a mirror with GORAE_IMAGE_PREFIX=mirror.example.com/ (or `image_prefix:` in gorae.yaml)"
+    }
+}
+
+/// How long a pull may go without a word from the registry: GORAE_PULL_TIMEOUT
+/// seconds, 120 by default (a slow layer still reports progress well within it).
+fn pull_timeout() -> Duration {
+    std::env::var("GORAE_PULL_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&seconds| seconds > 0)
+        .map_or(Duration::from_secs(120), Duration::from_secs)
 }
 
 /// The outcome of making one image reference present, shared by its services.
@@ -60,6 +121,10 @@ pub struct Images<'a> {
     present: Mutex<HashMap<String, ImageInfo>>,
     pulls: Mutex<HashMap<String, Arc<PullOnce>>>,
     builds: Mutex<HashMap<String, Arc<BuildOnce>>>,
+    /// (service, base image reference) -> the image id that service's build uses
+    /// for it (gorae.lock's), so a build never resolves a base image by its tag.
+    pins: Mutex<HashMap<(String, String), String>>,
+    pull_timeout: Duration,
     /// Held while the engine builds. The classic builder gives two builds that run
     /// at once their own copies of the layers they share (`WORKDIR /app` on the same
     /// base), and a later build's cache lookup may then follow the other copy and
@@ -79,8 +144,35 @@ impl<'a> Images<'a> {
             present: Default::default(),
             pulls: Default::default(),
             builds: Default::default(),
+            pins: Default::default(),
+            pull_timeout: pull_timeout(),
             building: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The build of `service` uses image `id` wherever its Dockerfile names
+    /// `reference` in `FROM`.
+    pub fn pin_base(&self, service: &str, reference: &str, id: &str) {
+        self.pins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((service.to_string(), reference.to_string()), id.to_string());
+    }
+
+    /// Pulls `reference` even when an image by that name is here, so a tag that
+    /// moved in the registry is seen. An image that came from no registry (no
+    /// registry digest) is taken as it is: there is nothing to ask.
+    pub async fn pull_fresh(
+        &self,
+        service: &str,
+        reference: &str,
+    ) -> Result<ImageInfo, ImageError> {
+        if let Some(info) = self.engine.image(reference).await?
+            && info.repo_digests.is_empty()
+        {
+            return Ok(info);
+        }
+        self.pull(service, reference).await
     }
 
     /// Lists, in one engine call, the images the services may need, so that each
@@ -135,6 +227,7 @@ impl<'a> Images<'a> {
                 reference: reference.clone(),
                 info: self.present_or_pull(&service.name, reference).await?,
                 built: false,
+                built_here: false,
             }),
             ImagePlan::Build {
                 context,
@@ -155,39 +248,44 @@ impl<'a> Images<'a> {
             if let Some(info) = self.present(reference).await? {
                 return Ok(info);
             }
-            self.ui.service(
-                service,
-                Event::Pulling {
-                    image: reference.to_string(),
-                },
-            );
-            // A tenth at a time: enough to see it move, few enough for plain logs.
-            let mut shown = 0;
-            let pulled = self
-                .engine
-                .pull(reference, |percent| {
-                    if percent / 10 > shown {
-                        shown = percent / 10;
-                        self.ui.service(service, Event::PullProgress { percent });
-                    }
-                })
-                .await;
-            if let Err(err) = pulled {
-                return Err(ImageError::Pull {
-                    image: reference.to_string(),
-                    reason: err.to_string(),
-                });
-            }
-            self.engine
-                .image(reference)
-                .await?
-                .ok_or_else(|| ImageError::Pull {
-                    image: reference.to_string(),
-                    reason: "the engine reported success but has no such image".into(),
-                })
+            self.pull(service, reference).await
         })
         .await
         .clone()
+    }
+
+    /// Pulls `reference` with progress, then looks at what arrived.
+    async fn pull(&self, service: &str, reference: &str) -> Result<ImageInfo, ImageError> {
+        self.ui.service(
+            service,
+            Event::Pulling {
+                image: reference.to_string(),
+            },
+        );
+        // A tenth at a time: enough to see it move, few enough for plain logs.
+        let mut shown = 0;
+        let pulled = self
+            .engine
+            .pull(reference, self.pull_timeout, |percent| {
+                if percent / 10 > shown {
+                    shown = percent / 10;
+                    self.ui.service(service, Event::PullProgress { percent });
+                }
+            })
+            .await;
+        if let Err(err) = pulled {
+            return Err(ImageError::Pull {
+                image: reference.to_string(),
+                reason: err.to_string(),
+            });
+        }
+        self.engine
+            .image(reference)
+            .await?
+            .ok_or_else(|| ImageError::Pull {
+                image: reference.to_string(),
+                reason: "the engine reported success but has no such image".into(),
+            })
     }
 
     /// The content-hash tag a built service's image has (or will have), without
@@ -221,9 +319,24 @@ impl<'a> Images<'a> {
         };
         let dockerfile = dockerfile_text(dockerfile).map_err(context_error)?;
         let mut base_ids = Vec::new();
+        let mut by_id = HashMap::new();
         for base in base_images(&dockerfile) {
-            base_ids.push(self.present_or_pull(name, &base).await?.id);
+            let pinned = self
+                .pins
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(name.to_string(), base.clone()))
+                .cloned();
+            let id = match pinned {
+                Some(id) => id,
+                None => self.present_or_pull(name, &base).await?.id,
+            };
+            base_ids.push(id.clone());
+            by_id.insert(base, id);
         }
+        // The engine builds on exactly the images hashed above: by id, never by a
+        // tag that may have moved or may be missing (a pull by digest adds no tag).
+        let dockerfile = pin_bases(&dockerfile, &by_id);
         let dir = context_dir.to_path_buf();
         let scanned = tokio::task::spawn_blocking(move || context::scan(&dir))
             .await
@@ -254,8 +367,10 @@ impl<'a> Images<'a> {
             .await?;
         // Services built from the same inputs share one image and one build.
         let cell = shared_cell(&self.builds, &tag);
+        let ran = std::sync::atomic::AtomicBool::new(false);
         let (info, built) = cell
             .get_or_init(|| async {
+                ran.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let Some(info) = self.present(&tag).await? {
                     return Ok((info, false));
                 }
@@ -273,6 +388,7 @@ impl<'a> Images<'a> {
             reference: tag,
             info,
             built,
+            built_here: built && ran.load(std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -362,6 +478,35 @@ pub fn dockerfile_text(dockerfile: &DockerfileSource) -> Result<String, String> 
             std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))
         }
     }
+}
+
+/// `dockerfile` with each base image in `FROM` lines replaced by its entry in `ids`
+/// (reference -> image id); flags, stage names and everything else stay as written.
+pub fn pin_bases(dockerfile: &str, ids: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(dockerfile.len());
+    for line in dockerfile.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let is_from = trimmed
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("FROM"));
+        let image = trimmed
+            .split_whitespace()
+            .skip(1)
+            .find(|w| !w.starts_with("--"));
+        match (is_from, image.and_then(|i| ids.get(i).map(|id| (i, id)))) {
+            (true, Some((image, id))) => {
+                // The first occurrence after `FROM` and its flags is the image.
+                let at = line.len() - trimmed.len();
+                let offset = trimmed[4..].find(image).map(|i| at + 4 + i).unwrap_or(at);
+                out.push_str(&line[..offset]);
+                out.push_str(id);
+                out.push_str(&line[offset + image.len()..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Images named by `FROM` lines, skipping build stages, `scratch` and references
@@ -480,6 +625,41 @@ mod tests {
     fn base_images_skip_stages_scratch_and_args() {
         let dockerfile = "FROM node:20 AS deps\nRUN x\nFROM --platform=linux/amd64 deps\nFROM scratch\nFROM ${BASE}\nfrom python:3.12\n";
         assert_eq!(base_images(dockerfile), ["node:20", "python:3.12"]);
+    }
+
+    #[test]
+    fn pinned_bases_replace_only_the_image_of_from_lines() {
+        let ids = HashMap::from([
+            ("node:20".to_string(), "sha256:aaa".to_string()),
+            ("python:3.12".to_string(), "sha256:bbb".to_string()),
+        ]);
+        let dockerfile = "FROM node:20 AS deps\nRUN echo node:20\nFROM --platform=linux/amd64 deps\nfrom  python:3.12\nFROM redis:7\nCOPY . .";
+        assert_eq!(
+            pin_bases(dockerfile, &ids),
+            "FROM sha256:aaa AS deps\nRUN echo node:20\nFROM --platform=linux/amd64 deps\nfrom  sha256:bbb\nFROM redis:7\nCOPY . ."
+        );
+        // What is pinned is no longer a base image to resolve.
+        assert_eq!(
+            base_images(&pin_bases(dockerfile, &ids)),
+            ["sha256:aaa", "sha256:bbb", "redis:7"]
+        );
+    }
+
+    #[test]
+    fn a_missing_locked_digest_gets_a_lock_hint_and_a_missing_tag_a_name_hint() {
+        let digest = pull_hint("r/redis@sha256:abc", "manifest unknown: manifest unknown");
+        assert!(digest.contains("gorae lock --update"), "{digest}");
+        let tag = pull_hint("r/redis:99", "manifest for r/redis:99 not found");
+        assert!(tag.contains("check the name"), "{tag}");
+        let hung = pull_hint("r/redis:7", "the registry sent nothing for 3s");
+        assert!(hung.contains("GORAE_PULL_TIMEOUT"), "{hung}");
+        let failing = pull_hint(
+            "r/redis:7",
+            "received unexpected HTTP status: 500 Internal Server Error",
+        );
+        assert!(failing.contains("server error"), "{failing}");
+        let offline = pull_hint("redis:7", "dial tcp: connection refused");
+        assert!(offline.contains("offline"), "{offline}");
     }
 
     #[test]

@@ -14,15 +14,21 @@ pub mod exit;
 pub mod images;
 pub mod init;
 pub mod lock;
+pub mod output;
 pub mod plan;
 pub mod ports;
 pub mod project_lock;
 pub mod readiness;
 pub mod resolved;
+pub use engine::scope;
+pub mod task_inputs;
 pub mod template;
 pub mod tty;
 pub mod ui;
 pub mod yaml_out;
+
+#[cfg(test)]
+mod fuzz_tests;
 
 use exit::ExitCode;
 
@@ -34,7 +40,7 @@ pub fn run(cli: cli::Cli) -> i32 {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            output::stderr_line(&format!("error: cannot start the async runtime: {err}"));
             return ExitCode::Failure.code();
         }
     };
@@ -43,6 +49,14 @@ pub fn run(cli: cli::Cli) -> i32 {
     runtime.shutdown_background();
     match outcome {
         Ok(code) => code,
+        // The reader closed the pipe: it has what it wanted.
+        Err(err)
+            if err
+                .downcast_ref::<output::OutputError>()
+                .is_some_and(output::OutputError::is_closed_pipe) =>
+        {
+            ExitCode::Success.code()
+        }
         Err(err) => {
             report(&err);
             exit_code_for(&err).code()
@@ -54,9 +68,9 @@ pub fn run(cli: cli::Cli) -> i32 {
 /// `error:` lines), anything else as one `error:` chain.
 fn report(err: &anyhow::Error) {
     if let Some(config::LoadError::Invalid { .. }) = err.downcast_ref::<config::LoadError>() {
-        eprintln!("{err}");
+        output::stderr_line(&err.to_string());
     } else {
-        eprintln!("error: {err:#}");
+        output::stderr_line(&format!("error: {err:#}"));
     }
 }
 
@@ -74,12 +88,21 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         _ => ExitCode::Failure,
     };
     let image_code = |err: &ImageError| match err {
-        ImageError::Pull { .. } => ExitCode::ImageUnavailable,
+        ImageError::Pull { .. }
+        | ImageError::Registry { .. }
+        | ImageError::LockedOnlyById { .. } => ExitCode::ImageUnavailable,
+        ImageError::LockedIdMismatch { .. } => ExitCode::Config,
         ImageError::Build { .. } | ImageError::Context { .. } => ExitCode::BuildFailed,
         ImageError::Engine(err) => engine_code(err),
     };
     if let Some(err) = err.downcast_ref::<engine::EngineError>() {
         return engine_code(err);
+    }
+    if let Some(err) = err.downcast_ref::<scope::ObserveError>() {
+        return match err {
+            scope::ObserveError::Clash(_) => ExitCode::Conflict,
+            scope::ObserveError::Engine(err) => engine_code(err),
+        };
     }
     if let Some(err) = err.downcast_ref::<ImageError>() {
         return image_code(err);
@@ -95,7 +118,7 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             UpError::Services { .. } => ExitCode::ServiceFailed,
         };
     }
-    if err.downcast_ref::<apply::NameClash>().is_some() {
+    if err.downcast_ref::<scope::NameClash>().is_some() {
         return ExitCode::Conflict;
     }
     if let Some(failure) = err.downcast_ref::<commands::Failure>() {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{DockerfileSource, ImageSource, Mount, Probe, Project, ServiceKind};
-use crate::engine::{ContainerSpec, ExistingContainer, MountSpec, labels};
+use crate::engine::{ContainerSpec, ExistingContainer, MountSpec, Scope, labels};
 
 /// Bumped when gorae changes how it creates containers, so old ones are re-created.
 const SPEC_REVISION: &str = "1";
@@ -27,6 +27,20 @@ pub struct Plan {
     pub resource_labels: HashMap<String, String>,
     /// Services in an order where dependencies come first.
     pub services: Vec<ServicePlan>,
+    /// (service, image reference) -> the id that service's build uses when its
+    /// Dockerfile names the reference in `FROM` (gorae.lock's image); empty without
+    /// a lock.
+    pub pinned_bases: BTreeMap<(String, String), String>,
+}
+
+impl Plan {
+    /// Which engine resources are this project's.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            name: self.project.clone(),
+            dir: self.project_dir.clone(),
+        }
+    }
 }
 
 /// One service's container, image and wiring.
@@ -44,6 +58,8 @@ pub struct ServicePlan {
     pub port: Option<u16>,
     /// Engine volumes this service mounts.
     pub volumes: Vec<String>,
+    /// A task's input paths in its build context (see [`crate::task_inputs`]).
+    pub inputs: Vec<String>,
 }
 
 /// How a service's image is obtained.
@@ -106,6 +122,7 @@ pub fn desired(project: &Project) -> Plan {
         network,
         resource_labels,
         services,
+        pinned_bases: BTreeMap::new(),
     }
 }
 
@@ -204,6 +221,7 @@ fn plan_service(project: &Project, service: &crate::config::Service, network: &s
         ready_timeout: service.ready_timeout,
         port: service.port,
         volumes,
+        inputs: service.inputs.clone(),
     }
 }
 
@@ -236,6 +254,9 @@ fn dependency_order(project: &Project) -> Vec<&str> {
 
 /// The hash that decides re-creation: the container spec plus the image's content id,
 /// so a changed configuration or a moved tag both re-create, and nothing else does.
+/// The name the image is reached by (a tag, a prefixed tag, the locked id, a digest)
+/// is left out: one image is one image however it is named, so switching between
+/// `up` and `up --frozen` re-creates nothing.
 pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
     #[derive(Serialize)]
     struct Hashed<'a> {
@@ -245,6 +266,7 @@ pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
     }
     let mut spec = spec.clone();
     spec.labels.remove(labels::CONFIG_HASH);
+    spec.image.clear();
     let hashed = Hashed {
         revision: SPEC_REVISION,
         image_id,
@@ -253,6 +275,15 @@ pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
     // Serialising plain data to JSON cannot fail.
     let json = serde_json::to_vec(&hashed).unwrap_or_default();
     hex(&Sha256::digest(json))[..16].to_string()
+}
+
+/// The hash that decides whether a task built from the project runs again: its
+/// container spec without the image tag (which changes with every file of the build
+/// context) plus the digest of its inputs ([`crate::task_inputs`]).
+pub fn task_hash(spec: &ContainerSpec, inputs_digest: &str) -> String {
+    let mut spec = spec.clone();
+    spec.image.clear();
+    config_hash(&spec, &format!("task-inputs:{inputs_digest}"))
 }
 
 /// Lowercase hex of a digest.

@@ -42,12 +42,23 @@ pub fn is_free(mapping: &PortMapping) -> bool {
 /// Finds who holds a taken port: first a container publishing it, then (on Linux)
 /// a local process listening on it.
 pub async fn holder(engine: &Engine, mapping: &PortMapping) -> Option<String> {
-    if let Ok(names) = engine.containers_publishing(mapping.host_port).await
-        && let Some(name) = names.first()
+    if let Ok(containers) = engine.containers_publishing(mapping.host_port).await
+        && let Some((name, dir)) = containers.first()
     {
-        return Some(format!("container `{name}`"));
+        return Some(container_holder(name, dir.as_deref()));
     }
     process_holder(mapping)
+}
+
+/// Names a container holding a port; for one of a gorae project, also its directory
+/// and the command that frees the port.
+pub fn container_holder(name: &str, project_dir: Option<&str>) -> String {
+    match project_dir {
+        Some(dir) => format!(
+            "container `{name}` of the gorae project in {dir} (`gorae down` there stops it)"
+        ),
+        None => format!("container `{name}`"),
+    }
 }
 
 /// Who holds a taken port when there is no engine to ask: a local process only.

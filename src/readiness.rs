@@ -3,13 +3,17 @@
 //! The engine's own healthchecks tick at their interval (seconds); polling here
 //! starts at a few milliseconds and backs off, so a service that is ready in 80 ms
 //! is reported ready in about 80 ms.
+//!
+//! A service with no probe (or `ready: { running: 2s }`) is ready once it has kept
+//! running for its settle time ([`DEFAULT_SETTLE`], 1 s): a program that crashes right
+//! after it starts must fail `up`, not be reported ready. `up` and `ps` judge it alike.
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::config::Probe;
+use crate::config::{DEFAULT_SETTLE, Probe};
 use crate::engine::{Engine, EngineError};
 
 const FIRST_POLL: Duration = Duration::from_millis(10);
@@ -33,6 +37,60 @@ pub enum NotReady {
     Engine(#[from] EngineError),
 }
 
+/// How long a container must keep running to count as ready, when that is the test:
+/// no probe, or `running:`.
+pub fn settle_time(probe: Option<&Probe>) -> Option<Duration> {
+    match probe {
+        None => Some(DEFAULT_SETTLE),
+        Some(Probe::Running { settle }) => Some(*settle),
+        Some(_) => None,
+    }
+}
+
+/// How often a settling container is looked at, so a crash is noticed at once.
+const SETTLE_POLL: Duration = Duration::from_millis(100);
+
+/// Waits until the container has kept running for `settle` since gorae first saw it
+/// running (gorae's own clock, so a remote engine's clock does not matter), it exits,
+/// or `deadline` passes.
+async fn wait_settled(
+    engine: &Engine,
+    container: &str,
+    network: &str,
+    settle: Duration,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<(), NotReady> {
+    let first = engine.inspect_state(container, network).await?;
+    let seen = Instant::now();
+    let mut state = first.clone();
+    loop {
+        if !state.running || state.started_at != first.started_at {
+            return Err(NotReady::Exited {
+                code: state.exit_code.unwrap_or(-1),
+                oom: state.oom_killed,
+            });
+        }
+        let now = Instant::now();
+        if now >= seen + settle {
+            return Ok(());
+        }
+        if now >= deadline {
+            return Err(NotReady::Timeout {
+                timeout,
+                last: Some(format!(
+                    "running for {:.1}s of the {:.1}s it must keep running",
+                    now.duration_since(seen).as_secs_f64(),
+                    settle.as_secs_f64()
+                )),
+            });
+        }
+        let until = (seen + settle).min(deadline);
+        tokio::time::sleep(SETTLE_POLL.min(until.saturating_duration_since(now))).await;
+        state = engine.inspect_state(container, network).await?;
+    }
+}
+
 /// Polls `probe` against a started container until it passes, the container
 /// exits, or `deadline` passes.
 pub async fn wait_ready(
@@ -43,6 +101,9 @@ pub async fn wait_ready(
     deadline: Instant,
     timeout: Duration,
 ) -> Result<(), NotReady> {
+    if let Some(settle) = settle_time(probe) {
+        return wait_settled(engine, container, network, settle, deadline, timeout).await;
+    }
     let mut delay = FIRST_POLL;
     let mut address: Option<String> = None;
     let mut last_failure: Option<String>;
@@ -88,11 +149,49 @@ pub async fn probe_once(
     probe: Option<&Probe>,
 ) -> bool {
     match engine.inspect_state(container, network).await {
-        Ok(state) if state.running => attempt(engine, container, state.ip.as_deref(), probe)
-            .await
-            .is_ok(),
+        Ok(state) if state.running => match settle_time(probe) {
+            // The engine says when it started the container; with no clock of its own at
+            // hand, this machine's is used (the same clock for a local engine).
+            Some(settle) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                running_for(&state.started_at, now).is_some_and(|age| age >= settle)
+            }
+            None => attempt(engine, container, state.ip.as_deref(), probe)
+                .await
+                .is_ok(),
+        },
         _ => false,
     }
+}
+
+/// How long a container has run, from the engine's RFC 3339 start time and the time
+/// now in seconds since 1970; `None` when the start time cannot be read.
+fn running_for(started_at: &str, now: f64) -> Option<Duration> {
+    let started = unix_seconds(started_at)?;
+    (now >= started).then(|| Duration::from_secs_f64(now - started))
+}
+
+/// Seconds since 1970 of `2026-11-30T22:49:13.123456789Z` (UTC, as the engine writes it).
+fn unix_seconds(text: &str) -> Option<f64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
+    let mut time = time.splitn(3, ':');
+    let hour: f64 = time.next()?.parse().ok()?;
+    let minute: f64 = time.next()?.parse().ok()?;
+    let second: f64 = time.next()?.parse().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days as f64 * 86_400.0 + hour * 3600.0 + minute * 60.0 + second)
 }
 
 /// One probe with what is already known about the container (it runs, and has
@@ -104,7 +203,8 @@ pub async fn attempt(
     probe: Option<&Probe>,
 ) -> Result<(), String> {
     match probe {
-        None => Ok(()),
+        // Judged by how long it has run (see `settle_time`), not by a probe.
+        None | Some(Probe::Running { .. }) => Ok(()),
         Some(Probe::Command { command }) => command_probe(engine, container, command).await,
         Some(Probe::Tcp { port }) => tcp_probe(address, *port).await,
         Some(Probe::Http { port, path }) => http_probe(address, *port, path).await,
@@ -140,9 +240,27 @@ async fn tcp_probe(address: Option<&str>, port: u16) -> Result<(), String> {
     connect(address, port).await.map(drop)
 }
 
+/// The probe's request. The path was checked when the file was loaded; it is encoded
+/// here again so that no path, from any template, can end the request line early or
+/// add a header.
+fn http_request(path: &str) -> String {
+    let mut target = String::with_capacity(path.len());
+    for c in path.chars() {
+        if crate::config::fields::is_url_char(c) {
+            target.push(c);
+        } else {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                target.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    format!("GET {target} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+}
+
 async fn http_probe(address: Option<&str>, port: u16, path: &str) -> Result<(), String> {
     let mut stream = connect(address, port).await?;
-    let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let request = http_request(path);
     let exchange = async {
         stream.write_all(request.as_bytes()).await?;
         let mut head = vec![0; 64];
@@ -159,5 +277,35 @@ async fn http_probe(address: Option<&str>, port: u16, path: &str) -> Result<(), 
         Ok(())
     } else {
         Err(format!("GET {path} answered {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_times_are_read_as_unix_seconds() {
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(unix_seconds("2000-03-01T00:00:01.5Z"), Some(951_868_801.5));
+        let now = unix_seconds("2026-12-01T00:00:01Z").unwrap();
+        assert_eq!(
+            running_for("2026-11-30T23:59:59.5Z", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(unix_seconds("0001-01-01T00:00:00"), None);
+    }
+
+    #[test]
+    fn no_probe_path_can_add_a_header() {
+        for path in ["/a\r\nX-Evil: 1", "/a b", "/\n\nGET /", "/é\u{85}"] {
+            let request = http_request(path);
+            assert_eq!(request.matches("\r\n").count(), 4, "{request:?}");
+            assert!(
+                request.lines().next().unwrap().split(' ').count() == 3,
+                "{request:?}"
+            );
+        }
+        assert!(http_request("/health?x=1").starts_with("GET /health?x=1 HTTP/1.0\r\n"));
     }
 }

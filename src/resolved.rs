@@ -51,18 +51,44 @@ pub struct ResolvedService {
 }
 
 /// Resolves images (pulling missing ones, never building) and assembles the view.
+/// With a lock, images are what it names, as `up` runs them: a pulled service shows
+/// its locked digest, and a built one the content tag of a build on the locked base
+/// images.
 pub async fn resolve(
     project: &Project,
     plan: &Plan,
     images: &Images<'_>,
+    locked: Option<&lock::Lockfile>,
 ) -> Result<ResolvedProject, ImageError> {
+    let entry = |service: &str, reference: &str| {
+        locked
+            .and_then(|l| l.services.get(service))
+            .and_then(|s| s.images.get(&lock::unprefix(project, reference)))
+    };
+    for service in &plan.services {
+        if let ImagePlan::Build { dockerfile, .. } = &service.image
+            && let Ok(text) = crate::images::dockerfile_text(dockerfile)
+        {
+            for base in crate::images::base_images(&text) {
+                if let Some(entry) = entry(&service.name, &base) {
+                    images.pin_base(&service.name, &base, &entry.id);
+                }
+            }
+        }
+    }
     let mut services = BTreeMap::new();
     for service in &plan.services {
         let (image, digest) = match &service.image {
-            ImagePlan::Pull { reference } => {
-                let info = images.present_or_pull(&service.name, reference).await?;
-                (lock::unprefix(project, reference), lock::digest_of(&info))
-            }
+            ImagePlan::Pull { reference } => match entry(&service.name, reference) {
+                Some(entry) => (
+                    lock::unprefix(project, reference),
+                    entry.digest.clone().unwrap_or_else(|| entry.id.clone()),
+                ),
+                None => {
+                    let info = images.present_or_pull(&service.name, reference).await?;
+                    (lock::unprefix(project, reference), lock::digest_of(&info))
+                }
+            },
             ImagePlan::Build { .. } => {
                 let tag = images.content_tag(service).await?.unwrap_or_default();
                 let digest = tag

@@ -15,6 +15,8 @@
 //! data: /data                       # kept in a named volume across re-creation
 //! env: {}                           # defaults; the service's `env` merges over them
 //! secret_env: []                    # names in env never printed
+//! client_env:                       # set in the container so its own client tools
+//!   PGUSER: "{env.POSTGRES_USER}"   #   connect with no flags (`gorae exec db -- psql`)
 //! exports:                          # handed to services that depend on this one
 //!   REDIS_URL: "redis://{host}:{port}"
 //! command: ["node", "."]            # default command (app templates)
@@ -22,7 +24,7 @@
 //! ```
 //!
 //! Placeholders: `{version}` everywhere; `{env.NAME}` (a variable of the template's
-//! `env`, with the service's value) in `command`, `ready` and `exports`; `{host}` and
+//! `env`, with the service's value) in `command`, `ready`, `client_env` and `exports`; `{host}` and
 //! `{port}` in `exports` only, filled in by the plan. In the Dockerfile: `{image}` (the
 //! base image, image prefix applied), `{version}`, and a line `{copy_manifests}` that
 //! becomes a `COPY` of the manifests present in the build context — a `COPY` naming a
@@ -76,6 +78,9 @@ pub struct Template {
     pub data: Option<String>,
     pub env: BTreeMap<String, String>,
     pub secret_env: Vec<String>,
+    /// Variables for the service's own container that make its client tools
+    /// (psql, redis-cli) connect with no flags; the service's `env` wins.
+    pub client_env: BTreeMap<String, String>,
     pub exports: BTreeMap<String, String>,
     pub command: Option<Vec<String>>,
     pub manifests: Vec<String>,
@@ -249,7 +254,7 @@ pub fn is_template_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "revision",
     "description",
     "image",
@@ -259,6 +264,7 @@ const KEYS: [&str; 12] = [
     "data",
     "env",
     "secret_env",
+    "client_env",
     "exports",
     "command",
     "manifests",
@@ -420,6 +426,13 @@ fn read_fields(
         .filter(|(_, value, span)| check_placeholders(check, value, *span, &with_all))
         .map(|(key, value, _)| (key, value))
         .collect();
+    let client_env: BTreeMap<String, String> = get("client_env")
+        .and_then(|e| check.env(&e.value, "`client_env`"))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, value, span)| check_placeholders(check, value, *span, &with_env))
+        .map(|(key, value, _)| (key, value))
+        .collect();
     let command = get("command").and_then(|e| {
         let words = check.command(&e.value, "`command`")?;
         let ok = words
@@ -465,6 +478,7 @@ fn read_fields(
         data,
         env,
         secret_env,
+        client_env,
         exports,
         command,
         manifests,

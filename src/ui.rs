@@ -54,6 +54,7 @@ pub enum Event {
     Completed { seconds: f64 },
     Unchanged,
     Stopping,
+    Stopped,
     Removed,
     Failed { reason: String },
     Skipped { reason: String },
@@ -76,6 +77,7 @@ impl Event {
             Event::Completed { seconds } => format!("completed in {seconds:.1}s"),
             Event::Unchanged => "up to date".into(),
             Event::Stopping => "stopping".into(),
+            Event::Stopped => "stopped".into(),
             Event::Removed => "removed".into(),
             Event::Failed { reason } => format!("failed: {reason}"),
             Event::Skipped { reason } => format!("skipped: {reason}"),
@@ -88,6 +90,7 @@ impl Event {
             Event::Ready { .. }
                 | Event::Completed { .. }
                 | Event::Unchanged
+                | Event::Stopped
                 | Event::Removed
                 | Event::Failed { .. }
                 | Event::Skipped { .. }

@@ -139,13 +139,14 @@ fn dependency_manifests_are_installed_in_a_layer_before_the_source() {
 }
 
 #[test]
-fn frozen_up_runs_only_what_the_lock_names() {
+fn the_lock_decides_the_images_and_frozen_refuses_to_change_it() {
     ensure_stand_in_images();
     // A private prefix, so that moving its tag below cannot disturb other tests.
     let prefix = format!("gt-lock-{}/", std::process::id());
     docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
     let _untag = Untag(format!("{prefix}redis:7"));
     let env = [("GORAE_IMAGE_PREFIX", prefix.as_str())];
+    let redis_id = docker_inspect("gorae-test/redis:7", "{{.Id}}");
 
     let project = TestProject::new("lock");
     let yaml = project.project_yaml("services:\n  cache: { template: redis }\n");
@@ -157,12 +158,18 @@ fn frozen_up_runs_only_what_the_lock_names() {
         "{}",
         stderr(&missing)
     );
+    assert!(support::containers_of(project.name()).is_empty());
 
     let locked = project.gorae_with_env(&["lock"], &env);
     assert!(locked.status.success(), "{}", stderr(&locked));
     let lock_text =
         std::fs::read_to_string(project.path().join("gorae.lock")).expect("lock written");
-    assert!(lock_text.contains("\"redis:7\": \"sha256:"), "{lock_text}");
+    // A stand-in comes from no registry: it is locked by its id alone.
+    assert!(
+        lock_text.contains(&format!("\"id\": \"{redis_id}\"")),
+        "{lock_text}"
+    );
+    assert!(!lock_text.contains("\"digest\""), "{lock_text}");
     assert!(
         !lock_text.contains(&prefix),
         "prefix leaked into the lock: {lock_text}"
@@ -170,7 +177,8 @@ fn frozen_up_runs_only_what_the_lock_names() {
 
     let up = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
     assert!(up.status.success(), "{}", stderr(&up));
-    let image = docker_inspect(&format!("{}-cache", project.name()), "{{.Config.Image}}");
+    let container = format!("{}-cache", project.name());
+    let image = docker_inspect(&container, "{{.Config.Image}}");
     assert!(
         image.trim().starts_with("sha256:"),
         "created from a tag, not the locked id: {image}"
@@ -178,27 +186,45 @@ fn frozen_up_runs_only_what_the_lock_names() {
     let check = project.gorae_with_env(&["lock", "--check"], &env);
     assert!(check.status.success(), "{}", stderr(&check));
 
-    // Missing here: fetched by the locked digest, never by the tag (which this
-    // machine cannot pull, so the error shows what was asked for).
+    // The tag is gone here but the locked image is present by its id: accepted as
+    // it is, with nothing pulled (an image restored from a CI cache).
     docker(&["rmi", "--no-prune", &format!("{prefix}redis:7")]);
-    let missing = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
-    assert_eq!(missing.status.code(), Some(9), "{}", stderr(&missing));
-    let wanted = format!("cannot pull image `{prefix}redis@sha256:");
-    assert!(stderr(&missing).contains(&wanted), "{}", stderr(&missing));
-    docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
-
-    // The tag moves to another image: the lock no longer describes what would run.
-    docker(&["tag", "gorae-test/python:3.12", &format!("{prefix}redis:7")]);
-    let moved = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
-    assert_eq!(moved.status.code(), Some(3), "{}", stderr(&moved));
+    let untagged = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
+    assert!(untagged.status.success(), "{}", stderr(&untagged));
     assert!(
-        stderr(&moved).contains("image `redis:7` resolves to"),
+        !stderr(&untagged).contains("pulling"),
         "{}",
-        stderr(&moved)
+        stderr(&untagged)
     );
     docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
 
-    // gorae.yaml changes: both the check and a frozen up name the change.
+    // The tag moves to another image: plain `up` and `up --frozen` both keep the
+    // locked image; `lock --check` names the move.
+    docker(&["tag", "gorae-test/python:3.12", &format!("{prefix}redis:7")]);
+    for args in [&["up", "--ci"][..], &["up", "--frozen", "--ci"][..]] {
+        let moved = project.gorae_with_env(args, &env);
+        assert!(moved.status.success(), "{}", stderr(&moved));
+        assert_eq!(docker_inspect(&container, "{{.Image}}"), redis_id);
+    }
+    // `config --resolved` shows what `up` runs: the locked image, not the tag's.
+    let resolved = project.gorae_with_env(&["config", "--resolved"], &env);
+    assert!(resolved.status.success(), "{}", stderr(&resolved));
+    assert!(
+        stdout(&resolved).contains(&redis_id),
+        "{}",
+        stdout(&resolved)
+    );
+    let check = project.gorae_with_env(&["lock", "--check"], &env);
+    assert_eq!(check.status.code(), Some(3), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains("service `cache`: `redis:7` moved"),
+        "{}",
+        stderr(&check)
+    );
+    docker(&["tag", "gorae-test/redis:7", &format!("{prefix}redis:7")]);
+
+    // gorae.yaml changes: both the check and a frozen up name the change, and the
+    // frozen up starts nothing.
     let yaml = project
         .project_yaml("services:\n  cache: { template: redis }\n  extra: { template: redis }\n");
     let project = project.file("gorae.yaml", &yaml);
@@ -208,6 +234,42 @@ fn frozen_up_runs_only_what_the_lock_names() {
         let message = stderr(&stale);
         assert!(message.contains("gorae.lock is stale"), "{message}");
         assert!(message.contains("service `extra` was added"), "{message}");
+    }
+    assert_eq!(support::containers_of(project.name()).len(), 1);
+
+    // Plain `up` updates the lock for the added service only, and says so.
+    let before = std::fs::read_to_string(project.path().join("gorae.lock")).expect("lock");
+    let up = project.gorae_with_env(&["up", "--ci"], &env);
+    assert!(up.status.success(), "{}", stderr(&up));
+    assert!(
+        stderr(&up).contains("updated") && stderr(&up).contains("service `extra` was added"),
+        "{}",
+        stderr(&up)
+    );
+    let after = std::fs::read_to_string(project.path().join("gorae.lock")).expect("lock");
+    assert_ne!(before, after);
+    let frozen = project.gorae_with_env(&["up", "--frozen", "--ci"], &env);
+    assert!(frozen.status.success(), "{}", stderr(&frozen));
+}
+
+#[test]
+fn switching_between_up_and_frozen_up_recreates_nothing() {
+    ensure_stand_in_images();
+    let project = TestProject::new("frozen-switch");
+    let yaml =
+        project.services_yaml("  cache: { template: redis }\n  db: { template: postgres }\n");
+    let project = project.file("gorae.yaml", &yaml);
+    project.gorae_ok(&["up", "--ci"]);
+    let started = ids(&project);
+    project.gorae_ok(&["lock"]);
+    for args in [
+        &["up", "--ci", "--frozen"][..],
+        &["up", "--ci"][..],
+        &["up", "--ci", "--frozen"][..],
+    ] {
+        let out = project.gorae_ok(args);
+        assert!(!stderr(&out).contains("re-creating"), "{}", stderr(&out));
+        assert_eq!(ids(&project), started, "`gorae {}`", args.join(" "));
     }
 }
 

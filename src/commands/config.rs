@@ -14,9 +14,12 @@ pub async fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitC
     let project = super::load_project(file)?;
     if !args.resolved {
         if args.json {
-            println!("{}", crate::config::to_normalized_json(&project));
+            super::print_stdout(&format!(
+                "{}\n",
+                crate::config::to_normalized_json(&project)
+            ))?;
         } else {
-            print!("{}", crate::config::to_normalized_yaml(&project));
+            super::print_stdout(&crate::config::to_normalized_yaml(&project))?;
         }
         return Ok(ExitCode::Success);
     }
@@ -24,13 +27,15 @@ pub async fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitC
     let plan = plan::desired(&project);
     let ui = Ui::new(Mode::detect(true, false), false);
     let images = Images::new(&engine, &ui, &project.name);
-    let view = resolved::resolve(&project, &plan, &images).await?;
+    // What `up` runs: the locked images when there is a lock.
+    let locked = crate::lock::read_if_present(&project)?;
+    let view = resolved::resolve(&project, &plan, &images, locked.as_ref()).await?;
     let masked = view.masked(&project);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&masked)?);
+        super::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&masked)?))?;
     } else {
         // The fingerprint is the last line, easy to compare across machines.
-        print!("{}", crate::config::to_yaml(&masked));
+        super::print_stdout(&crate::config::to_yaml(&masked))?;
     }
     Ok(ExitCode::Success)
 }

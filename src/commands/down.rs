@@ -5,16 +5,15 @@ use std::path::Path;
 
 use futures_util::future::try_join_all;
 
-use crate::apply::NameClash;
 use crate::cli::DownArgs;
 use crate::exit::ExitCode;
 use crate::project_lock::ProjectLock;
+use crate::scope;
 use crate::ui::{Event, Mode, Ui};
 
 pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let engine = super::connect().await?;
-    let project_dir = project.dir.display().to_string();
     let ui = Ui::new(Mode::detect(false, false), false);
     // Taken before listing, so an `up` running now cannot add containers unseen.
     let _lock = ProjectLock::acquire(&project.name, || {
@@ -24,8 +23,9 @@ pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCod
         ))
     })
     .await?;
-    let containers = engine.project_containers(&project.name).await?;
-    NameClash::check(&project.name, &project_dir, &containers)?;
+    // Only what carries this directory's label: another directory may use the name.
+    let owned = scope::observe(&engine, &scope::scope_of(&project)).await?;
+    let containers = owned.containers;
     let ui = ui.with_services(containers.iter().map(|c| c.service.as_str()));
 
     // Stop everything at once: each container's stop time overlaps the others'.
@@ -39,10 +39,10 @@ pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCod
         }
     }))
     .await?;
-    for network in engine.project_networks(&project.name).await? {
-        engine.remove_network(&network).await?;
+    for network in &owned.networks {
+        engine.remove_network(network).await?;
     }
-    let volumes = engine.project_volumes(&project.name).await?;
+    let volumes = owned.volumes;
     ui.finish();
     if containers.is_empty() {
         ui.note(&format!("project `{}` has no containers", project.name));

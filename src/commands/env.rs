@@ -4,12 +4,12 @@
 //! here on purpose: the output is meant for a shell or a `.env` file, not a log.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::Path;
 
 use super::Failure;
 use crate::cli::{EnvArgs, EnvFormat};
+use crate::config::{Project, Service};
 use crate::exit::ExitCode;
 use crate::plan;
 
@@ -26,20 +26,18 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
         super::known_service(&project, service)?;
     }
     let engine = super::connect().await?;
-    let containers = engine.project_containers(&project.name).await?;
+    let containers = super::observe(&engine, &project).await?.containers;
 
     let mut groups: Vec<Group> = Vec::new();
     let mut notes = Vec::new();
-    let wanted = project
-        .services
-        .values()
-        .filter(|s| args.services.is_empty() || args.services.contains(&s.name));
-    for service in wanted {
+    let mut not_running = false;
+    for service in exporters(&project, &args.services, &mut notes)? {
         let Some(port) = service.port.filter(|_| !service.exports.is_empty()) else {
             continue;
         };
         let name = plan::container_name(&project.name, &service.name);
         let Some(container) = containers.iter().find(|c| c.name == name && c.is_running()) else {
+            not_running = true;
             notes.push(format!(
                 "`{}` is not running, so its variables are left out; `gorae up` starts it",
                 service.name
@@ -74,8 +72,25 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
         });
     }
 
+    // Asked for services by name, an empty answer is a failure that says why.
+    if !args.services.is_empty() && groups.is_empty() {
+        let code = if not_running {
+            ExitCode::ServiceFailed
+        } else {
+            ExitCode::Failure
+        };
+        return Err(Failure::new(
+            format!(
+                "no variables to print for {}\n  hint: {}",
+                args.services.join(", "),
+                notes.join("\n  hint: ")
+            ),
+            code,
+        )
+        .into());
+    }
     for note in &notes {
-        eprintln!("note: {note}");
+        crate::output::stderr_line(&format!("note: {note}"));
     }
     let text = match args.format {
         EnvFormat::Shell => lines(&groups, shell_line),
@@ -85,9 +100,70 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
             format!("{}\n", serde_json::to_string_pretty(&all)?)
         }
     };
-    // A closed pipe (`| head`) is not an error.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    super::print_stdout(&text)?;
     Ok(ExitCode::Success)
+}
+
+/// The services whose exports to print, in name order: without names, every
+/// service. A named service stands for what it exports itself (`db`: DATABASE_URL)
+/// and for what it receives from its dependencies (`web`: DATABASE_URL, REDIS_URL),
+/// the variables wired into its container, here with the host's addresses. A named
+/// service that gets no variables at all is a failure that says how to wire one.
+fn exporters<'a>(
+    project: &'a Project,
+    names: &[String],
+    notes: &mut Vec<String>,
+) -> Result<Vec<&'a Service>, Failure> {
+    if names.is_empty() {
+        return Ok(project.services.values().collect());
+    }
+    let mut chosen: BTreeMap<&str, &Service> = BTreeMap::new();
+    for name in names {
+        let service = &project.services[name];
+        let mut found = !service.exports.is_empty();
+        if found {
+            chosen.insert(&service.name, service);
+        }
+        for dependency in &service.depends_on {
+            let dependency = &project.services[dependency];
+            if dependency.exports.is_empty() {
+                continue;
+            }
+            found = true;
+            chosen.insert(&dependency.name, dependency);
+            for variable in dependency.exports.keys() {
+                if service.env.contains_key(variable) {
+                    notes.push(format!(
+                        "`{name}` sets {variable} itself in {}, and that value wins inside its container",
+                        file_name(&project.file)
+                    ));
+                }
+            }
+        }
+        if !found {
+            let exporters: Vec<&str> = project
+                .services
+                .values()
+                .filter(|s| !s.exports.is_empty())
+                .map(|s| s.name.as_str())
+                .collect();
+            let wire = match exporters.first() {
+                Some(first) => format!(
+                    "add `depends_on: [{first}]` to `{name}` in {} to wire it (services that export: {})",
+                    file_name(&project.file),
+                    exporters.join(", ")
+                ),
+                None => "services from the redis and postgres templates export connection variables; add one and list it in `depends_on`".to_string(),
+            };
+            return Err(Failure::new(
+                format!(
+                    "`{name}` receives no connection variables: it exports none and depends on no service that does\n  hint: {wire}"
+                ),
+                ExitCode::Failure,
+            ));
+        }
+    }
+    Ok(chosen.into_values().collect())
 }
 
 /// The project file as a person knows it: `gorae.yaml`, not the whole path.

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use super::Failure;
 use crate::cli::ExecArgs;
+use crate::config::{Project, ServiceKind};
 use crate::engine::{Engine, ExecIo, ExistingContainer};
 use crate::exit::ExitCode;
 use crate::{plan, tty};
@@ -31,7 +32,7 @@ pub async fn run(file: Option<&Path>, args: &ExecArgs) -> anyhow::Result<i32> {
     let project = super::load_project(file)?;
     super::known_service(&project, &args.service)?;
     let engine = super::connect().await?;
-    let container = running_container(&engine, &project.name, &args.service).await?;
+    let container = running_container(&engine, &project, &args.service).await?;
     let command = if args.command.is_empty() {
         SHELL.iter().map(ToString::to_string).collect()
     } else {
@@ -53,27 +54,37 @@ pub async fn run(file: Option<&Path>, args: &ExecArgs) -> anyhow::Result<i32> {
 /// The service's container, if it is running.
 async fn running_container(
     engine: &Engine,
-    project: &str,
+    project: &Project,
     service: &str,
 ) -> anyhow::Result<ExistingContainer> {
-    let name = plan::container_name(project, service);
-    let containers = engine.project_containers(project).await?;
-    match containers.into_iter().find(|c| c.name == name) {
-        Some(container) if container.is_running() => Ok(container),
-        Some(container) => Err(Failure::new(
+    let name = plan::container_name(&project.name, service);
+    let containers = super::observe(engine, project).await?.containers;
+    let is_task = project
+        .services
+        .get(service)
+        .is_some_and(|s| s.kind == ServiceKind::Task);
+    let message = match containers.into_iter().find(|c| c.name == name) {
+        Some(container) if container.is_running() => return Ok(container),
+        Some(container) if is_task => {
+            let outcome = match container.exit_code() {
+                Some(0) => "it finished (exit code 0)".to_string(),
+                Some(code) => format!("it failed (exit code {code})"),
+                None => container.status.to_lowercase(),
+            };
             format!(
-                "service `{service}` is not running ({})\n  hint: start it with `gorae up`; `gorae logs {service}` shows why it stopped",
-                container.status.to_lowercase()
-            ),
-            ExitCode::ServiceFailed,
-        )
-        .into()),
-        None => Err(Failure::new(
-            format!("service `{service}` is not running\n  hint: start it with `gorae up`"),
-            ExitCode::ServiceFailed,
-        )
-        .into()),
-    }
+                "task `{service}` is not running: {outcome}, and a task runs once\n  hint: `gorae run {service}` runs it again; `gorae logs {service}` shows what it printed"
+            )
+        }
+        Some(container) => format!(
+            "service `{service}` is not running ({})\n  hint: start it with `gorae up`; `gorae logs {service}` shows why it stopped",
+            container.status.to_lowercase()
+        ),
+        None if is_task => format!(
+            "task `{service}` has not run\n  hint: `gorae run {service}` runs it (`gorae up` does too)"
+        ),
+        None => format!("service `{service}` is not running\n  hint: start it with `gorae up`"),
+    };
+    Err(Failure::new(message, ExitCode::ServiceFailed).into())
 }
 
 /// Runs the command on a TTY with the local terminal in raw mode. The terminal's

@@ -31,6 +31,8 @@ pub fn run(file: Option<&Path>, args: &InitArgs) -> anyhow::Result<ExitCode> {
         _ => anyhow::Error::from(err).context(format!("cannot write {shown}")),
     })?;
 
+    write_dockerignores(&draft, dir, &ui);
+
     let env = |name: &str| std::env::var(name).ok();
     match crate::config::load(&target, &env) {
         Ok(project) => {
@@ -77,6 +79,34 @@ fn exists(shown: &str) -> Failure {
         ),
         ExitCode::Conflict,
     )
+}
+
+/// Writes a `.dockerignore` into each build context that has none (an existing one
+/// is the user's and stays as it is), and says so.
+fn write_dockerignores(draft: &crate::init::Draft, dir: &Path, ui: &Ui) {
+    let mut contexts: Vec<&str> = draft
+        .services
+        .iter()
+        .filter_map(|s| s.build.as_deref())
+        .collect();
+    contexts.sort();
+    contexts.dedup();
+    for context in contexts {
+        let path = dir.join(context).join(".dockerignore");
+        let shown = Path::new(context).join(".dockerignore");
+        let shown = shown
+            .strip_prefix(".")
+            .unwrap_or(&shown)
+            .display()
+            .to_string();
+        match write(&path, &crate::init::dockerignore::text(), false) {
+            Ok(()) => ui.note(&format!(
+                "wrote {shown}: .env files and gorae's own files stay out of the image"
+            )),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => ui.note(&format!("could not write {shown}: {err}")),
+        }
+    }
 }
 
 /// Writes the file; without `force`, only if it does not exist yet.

@@ -12,7 +12,10 @@ mod init;
 mod lock;
 mod logs;
 mod ps;
+mod restart;
+mod run;
 mod schema;
+mod stop;
 mod up;
 
 use std::path::Path;
@@ -68,6 +71,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let file = cli.file.as_deref();
     let code = match &cli.command {
         Command::Up(args) => up::run(file, cli.verbose, args).await?,
+        Command::Stop(args) => stop::run(file, args).await?,
+        Command::Restart(args) => restart::run(file, cli.verbose, args).await?,
+        Command::Run(args) => run::run(file, cli.verbose, args).await?,
         Command::Down(args) => down::run(file, args).await?,
         Command::Ps(args) => ps::run(file, args).await?,
         Command::Config(args) => config::run(file, args).await?,
@@ -93,18 +99,18 @@ pub fn load_project(file: Option<&Path>) -> anyhow::Result<Project> {
     Ok(crate::config::load(&path, &env)?)
 }
 
+/// This project's containers, networks and volumes; fails (exit 8) when another
+/// directory uses the project's name. Every command reads the engine through here.
+pub async fn observe(engine: &Engine, project: &Project) -> anyhow::Result<crate::scope::Owned> {
+    Ok(crate::scope::observe(engine, &crate::scope::scope_of(project)).await?)
+}
+
 /// Connects to the engine.
 pub async fn connect() -> Result<Engine, EngineError> {
     Engine::connect().await
 }
 
-/// Writes a command's output to stdout. A closed pipe (`gorae schema | head`) is not
-/// an error: the reader has what it wanted.
-pub fn print_stdout(text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+/// Writes a command's output to stdout (see [`crate::output`]).
+pub fn print_stdout(text: &str) -> Result<(), crate::output::OutputError> {
+    crate::output::stdout(text)
 }

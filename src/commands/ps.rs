@@ -14,19 +14,39 @@ use crate::readiness;
 #[derive(Debug, Serialize)]
 struct Row {
     service: String,
+    /// `service` or `task`.
+    kind: String,
     container: String,
     state: String,
     status: String,
     /// `None` when not running (readiness does not apply).
     ready: Option<bool>,
+    /// Exit code of a container that has stopped.
+    exit_code: Option<i64>,
+    /// For a task that has finished: whether it exited 0.
+    succeeded: Option<bool>,
     ports: Vec<String>,
+}
+
+impl Row {
+    /// The READY column: readiness of a running service; for a finished task
+    /// whether it succeeded, with its exit code.
+    fn ready_text(&self) -> String {
+        match (self.succeeded, self.exit_code, self.ready) {
+            (Some(true), Some(code), _) => format!("done (exit {code})"),
+            (Some(false), Some(code), _) => format!("failed (exit {code})"),
+            (_, _, Some(true)) => "yes".into(),
+            (_, _, Some(false)) => "no".into(),
+            _ => "-".into(),
+        }
+    }
 }
 
 pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let plan = plan::desired(&project);
     let engine = super::connect().await?;
-    let mut containers = engine.project_containers(&project.name).await?;
+    let mut containers = super::observe(&engine, &project).await?.containers;
     containers.sort_by(|a, b| a.service.cmp(&b.service));
     let rows = join_all(containers.iter().map(|container| {
         let engine = &engine;
@@ -42,12 +62,25 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
             } else {
                 None
             };
+            let exit_code = (!container.is_running())
+                .then(|| container.exit_code())
+                .flatten();
             Row {
                 service: container.service.clone(),
+                kind: if container.is_task() {
+                    "task"
+                } else {
+                    "service"
+                }
+                .to_string(),
                 container: container.name.clone(),
                 state: container.state.clone(),
                 status: container.status.clone(),
                 ready,
+                exit_code,
+                succeeded: exit_code
+                    .filter(|_| container.is_task())
+                    .map(|code| code == 0),
                 ports: container
                     .ports
                     .iter()
@@ -59,14 +92,14 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
     .await;
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        super::print_stdout(&format!("{}\n", serde_json::to_string_pretty(&rows)?))?;
         return Ok(ExitCode::Success);
     }
     if rows.is_empty() {
-        eprintln!(
+        crate::output::stderr_line(&format!(
             "no containers for project `{}`; `gorae up` starts them",
             project.name
-        );
+        ));
         return Ok(ExitCode::Success);
     }
     let width = rows
@@ -75,23 +108,27 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
         .max()
         .unwrap_or(7)
         .max(7);
-    println!(
-        "{:<width$}  {:<10} {:<6} PORTS",
+    let ready_width = rows
+        .iter()
+        .map(|r| r.ready_text().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut table = format!(
+        "{:<width$}  {:<10} {:<ready_width$} PORTS\n",
         "SERVICE", "STATE", "READY"
     );
     for row in rows {
-        let ready = match row.ready {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "-",
-        };
-        println!(
-            "{:<width$}  {:<10} {:<6} {}",
+        let line = format!(
+            "{:<width$}  {:<10} {:<ready_width$} {}",
             row.service,
             row.state,
-            ready,
+            row.ready_text(),
             row.ports.join(", ")
         );
+        table.push_str(line.trim_end());
+        table.push('\n');
     }
+    super::print_stdout(&table)?;
     Ok(ExitCode::Success)
 }

@@ -16,8 +16,13 @@ pub struct Location {
     pub col: usize,
     /// How many characters the carets cover (at least one is drawn).
     pub len: usize,
-    /// The whole source line, without its line break.
+    /// The source line without its line break; for a long line, only a window of it
+    /// around the fault (see `skipped` and `cut_end`).
     pub text: String,
+    /// How many characters of the line were left out before `text`.
+    pub skipped: usize,
+    /// Whether the line goes on after `text`.
+    pub cut_end: bool,
 }
 
 /// A secondary remark, optionally pointing at another place ("first published here").
@@ -70,40 +75,80 @@ impl Diagnostic {
             .map(|l| l.line.to_string().len())
             .max()
             .unwrap_or(1);
-        let mut out = format!("error: {}\n", self.message);
+        let mut out = format!("error: {}\n", clean(&self.message));
         if let Some(location) = &self.location {
             render_snippet(&mut out, location, gutter);
         }
         for note in &self.notes {
             match &note.location {
                 Some(location) => {
-                    let _ = writeln!(out, "note: {}", note.message);
+                    let _ = writeln!(out, "note: {}", clean(&note.message));
                     render_snippet(&mut out, location, gutter);
                 }
                 None => {
-                    let _ = writeln!(out, "{:gutter$} = note: {}", "", note.message);
+                    let _ = writeln!(out, "{:gutter$} = note: {}", "", clean(&note.message));
                 }
             }
         }
-        let _ = writeln!(out, "{:gutter$} = help: {}", "", self.help);
+        let _ = writeln!(out, "{:gutter$} = help: {}", "", clean(&self.help));
         out
     }
 }
 
-/// Renders all diagnostics, separated by blank lines, then a summary line naming
-/// the project file and the number of errors.
+/// At most this many errors are shown; the rest are counted ("and 12 more errors"), so
+/// a file with thousands of mistakes still gives a report one can read (and a bounded
+/// one: a few tens of KB).
+pub const MAX_SHOWN: usize = 30;
+/// A message, help or note longer than this many characters (it quotes a long value
+/// from the file) is cut, with `…` where text was left out.
+const MAX_TEXT_CHARS: usize = 300;
+
+/// Renders the first [`MAX_SHOWN`] diagnostics, separated by blank lines, then how many
+/// were left out and a summary line naming the project file and the number of errors.
 pub fn render_all(diagnostics: &[Diagnostic], file: &str) -> String {
+    render_counting(diagnostics, 0, file)
+}
+
+/// Like [`render_all`], for a report of `diagnostics` and `dropped` more errors that
+/// were counted but not kept.
+pub fn render_counting(diagnostics: &[Diagnostic], dropped: usize, file: &str) -> String {
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
         out.push_str(&diagnostic.render());
         out.push('\n');
     }
-    let count = diagnostics.len();
+    let count = diagnostics.len() + dropped;
+    if count > MAX_SHOWN {
+        let more = count - diagnostics.len().min(MAX_SHOWN);
+        let _ = writeln!(
+            out,
+            "and {more} more error{}; fix these first, then run the command again\n",
+            if more == 1 { "" } else { "s" }
+        );
+    }
     let _ = write!(
         out,
         "{file}: {count} error{}",
         if count == 1 { "" } else { "s" }
     );
+    out
+}
+
+/// A message as shown: control characters from quoted values (a key with a line break
+/// in it) are escaped so they cannot start a line of their own, and long text is cut.
+fn clean(text: &str) -> String {
+    let mut out = String::new();
+    for (index, c) in text.chars().enumerate() {
+        if index == MAX_TEXT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -117,7 +162,15 @@ fn render_snippet(out: &mut String, location: &Location, gutter: usize) {
         "", location.file, location.line, location.col
     );
     let _ = writeln!(out, "{:gutter$} |", "");
-    let (shown, caret_start, caret_len) = display_line(&location.text, location.col, location.len);
+    let col = location.col.saturating_sub(location.skipped);
+    let (mut shown, mut caret_start, caret_len) = display_line(&location.text, col, location.len);
+    if location.skipped > 0 {
+        shown.insert(0, '…');
+        caret_start += 1;
+    }
+    if location.cut_end {
+        shown.push('…');
+    }
     let _ = writeln!(out, "{:>gutter$} | {}", location.line, shown.trim_end());
     let _ = writeln!(
         out,
@@ -170,6 +223,8 @@ mod tests {
             col,
             len,
             text: text.into(),
+            skipped: 0,
+            cut_end: false,
         }
     }
 
@@ -202,6 +257,24 @@ mod tests {
     fn carets_past_the_end_of_the_line_still_show_one_caret() {
         let (_, start, len) = display_line("ab", 10, 5);
         assert_eq!((start, len), (2, 1));
+    }
+
+    #[test]
+    fn many_errors_show_the_first_ones_and_count_the_rest() {
+        let one = Diagnostic::new("x", None, "y");
+        let all = vec![one; MAX_SHOWN + 12];
+        let out = render_all(&all, "gorae.yaml");
+        assert_eq!(out.matches("error: x").count(), MAX_SHOWN);
+        assert!(out.contains("and 12 more errors"), "{out}");
+        assert!(out.ends_with(&format!("gorae.yaml: {} errors", MAX_SHOWN + 12)));
+    }
+
+    #[test]
+    fn quoted_line_breaks_and_long_values_cannot_flood_a_message() {
+        let long = format!("unknown key `a\nb{}`", "x".repeat(10_000));
+        let out = Diagnostic::new(long, None, "y").render();
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(out.len() < 2 * MAX_TEXT_CHARS, "{}", out.len());
     }
 
     #[test]

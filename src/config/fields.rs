@@ -2,6 +2,8 @@
 //! each returns the value or records a diagnostic at the value's position and returns
 //! `None`, so one pass collects every error of a file.
 
+use std::collections::HashMap;
+
 use super::diagnostic::Diagnostic;
 use super::interpolate::is_var_name;
 use super::source::{Source, Span};
@@ -16,12 +18,21 @@ pub enum ProbeSpec {
     Tcp(u16),
     /// Ready when `GET path` answers 2xx/3xx; the port defaults to the service's port.
     Http { port: Option<u16>, path: String },
+    /// Ready when the container has kept running this long.
+    Running(std::time::Duration),
 }
+
+/// At most this many diagnostics are kept per file; the rest are only counted. A
+/// report shows far fewer (see `diagnostic::MAX_SHOWN`); the bound keeps a file with
+/// a hundred thousand mistakes from holding a hundred thousand snippets in memory.
+pub const MAX_KEPT: usize = 1000;
 
 /// Collects diagnostics for one file.
 pub struct Checker<'a> {
     pub source: &'a Source,
     pub diagnostics: Vec<Diagnostic>,
+    /// Diagnostics past [`MAX_KEPT`], counted but not kept.
+    pub dropped: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -29,15 +40,30 @@ impl<'a> Checker<'a> {
         Checker {
             source,
             diagnostics: Vec::new(),
+            dropped: 0,
         }
     }
 
+    /// Whether further diagnostics are only counted; a caller may then skip working
+    /// out a costly message (a "did you mean" among many names).
+    pub fn is_full(&self) -> bool {
+        self.diagnostics.len() >= MAX_KEPT
+    }
+
     pub fn error(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        if self.diagnostics.len() >= MAX_KEPT {
+            self.dropped += 1;
+            return;
+        }
         let diagnostic = self.source.error(span, message, help);
         self.diagnostics.push(diagnostic);
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        if self.diagnostics.len() >= MAX_KEPT {
+            self.dropped += 1;
+            return;
+        }
         self.diagnostics.push(diagnostic);
     }
 
@@ -67,6 +93,10 @@ impl<'a> Checker<'a> {
             if allowed.contains(&entry.key.as_str()) {
                 continue;
             }
+            if self.is_full() {
+                self.dropped += 1;
+                continue;
+            }
             let help = match aliases.iter().find(|(alias, _)| *alias == entry.key) {
                 Some((_, key)) => format!("did you mean `{key}`?"),
                 None => match suggest(&entry.key, allowed.iter().copied()) {
@@ -82,8 +112,68 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A string; numbers and booleans count as the text written (`1` is "1").
+    /// The allowed keys that `entries` probably misspelt: an unknown key's suggestion
+    /// that is not written itself. What follows from such a key being missing (a
+    /// template that "needs `build:`" when `biuld:` is written) is not reported: the
+    /// typo is the cause, and it is reported already.
+    pub fn probably_meant(
+        entries: &[Entry],
+        allowed: &[&str],
+        aliases: &[(&str, &str)],
+    ) -> Vec<String> {
+        entries
+            .iter()
+            .filter(|entry| !allowed.contains(&entry.key.as_str()))
+            .filter_map(|entry| {
+                aliases
+                    .iter()
+                    .find(|(alias, _)| *alias == entry.key)
+                    .map(|(_, key)| *key)
+                    .or_else(|| suggest(&entry.key, allowed.iter().copied()))
+            })
+            .filter(|key| !entries.iter().any(|e| e.key == *key))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A string; numbers and booleans count as the text written (`1` is "1"). Control
+    /// characters other than tab are refused: the engine rejects NUL anywhere, and a line
+    /// break in a name, path, image or variable is a mistake that would only show later.
     pub fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        let text = self.any_string(node, what)?;
+        self.no_control(node, what, &text, false)?;
+        Some(text)
+    }
+
+    /// Like [`Self::string`], but line breaks are kept: an argument of a command may be
+    /// a multi-line shell script.
+    pub fn argument(&mut self, node: &Node, what: &str) -> Option<String> {
+        let text = self.any_string(node, what)?;
+        self.no_control(node, what, &text, true)?;
+        Some(text)
+    }
+
+    fn no_control(&mut self, node: &Node, what: &str, text: &str, line_breaks: bool) -> Option<()> {
+        let allowed = |c: char| c == '\t' || (line_breaks && c == '\n');
+        let Some(c) = text.chars().find(|&c| c.is_control() && !allowed(c)) else {
+            return Some(());
+        };
+        let help = if line_breaks {
+            "remove it; only tabs and line breaks may appear in an argument"
+        } else if c == '\n' || c == '\r' {
+            "write the value on one line (a `|` or `>` block adds a line break at its end; use `|-` or a quoted string)"
+        } else {
+            "remove it; values are plain text"
+        };
+        self.error(
+            node.span,
+            format!("{what} contains the control character U+{:04X}", c as u32),
+            help,
+        );
+        None
+    }
+
+    fn any_string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
             Value::Scalar(scalar) if scalar.broken => None,
             Value::Scalar(scalar) if scalar.kind() != Kind::Null => Some(scalar.text.clone()),
@@ -177,7 +267,7 @@ impl<'a> Checker<'a> {
         }
         let mut words = Vec::new();
         for item in items {
-            words.push(self.string(item, &format!("an argument of {what}"))?);
+            words.push(self.argument(item, &format!("an argument of {what}"))?);
         }
         Some(words)
     }
@@ -229,6 +319,8 @@ impl<'a> Checker<'a> {
                 }
             }
             Value::Seq(items) => {
+                // Where each name was first set, so a repeat is found without a search.
+                let mut first_set: HashMap<String, Span> = HashMap::new();
                 for item in items {
                     let Some(text) = self.string(item, &format!("an entry of {what}")) else {
                         continue;
@@ -245,7 +337,7 @@ impl<'a> Checker<'a> {
                         self.bad_var_name(key, item.span);
                         continue;
                     }
-                    if let Some((_, _, first)) = vars.iter().find(|(k, _, _)| k == key) {
+                    if let Some(first) = first_set.get(key) {
                         let first = self.source.locate(*first);
                         let diagnostic = self
                             .source
@@ -258,6 +350,7 @@ impl<'a> Checker<'a> {
                         self.push(diagnostic);
                         continue;
                     }
+                    first_set.insert(key.to_string(), item.span);
                     vars.push((key.to_string(), value.to_string(), item.span));
                 }
             }
@@ -300,9 +393,9 @@ impl<'a> Checker<'a> {
         Some(names)
     }
 
-    /// A readiness probe: a map with exactly one of `command`, `tcp`, `http`.
+    /// A readiness probe: a map with exactly one of `command`, `tcp`, `http`, `running`.
     pub fn probe(&mut self, node: &Node, what: &str) -> Option<ProbeSpec> {
-        const KINDS: [&str; 3] = ["command", "tcp", "http"];
+        const KINDS: [&str; 4] = ["command", "tcp", "http", "running"];
         let entries = self.map(node, what)?;
         self.known_keys(entries, &KINDS, &[], what);
         let chosen: Vec<&Entry> = entries
@@ -314,8 +407,8 @@ impl<'a> Checker<'a> {
             if chosen.len() > 1 || entries.is_empty() {
                 self.error(
                     node.span,
-                    format!("{what} needs exactly one of `command`, `tcp` or `http`"),
-                    "write one of: { command: [\"redis-cli\", \"ping\"] }, { tcp: 5432 }, { http: /health }",
+                    format!("{what} needs exactly one of `command`, `tcp`, `http` or `running`"),
+                    "write one of: { command: [\"redis-cli\", \"ping\"] }, { tcp: 5432 }, { http: /health }, { running: 2s }",
                 );
             }
             return None;
@@ -324,6 +417,20 @@ impl<'a> Checker<'a> {
         match entry.key.as_str() {
             "command" => self.command(&entry.value, &inner).map(ProbeSpec::Command),
             "tcp" => self.port(&entry.value, &inner).map(ProbeSpec::Tcp),
+            "running" => {
+                let text = self.string(&entry.value, &inner)?;
+                match super::service::parse_duration(&text) {
+                    Some(settle) => Some(ProbeSpec::Running(settle)),
+                    None => {
+                        self.error(
+                            entry.value.span,
+                            format!("{inner} `{text}` is not a duration"),
+                            "write a whole number with a unit, at most 24h: 500ms, 2s, 1m",
+                        );
+                        None
+                    }
+                }
+            }
             _ => match &entry.value.value {
                 Value::Map(fields) => {
                     self.known_keys(fields, &["port", "path"], &[], &inner);
@@ -345,6 +452,8 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A request path: `/` and then only the characters a URL's path and query may hold
+    /// (RFC 3986), so nothing written here can end the request line or add a header.
     fn http_path(&mut self, node: &Node, what: &str) -> Option<String> {
         let path = self.string(node, what)?;
         if !path.starts_with('/') {
@@ -355,8 +464,25 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
+        if let Some(c) = path.chars().find(|&c| !is_url_char(c)) {
+            self.error(
+                node.span,
+                format!(
+                    "{what} `{path}` has `{}`, which a URL path cannot hold",
+                    c.escape_default()
+                ),
+                "percent-encode it (a space is %20), such as /health?name=a%20b",
+            );
+            return None;
+        }
         Some(path)
     }
+}
+
+/// A character a URL's path or query may hold as it is (RFC 3986: unreserved,
+/// sub-delims, `:`, `@`, `/`, `?` and `%` of a percent-encoding).
+pub fn is_url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?%".contains(c)
 }
 
 /// A port number from 1 to 65535, as digits.
@@ -367,10 +493,15 @@ pub fn parse_port(text: &str) -> Option<u16> {
     text.parse::<u16>().ok().filter(|&port| port > 0)
 }
 
+/// Suggestions compare a word with at most this many candidates: a "did you mean" among
+/// thousands of names would cost time for every mistake and help no one.
+pub const MAX_SUGGESTION_CANDIDATES: usize = 200;
+
 /// The candidate most like `word`, if any is close enough to be a likely typo.
 pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     candidates
         .into_iter()
+        .take(MAX_SUGGESTION_CANDIDATES)
         .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))

@@ -1,7 +1,7 @@
 //! Checks across services: dependencies that exist, no cycles, and no two
 //! dependencies handing a service the same variable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::fields::{Checker, suggest};
 use super::service::Draft;
@@ -11,7 +11,8 @@ use super::source::Span;
 pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
     let names: Vec<&str> = drafts.keys().map(String::as_str).collect();
     for (name, draft) in drafts {
-        for (index, (dep, span)) in draft.depends_on.iter().enumerate() {
+        let mut listed: HashMap<&str, Span> = HashMap::new();
+        for (dep, span) in &draft.depends_on {
             if dep == name {
                 check.error(
                     *span,
@@ -19,17 +20,19 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     format!("remove `{name}` from its own depends_on"),
                 );
             } else if !drafts.contains_key(dep) {
+                if check.is_full() {
+                    check.dropped += 1;
+                    continue;
+                }
                 let others = names.iter().copied().filter(|other| other != name);
                 let help = match suggest(dep, others) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!(
                         "depend on a service of this file: {}",
-                        names
-                            .iter()
-                            .filter(|other| *other != name)
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        some_names(
+                            names.iter().copied().filter(|other| other != name),
+                            names.len() - 1
+                        )
                     ),
                 };
                 check.error(
@@ -37,10 +40,7 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     format!("service `{name}` depends on unknown service `{dep}`"),
                     help,
                 );
-            } else if let Some((_, first)) = draft.depends_on[..index]
-                .iter()
-                .find(|(earlier, _)| earlier == dep)
-            {
+            } else if let Some(first) = listed.get(dep.as_str()) {
                 let diagnostic = check
                     .source
                     .error(
@@ -50,6 +50,8 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
                     )
                     .with_note("first listed here", Some(check.source.locate(*first)));
                 check.push(diagnostic);
+            } else {
+                listed.insert(dep, *span);
             }
         }
     }
@@ -67,6 +69,40 @@ pub fn check_dependencies(check: &mut Checker, drafts: &BTreeMap<String, Draft>)
     }
 }
 
+/// Up to ten of `total` names, then how many more, for a help line that stays short
+/// (and costs the same with ten services or forty thousand).
+fn some_names<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String {
+    const SHOWN: usize = 10;
+    let shown: Vec<&str> = names.take(SHOWN).collect();
+    let mut text = shown.join(", ");
+    if total > shown.len() {
+        text.push_str(&format!(" and {} more", total - shown.len()));
+    }
+    text
+}
+
+/// A cycle longer than this is reported with its middle left out: the message could
+/// not show it anyway, and ten copies of a 20,000-service path would cost memory.
+const MAX_CYCLE_SHOWN: usize = 40;
+
+/// The steps of a cycle, or its first and last [`MAX_CYCLE_SHOWN`] / 2 with a
+/// "… N more …" step between them.
+fn shortened<T>(steps: &[T], entry: impl Fn(&T) -> (String, Span)) -> Vec<(String, Span)> {
+    if steps.len() <= MAX_CYCLE_SHOWN {
+        return steps.iter().map(entry).collect();
+    }
+    let half = MAX_CYCLE_SHOWN / 2;
+    let mut cycle: Vec<(String, Span)> = steps[..half].iter().map(&entry).collect();
+    let (_, span) = entry(&steps[half]);
+    cycle.push((format!("… {} more …", steps.len() - 2 * half), span));
+    cycle.extend(steps[steps.len() - half..].iter().map(&entry));
+    cycle
+}
+
+/// At most this many cycles are reported; each one found needs a dependency removed,
+/// and after fixing these, the next run shows any that remain.
+const MAX_CYCLES: usize = 10;
+
 /// Rotates a cycle (`a -> b -> c -> a`, each with the span of the edge into it) to start
 /// at the service written first in the file, so the report reads in file order.
 fn start_at_first_declared(
@@ -83,7 +119,10 @@ fn start_at_first_declared(
         first.1 = closing;
     }
     let declared = |name: &str| drafts.get(name).map(|draft| draft.name_span);
-    let Some(start) = (0..ring.len()).min_by_key(|&index| declared(&ring[index].0)) else {
+    // A shortened cycle's "… more …" step is no service; it never starts the report.
+    let Some(start) = (0..ring.len())
+        .min_by_key(|&index| declared(&ring[index].0).map_or((1, Span::default()), |s| (0, s)))
+    else {
         return cycle;
     };
     ring.rotate_left(start);
@@ -129,6 +168,8 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
         next: usize,
     }
     let mut cycles = Vec::new();
+    // Where each service on the current path is, so closing a cycle needs no search.
+    let mut on_path: HashMap<String, usize> = HashMap::new();
     for (start, draft) in drafts {
         if state.get(start.as_str()) != Some(&State::New) {
             continue;
@@ -140,11 +181,13 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
             next: 0,
         }];
         state.insert(start.as_str(), State::OnPath);
+        on_path.insert(start.clone(), 0);
         while let Some(step) = path.last_mut() {
             let Some((dep, span)) = step.edges.get(step.next).cloned() else {
                 if let Some(done) = path.pop()
                     && let Some((key, _)) = drafts.get_key_value(&done.name)
                 {
+                    on_path.remove(&done.name);
                     state.insert(key.as_str(), State::Done);
                 }
                 continue;
@@ -156,6 +199,7 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
             match state.get(key.as_str()) {
                 Some(State::New) => {
                     state.insert(key.as_str(), State::OnPath);
+                    on_path.insert(dep.clone(), path.len());
                     let edges = edges(&dep);
                     path.push(Step {
                         name: dep,
@@ -164,12 +208,9 @@ fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
                         next: 0,
                     });
                 }
-                Some(State::OnPath) => {
-                    let from = path.iter().position(|step| step.name == dep).unwrap_or(0);
-                    let mut cycle: Vec<(String, Span)> = path[from..]
-                        .iter()
-                        .map(|step| (step.name.clone(), step.span))
-                        .collect();
+                Some(State::OnPath) if cycles.len() < MAX_CYCLES => {
+                    let from = on_path.get(&dep).copied().unwrap_or(0);
+                    let mut cycle = shortened(&path[from..], |step| (step.name.clone(), step.span));
                     cycle.push((dep, span));
                     cycles.push(cycle);
                 }
@@ -225,5 +266,32 @@ pub fn check_exports(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
                 check.push(diagnostic);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_cycles_keep_their_ends_and_count_the_middle() {
+        let steps: Vec<usize> = (0..100).collect();
+        let cycle = shortened(&steps, |i| (format!("s{i}"), Span::new(*i + 1, 1, 1)));
+        assert_eq!(cycle.len(), MAX_CYCLE_SHOWN + 1);
+        assert_eq!(cycle[0].0, "s0");
+        assert_eq!(cycle[MAX_CYCLE_SHOWN / 2].0, "… 60 more …");
+        assert_eq!(cycle[MAX_CYCLE_SHOWN].0, "s99");
+        let short: Vec<usize> = (0..5).collect();
+        assert_eq!(
+            shortened(&short, |i| (format!("s{i}"), Span::default())).len(),
+            5
+        );
+    }
+
+    #[test]
+    fn some_names_lists_ten_and_counts_the_rest() {
+        let names: Vec<String> = (0..25).map(|i| format!("s{i}")).collect();
+        let text = some_names(names.iter().map(String::as_str), names.len());
+        assert!(text.ends_with("s9 and 15 more"), "{text}");
     }
 }

@@ -8,28 +8,193 @@ use super::service::{Context, Written};
 use super::source::Span;
 use crate::template::Template;
 
-/// Reports an image reference Docker would reject.
+/// Reports an image reference Docker would reject, by the distribution reference
+/// grammar: `[DOMAIN/]PATH[:TAG][@DIGEST]`.
 pub fn check_image_name(check: &mut Checker, image: &str, span: Span) {
-    if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        check.error(
-            span,
-            format!("image `{image}` is not a valid image name"),
-            "write NAME:TAG, such as redis:7 or ghcr.io/acme/worker:1.4",
-        );
-        return;
+    if let Err((message, help)) = parse_reference(image) {
+        check.error(span, message, help);
     }
-    let repository = image.split('@').next().unwrap_or(image);
-    let repository = match repository.rsplit_once(':') {
-        Some((repo, tag)) if !tag.contains('/') => repo,
-        _ => repository,
+}
+
+/// The longest image name (domain and path, without tag or digest) the engine takes.
+const MAX_NAME_LEN: usize = 255;
+
+/// Checks an image reference; on error, the message and how to fix it.
+pub fn parse_reference(image: &str) -> Result<(), (String, String)> {
+    let shown: String = image.chars().take(80).collect();
+    let shown = if shown.len() < image.len() {
+        format!("{shown}…")
+    } else {
+        shown
     };
-    if repository.chars().any(|c| c.is_ascii_uppercase()) {
-        check.error(
-            span,
-            format!("image `{image}` has uppercase letters in its name"),
-            "image names are lowercase (only the tag after `:` may have capitals)",
+    let fault =
+        |what: String, help: &str| Err((format!("image `{shown}` {what}"), help.to_string()));
+    let example = "write NAME:TAG, such as redis:7 or ghcr.io/acme/worker:1.4";
+    if image.is_empty() {
+        return fault("is empty".into(), example);
+    }
+    if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return fault(format!("contains {}", describe_char(c)), example);
+    }
+    let (rest, digest) = match image.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (image, None),
+    };
+    let (name, tag) = match rest.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+        _ => (rest, None),
+    };
+    if let Some(digest) = digest
+        && !is_digest(digest)
+    {
+        return fault(
+            format!("has an invalid digest `{digest}`"),
+            "a digest is ALGORITHM:HEX, such as sha256: followed by 64 hex digits",
         );
     }
+    if let Some(tag) = tag {
+        let mut chars = tag.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && tag.len() <= 128;
+        if !valid {
+            return fault(
+                format!("has an invalid tag `{tag}`"),
+                "a tag is up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`",
+            );
+        }
+    }
+    if name.len() > MAX_NAME_LEN {
+        return fault(
+            format!("has a name longer than {MAX_NAME_LEN} characters"),
+            example,
+        );
+    }
+    let mut components: Vec<&str> = name.split('/').collect();
+    let first = components[0];
+    let has_domain = components.len() > 1
+        && (first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase()));
+    if has_domain {
+        if !is_domain(first) {
+            return fault(
+                format!("has an invalid registry `{first}`"),
+                "a registry is a host name with an optional port, such as ghcr.io or localhost:5000",
+            );
+        }
+        components.remove(0);
+    }
+    for component in components {
+        if component.chars().any(|c| c.is_ascii_uppercase()) {
+            return fault(
+                "has uppercase letters in its name".into(),
+                "image names are lowercase (only the tag after `:` may have capitals)",
+            );
+        }
+        if !is_path_component(component) {
+            return fault(
+                format!("has an invalid name part `{component}`"),
+                "each part of the name between `/` is lowercase letters and digits, joined by `.`, `_`, `__` or dashes",
+            );
+        }
+    }
+    Ok(())
+}
+
+fn describe_char(c: char) -> String {
+    if c == ' ' {
+        "a space".to_string()
+    } else {
+        format!("the character U+{:04X}", c as u32)
+    }
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn is_path_component(component: &str) -> bool {
+    let bytes = component.as_bytes();
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if bytes.first().is_none_or(|&b| !alnum(b)) || bytes.last().is_none_or(|&b| !alnum(b)) {
+        return false;
+    }
+    let mut index = 0;
+    while index < bytes.len() {
+        if alnum(bytes[index]) {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        while index < bytes.len() && !alnum(bytes[index]) {
+            index += 1;
+        }
+        let separator = &component[start..index];
+        let valid = matches!(separator, "." | "_" | "__") || separator.bytes().all(|b| b == b'-');
+        if !valid {
+            return false;
+        }
+    }
+    true
+}
+
+/// A host (`[A-Za-z0-9]` labels with inner dashes, joined by dots, or `[IPv6]`) with an
+/// optional `:PORT`.
+fn is_domain(domain: &str) -> bool {
+    let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
+        let Some((ip, after)) = rest.split_once(']') else {
+            return false;
+        };
+        if ip.parse::<std::net::Ipv6Addr>().is_err() {
+            return false;
+        }
+        match after {
+            "" => return true,
+            _ => match after.strip_prefix(':') {
+                Some(port) => ("x", Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match domain.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (domain, None),
+        }
+    };
+    let label_ok = |label: &str| {
+        let bytes = label.as_bytes();
+        !bytes.is_empty()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+    };
+    host.split('.').all(label_ok)
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `ALGORITHM:HEX`: `[a-z0-9]+([+._-][a-z0-9]+)*` and at least 32 hex digits (exactly 64
+/// lowercase ones for sha256).
+fn is_digest(digest: &str) -> bool {
+    let Some((algorithm, hex)) = digest.split_once(':') else {
+        return false;
+    };
+    let algorithm_ok = !algorithm.is_empty()
+        && algorithm.split(['+', '.', '_', '-']).all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    let sha256_ok = algorithm != "sha256"
+        || (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    algorithm_ok && hex_ok && sha256_ok
 }
 
 /// Puts the image prefix before unqualified image names: `redis:7` becomes
@@ -277,6 +442,60 @@ pub fn image_source(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_references_follow_the_distribution_grammar() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        for good in [
+            "redis",
+            "redis:7",
+            "redis:7.2-alpine",
+            "library/redis:latest",
+            "ghcr.io/acme/worker:1.4",
+            "localhost:5000/x",
+            "mirror.corp:443/a/b/c:T_1",
+            "[::1]:5000/x:1",
+            "a__b/c-d--e/f.g:1",
+            "Registry.Example.com/x",
+            &format!("redis@{digest}"),
+            &format!("redis:7@{digest}"),
+        ] {
+            assert!(
+                parse_reference(good).is_ok(),
+                "{good}: {:?}",
+                parse_reference(good)
+            );
+        }
+        let long_name = "a".repeat(256);
+        let long_tag = format!("redis:{}", "t".repeat(129));
+        for bad in [
+            "",
+            "Redis:7",
+            "redis:7 ",
+            "redis:",
+            "redis:-x",
+            "redis:.x",
+            "redis:a/b:c/d",
+            "a..b",
+            "a_-b",
+            "-a",
+            "a-",
+            "a//b",
+            "/a",
+            "a/",
+            "ex ample.com/x",
+            "bad_host.com/x",
+            "host.com:port/x",
+            "redis@sha256:abc",
+            "redis@md5",
+            &long_name,
+            &long_tag,
+            "a\u{0}b",
+            "a\u{85}b",
+        ] {
+            assert!(parse_reference(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn image_prefix_applies_to_unqualified_names_only() {

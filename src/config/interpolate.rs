@@ -10,6 +10,10 @@
 //! 3. the default written in the file: `${VAR:-default}`, used when the variable is
 //!    unset or empty.
 //!
+//! A default may itself hold references, as in Compose: `${A:-${B:-b}}` is A, else B,
+//! else `b`. Compose's other forms (`${A-b}`, `${A:?error}`, `${A:+other}`) are
+//! refused with their position rather than read differently.
+//!
 //! `${VAR}` with no value from any source is an error. `$$` writes a literal `$`; a `$`
 //! not followed by `{` or `$` is kept as it is. Only values are interpolated, never keys,
 //! and a value's YAML type is decided by what was written, so `version: ${PY}` is a
@@ -43,53 +47,126 @@ pub struct InterpolationError {
     pub help: String,
 }
 
+/// How deep `${A:-${B:-...}}` may nest; deeper is certainly a mistake.
+const MAX_NESTING: usize = 8;
+
 /// Expands one value.
 pub fn interpolate(text: &str, vars: &Vars) -> Result<String, InterpolationError> {
     let chars: Vec<char> = text.chars().collect();
+    let mut expander = Expander {
+        chars: &chars,
+        vars,
+        index: 0,
+    };
     let mut out = String::with_capacity(text.len());
-    let mut index = 0;
-    while index < chars.len() {
-        let c = chars[index];
-        if c != '$' {
-            out.push(c);
-            index += 1;
-            continue;
-        }
-        match chars.get(index + 1) {
-            Some('$') => {
-                out.push('$');
-                index += 2;
+    expander.expand(&mut out, true, 0)?;
+    Ok(out)
+}
+
+/// Walks one value's characters once; a default is expanded by a nested call that
+/// stops at the `}` closing its reference.
+struct Expander<'a> {
+    chars: &'a [char],
+    vars: &'a Vars<'a>,
+    index: usize,
+}
+
+impl Expander<'_> {
+    /// Expands until the end of the text (depth 0) or the `}` that closes the reference
+    /// this default belongs to. With `emit` false (the default of a variable that has a
+    /// value) the text is only checked, not looked up.
+    fn expand(
+        &mut self,
+        out: &mut String,
+        emit: bool,
+        depth: usize,
+    ) -> Result<(), InterpolationError> {
+        while let Some(&c) = self.chars.get(self.index) {
+            if c == '}' && depth > 0 {
+                return Ok(());
             }
-            Some('{') => {
-                let Some(close) = chars[index..].iter().position(|&c| c == '}') else {
-                    return Err(InterpolationError {
-                        offset: index,
-                        len: chars.len() - index,
-                        message: "`${` without a closing `}`".into(),
-                        help: "close the variable with `}`, or write `$$` for a literal `$`".into(),
-                    });
-                };
-                let inner: String = chars[index + 2..index + close].iter().collect();
-                let (name, default) = match inner.split_once(":-") {
-                    Some((name, default)) => (name, Some(default)),
-                    None => (inner.as_str(), None),
-                };
-                if !is_var_name(name) {
-                    return Err(InterpolationError {
-                        offset: index,
-                        len: close + 1,
-                        message: format!("`${{{inner}}}` is not a variable reference"),
-                        help: "write ${NAME} or ${NAME:-default}, where NAME is letters, digits and `_`; write `$$` for a literal `$`".into(),
-                    });
+            if c != '$' {
+                if emit {
+                    out.push(c);
                 }
-                match (vars.get(name), default) {
-                    (Some(value), Some(default)) if value.is_empty() => out.push_str(default),
-                    (Some(value), _) => out.push_str(&value),
-                    (None, Some(default)) => out.push_str(default),
-                    (None, None) => {
+                self.index += 1;
+                continue;
+            }
+            match self.chars.get(self.index + 1) {
+                Some('$') => {
+                    if emit {
+                        out.push('$');
+                    }
+                    self.index += 2;
+                }
+                Some('{') => self.reference(out, emit, depth)?,
+                _ => {
+                    if emit {
+                        out.push('$');
+                    }
+                    self.index += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One `${NAME}` or `${NAME:-default}` starting at `self.index`.
+    fn reference(
+        &mut self,
+        out: &mut String,
+        emit: bool,
+        depth: usize,
+    ) -> Result<(), InterpolationError> {
+        let start = self.index;
+        let name_start = start + 2;
+        let mut end = name_start;
+        while self
+            .chars
+            .get(end)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+        {
+            end += 1;
+        }
+        let name: String = self.chars[name_start..end].iter().collect();
+        let unclosed = |len: usize| InterpolationError {
+            offset: start,
+            len,
+            message: "`${` without a closing `}`".into(),
+            help: "close the variable with `}`, or write `$$` for a literal `$`".into(),
+        };
+        let not_a_reference = |chars: &[char], to: usize| {
+            let written: String = chars[start..to].iter().collect();
+            InterpolationError {
+                offset: start,
+                len: to - start,
+                message: format!("`{written}` is not a variable reference"),
+                help: "write ${NAME} or ${NAME:-default}, where NAME is letters, digits and `_` (the default may hold ${...} itself); write `$$` for a literal `$`".into(),
+            }
+        };
+        if !is_var_name(&name) {
+            let to = self.chars[start..]
+                .iter()
+                .position(|&c| c == '}')
+                .map_or(self.chars.len(), |p| start + p + 1);
+            return Err(match self.chars.get(to - 1) {
+                Some('}') => not_a_reference(self.chars, to),
+                _ => unclosed(self.chars.len() - start),
+            });
+        }
+        let value = if emit { self.vars.get(&name) } else { None };
+        match (self.chars.get(end), self.chars.get(end + 1)) {
+            (Some('}'), _) => {
+                self.index = end + 1;
+                if !emit {
+                    return Ok(());
+                }
+                match value {
+                    Some(value) => out.push_str(&value),
+                    None => {
                         return Err(InterpolationError {
-                            offset: index,
-                            len: close + 1,
+                            offset: start,
+                            len: end + 1 - start,
                             message: format!("variable `{name}` is not set"),
                             help: format!(
                                 "set {name} in the environment or in .env, or write ${{{name}:-default}}"
@@ -97,15 +174,39 @@ pub fn interpolate(text: &str, vars: &Vars) -> Result<String, InterpolationError
                         });
                     }
                 }
-                index += close + 1;
             }
+            (Some(':'), Some('-')) => {
+                if depth + 1 > MAX_NESTING {
+                    return Err(InterpolationError {
+                        offset: start,
+                        len: 2,
+                        message: format!("defaults nested more than {MAX_NESTING} deep"),
+                        help: "a default may hold ${...}, but not this many levels of it".into(),
+                    });
+                }
+                self.index = end + 2;
+                let use_default = emit && value.as_deref().is_none_or(str::is_empty);
+                if let Some(value) = value.filter(|_| !use_default) {
+                    out.push_str(&value);
+                }
+                self.expand(out, use_default, depth + 1)?;
+                if self.chars.get(self.index) != Some(&'}') {
+                    return Err(unclosed(self.chars.len() - start));
+                }
+                self.index += 1;
+            }
+            (None, _) => return Err(unclosed(self.chars.len() - start)),
             _ => {
-                out.push('$');
-                index += 1;
+                let to = self.chars[end..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .map_or(end + 1, |p| end + p + 1)
+                    .min(self.chars.len());
+                return Err(not_a_reference(self.chars, to));
             }
         }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: the names a shell can export.
@@ -119,21 +220,24 @@ pub fn is_var_name(name: &str) -> bool {
 
 /// Interpolates every scalar value (not key) of the tree in place, reporting each
 /// faulty value at the position of its `${`.
+/// Past `super::fields::MAX_KEPT` diagnostics, further ones are only counted in
+/// `dropped`.
 pub fn interpolate_tree(
     node: &mut Node,
     vars: &Vars,
     source: &Source,
     diagnostics: &mut Vec<Diagnostic>,
+    dropped: &mut usize,
 ) {
     match &mut node.value {
         Value::Map(entries) => {
             for entry in entries {
-                interpolate_tree(&mut entry.value, vars, source, diagnostics);
+                interpolate_tree(&mut entry.value, vars, source, diagnostics, dropped);
             }
         }
         Value::Seq(items) => {
             for item in items {
-                interpolate_tree(item, vars, source, diagnostics);
+                interpolate_tree(item, vars, source, diagnostics, dropped);
             }
         }
         Value::Scalar(scalar) => {
@@ -144,6 +248,10 @@ pub fn interpolate_tree(
                 Ok(text) => scalar.text = text,
                 Err(error) => {
                     scalar.broken = true;
+                    if diagnostics.len() >= super::fields::MAX_KEPT {
+                        *dropped += 1;
+                        return;
+                    }
                     let span = fault_span(source, node.span, &scalar.text, &error);
                     diagnostics.push(source.error(span, error.message, error.help));
                 }
@@ -152,18 +260,41 @@ pub fn interpolate_tree(
     }
 }
 
-/// Where the fault is on the source line. The value's text and the line differ by quotes
-/// and escapes, so the faulty `${...}` is looked up on the line itself, falling back to
-/// the start of the value.
+/// Where the fault is in the file. The value's text and the file differ by quotes,
+/// escapes and (in block scalars) indentation, so the faulty `${...}` is looked up in
+/// the value's own lines: its first line within the value's span, then the lines its
+/// text continues on (a block scalar starts on the line after its `|`). Falls back to
+/// the start of the value. Costs the value's length, not the file's.
 fn fault_span(source: &Source, value: Span, text: &str, error: &InterpolationError) -> Span {
-    let needle: String = text.chars().skip(error.offset).take(error.len).collect();
-    let line = source.line(value.line);
-    let from = value.col.saturating_sub(1);
-    let rest: String = line.chars().skip(from).collect();
-    match rest.find(&needle) {
-        Some(byte) => value.shifted(rest[..byte].chars().count(), needle.chars().count()),
-        None => value,
+    let needle: String = text
+        .chars()
+        .skip(error.offset)
+        .take(error.len)
+        .take_while(|&c| c != '\n')
+        .collect();
+    if needle.is_empty() {
+        return value;
     }
+    let first = source.rest_of_line(value.line, value.col);
+    let first_len = first
+        .char_indices()
+        .nth(value.len)
+        .map_or(first.len(), |(byte, _)| byte);
+    if let Some(byte) = first[..first_len].find(&needle) {
+        return value.shifted(first[..byte].chars().count(), needle.chars().count());
+    }
+    let more_lines = text.matches('\n').count() + 1;
+    for line in value.line + 1..=(value.line + more_lines).min(source.line_count()) {
+        let rest = source.line(line);
+        if let Some(byte) = rest.find(&needle) {
+            return Span::new(
+                line,
+                rest[..byte].chars().count() + 1,
+                needle.chars().count(),
+            );
+        }
+    }
+    value
 }
 
 /// One problem in a `.env` file: 1-based line and column.
@@ -179,7 +310,9 @@ pub struct DotenvError {
 pub fn parse_dotenv(text: &str) -> (BTreeMap<String, String>, Vec<DotenvError>) {
     let mut vars = BTreeMap::new();
     let mut errors = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
+    let source = Source::new("", text);
+    for index in 0..source.line_count() {
+        let raw = source.line(index + 1);
         let line_no = index + 1;
         let indent = raw.chars().take_while(|c| c.is_whitespace()).count();
         let line = raw.trim();

@@ -32,6 +32,7 @@ pub use diagnostic::{Diagnostic, Location, Note};
 pub use image::apply_image_prefix;
 pub use model::*;
 pub use normalize::{to_normalized_json, to_normalized_yaml, to_yaml};
+pub use ports::parse_port_mapping;
 pub use secrets::{MASK, is_secret_name, mask_env, mask_secrets, mask_url_passwords, mask_value};
 pub use service::{DEFAULT_TASK_TIMEOUT, DEFAULT_TIMEOUT};
 pub use validate::IMAGE_PREFIX_VAR;
@@ -45,6 +46,10 @@ use source::{Source, Span};
 pub const PROJECT_FILE: &str = "gorae.yaml";
 /// The file of variables beside the project file.
 pub const DOTENV_FILE: &str = ".env";
+/// gorae.yaml and .env larger than this are refused before they are parsed: a project
+/// file of a few KB is normal, and the limit keeps a wrong `-f` (`/dev/zero`, a disk
+/// image) from costing time and memory.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Why a project could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +64,11 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{} is larger than {} MiB, the most gorae reads\n  hint: a project file is a few KB; check that `-f` names the right file",
+        path.display(), MAX_FILE_BYTES / (1024 * 1024)
+    )]
+    TooLarge { path: PathBuf },
     /// The file was read but has errors; `rendered` is the full report, every error of
     /// the file followed by a summary line (`gorae.yaml: 3 errors`).
     #[error("{rendered}")]
@@ -95,10 +105,20 @@ pub fn find_project_file(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf,
 /// `env` looks up process environment variables. Messages name the file relative to the
 /// current directory.
 pub fn load(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Project, LoadError> {
-    let bytes = std::fs::read(file).map_err(|source| LoadError::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
+    let bytes = match read_limited(file) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(LoadError::TooLarge {
+                path: file.to_path_buf(),
+            });
+        }
+        Err(source) => {
+            return Err(LoadError::Read {
+                path: file.to_path_buf(),
+                source,
+            });
+        }
+    };
     let absolute = file
         .canonicalize()
         .or_else(|_| std::path::absolute(file))
@@ -122,9 +142,20 @@ pub fn load(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Project
         .to_string();
     let dotenv = match absolute
         .parent()
-        .map(|dir| std::fs::read(dir.join(DOTENV_FILE)))
+        .map(|dir| read_limited(&dir.join(DOTENV_FILE)))
     {
-        Some(Ok(bytes)) => match String::from_utf8(bytes) {
+        Some(Ok(None)) => {
+            let diagnostic = Diagnostic::new(
+                format!(
+                    "{dotenv_display} is larger than {} MiB, the most gorae reads",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+                None,
+                "keep only variables in .env; it is read on every command",
+            );
+            return Err(invalid(vec![diagnostic], &display));
+        }
+        Some(Ok(Some(bytes))) => match String::from_utf8(bytes) {
             Ok(text) => Some(Source::new(dotenv_display, text)),
             Err(error) => {
                 let diagnostic = not_utf8(&dotenv_display, error.as_bytes(), error.utf8_error());
@@ -142,6 +173,18 @@ pub fn load(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Project
         _ => None,
     };
     load_parts(text, absolute, display, env, dotenv)
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`]; `None` when it is larger. Reads one
+/// byte past the limit rather than trusting the file's size, which special files
+/// (`/dev/zero`, pipes) do not report.
+pub fn read_limited(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
 }
 
 /// Like [`load`], from text: `file` is only a name (shown as given in messages; its
@@ -192,8 +235,10 @@ fn load_parts(
         env,
         dotenv: dotenv_vars,
     };
+    // Diagnostics past `fields::MAX_KEPT` are counted, not kept.
+    let mut dropped = 0;
     if let Some(root) = &mut root {
-        interpolate_tree(root, &vars, &source, &mut diagnostics);
+        interpolate_tree(root, &vars, &source, &mut diagnostics, &mut dropped);
     }
 
     let project_dir = file.parent().unwrap_or(Path::new("/"));
@@ -210,6 +255,7 @@ fn load_parts(
         };
         project = validate::validate(&mut check, root.as_ref(), &inputs);
         diagnostics.extend(check.diagnostics);
+        dropped += check.dropped;
     }
     match project {
         Some(project) if diagnostics.is_empty() => Ok(project),
@@ -221,14 +267,19 @@ fn load_parts(
                     "this is a bug in gorae; please report it with the file",
                 ));
             }
-            Err(invalid(diagnostics, &display))
+            Err(invalid_counting(diagnostics, dropped, &display))
         }
     }
 }
 
 /// The error for a file with problems: diagnostics in reading order (the project file
 /// first, then other files such as templates), rendered.
-fn invalid(mut diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
+fn invalid(diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
+    invalid_counting(diagnostics, 0, display)
+}
+
+/// Like [`invalid`], with `dropped` more errors that were counted but not kept.
+fn invalid_counting(mut diagnostics: Vec<Diagnostic>, dropped: usize, display: &str) -> LoadError {
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
             d.location
@@ -237,7 +288,7 @@ fn invalid(mut diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
         };
         key(a).cmp(&key(b))
     });
-    let rendered = diagnostic::render_all(&diagnostics, display);
+    let rendered = diagnostic::render_counting(&diagnostics, dropped, display);
     LoadError::Invalid {
         diagnostics,
         rendered,
@@ -247,18 +298,12 @@ fn invalid(mut diagnostics: Vec<Diagnostic>, display: &str) -> LoadError {
 /// A file that is not UTF-8 text, pointing at the first bad byte.
 fn not_utf8(display: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostic {
     let valid = String::from_utf8_lossy(&bytes[..error.valid_up_to()]);
-    let line = valid.matches('\n').count() + 1;
-    let line_text = valid.rsplit('\n').next().unwrap_or("");
-    let col = line_text.chars().count() + 1;
+    let source = Source::new(display, valid);
+    let line = source.line_count();
+    let col = source.line(line).chars().count() + 1;
     Diagnostic::new(
         format!("{display} is not UTF-8 text"),
-        Some(Location {
-            file: display.to_string(),
-            line,
-            col,
-            len: 1,
-            text: line_text.to_string(),
-        }),
+        Some(source.locate(Span::new(line, col, 1))),
         "save the file as UTF-8; gorae reads text files only",
     )
 }

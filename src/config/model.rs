@@ -56,6 +56,12 @@ pub struct Service {
     /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
     /// filled in by [`Service::exported_env`].
     pub exports: BTreeMap<String, String>,
+    /// For a task built from the project's code: paths in its build context (files
+    /// or directories; names that do not exist count as absent) whose content, with
+    /// the Dockerfile and the task's configuration, decides whether `up` runs it
+    /// again. Empty for everything else, whose image decides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 /// Long-running service or one-shot task.
@@ -147,7 +153,14 @@ pub enum Probe {
     Tcp { port: u16 },
     /// Ready when `GET path` on this container port answers 2xx/3xx.
     Http { port: u16, path: String },
+    /// Ready when the container has kept running this long since it started. A service
+    /// with no probe and no published port gets [`DEFAULT_SETTLE`]: "it started" alone
+    /// would call a program that crashes 100 ms later ready.
+    Running { settle: Duration },
 }
+
+/// How long a service without a probe must keep running to count as ready.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
 
 /// Written the way gorae.yaml spells it (`{ tcp: 3000 }`), not as a YAML tag.
 impl Serialize for Probe {
@@ -157,6 +170,9 @@ impl Serialize for Probe {
         match self {
             Probe::Command { command } => map.serialize_entry("command", command)?,
             Probe::Tcp { port } => map.serialize_entry("tcp", port)?,
+            Probe::Running { settle } => {
+                map.serialize_entry("running", &super::normalize::format_duration(*settle))?
+            }
             Probe::Http { port, path } => {
                 #[derive(Serialize)]
                 struct Http<'a> {

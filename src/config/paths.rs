@@ -185,6 +185,14 @@ fn read_volume(
         );
         return None;
     }
+    if target.trim_end_matches('/').is_empty() {
+        check.error(
+            span,
+            format!("volume `{text}` mounts over `/`, the container's whole filesystem"),
+            "mount at a directory inside the container, such as /data or /app/src",
+        );
+        return None;
+    }
     let target = target.to_string();
     if source.starts_with(['.', '/', '~']) {
         let host = expand_home(check, home, source, span)?;

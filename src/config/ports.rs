@@ -1,5 +1,6 @@
 //! Published ports: parsing `ports:` entries and finding host ports published twice.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::fields::{Checker, parse_port};
@@ -144,14 +145,41 @@ pub fn display(port: &PortMapping) -> String {
 /// Reports every host port published a second time (by the same or another service),
 /// pointing at both places. `published` is in file order: (service, mapping, span).
 pub fn check_collisions(check: &mut Checker, published: &[(&str, &PortMapping, Span)]) {
+    /// The publications of one host port and protocol seen so far: the first of all,
+    /// the first on a wildcard address, and the first on each address.
+    #[derive(Default)]
+    struct Seen {
+        first: Option<usize>,
+        wildcard: Option<usize>,
+        by_ip: HashMap<String, usize>,
+    }
+    let wildcard = |ip: &str| ip == "0.0.0.0" || ip == "::";
+    let mut seen: HashMap<(u16, bool), Seen> = HashMap::new();
     for (index, (service, port, span)) in published.iter().enumerate() {
-        let Some((first_service, first_port, first_span)) = published[..index]
-            .iter()
-            .find(|(_, earlier, _)| collide(earlier, port))
+        let group = seen
+            .entry((port.host_port, port.protocol == Protocol::Tcp))
+            .or_default();
+        // A wildcard address collides with every earlier publication of the port; any
+        // address collides with an earlier wildcard and with itself.
+        let earlier = if wildcard(&port.host_ip) {
+            group.first
+        } else {
+            [group.wildcard, group.by_ip.get(&port.host_ip).copied()]
+                .into_iter()
+                .flatten()
+                .min()
+        };
+        group.first.get_or_insert(index);
+        if wildcard(&port.host_ip) {
+            group.wildcard.get_or_insert(index);
+        }
+        group.by_ip.entry(port.host_ip.clone()).or_insert(index);
+        let Some(&(first_service, first_port, first_span)) = earlier.and_then(|i| published.get(i))
         else {
             continue;
         };
-        let whom = if first_service == service {
+        debug_assert!(collide(first_port, port));
+        let whom = if first_service == *service {
             format!("twice by `{service}`")
         } else {
             format!("by both `{first_service}` and `{service}`")
@@ -165,7 +193,7 @@ pub fn check_collisions(check: &mut Checker, published: &[(&str, &PortMapping, S
             )
             .with_note(
                 format!("`{first_service}` publishes {} here", display(first_port)),
-                Some(check.source.locate(*first_span)),
+                Some(check.source.locate(first_span)),
             );
         check.push(diagnostic);
     }

@@ -108,6 +108,11 @@ struct ServiceFile {
     /// How long `up` waits for readiness (or a task's end): 500ms, 60s, 2m. Default 60s (tasks 300s).
     #[schemars(pattern(r"^[1-9][0-9]*(ms|s|m|h)$"))]
     timeout: Option<String>,
+    /// For a `kind: task` built from your code: the files and directories of its build
+    /// context it reads (migrations/, seed.js). `up` runs the task again only when they,
+    /// the Dockerfile or the task's configuration change. Default: the files its
+    /// command names and the template's dependency manifests.
+    inputs: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema)]
@@ -148,7 +153,7 @@ enum Kind {
     Task,
 }
 
-/// Exactly one of `command`, `tcp`, `http`.
+/// Exactly one of `command`, `tcp`, `http`, `running`.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 #[allow(dead_code)]
@@ -159,6 +164,8 @@ enum Ready {
     Tcp(#[schemars(range(min = 1, max = 65535))] u16),
     /// Ready when GET answers 2xx/3xx: a path on the service's port, or { port, path }.
     Http(HttpProbe),
+    /// Ready when it has kept running this long since it started, such as 1s.
+    Running(String),
 }
 
 #[derive(JsonSchema)]

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::fields::{Checker, ProbeSpec, suggest};
 use super::image::{ImageFrom, check_image_name, image_source, source_of_image};
-use super::model::{Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef};
+use super::model::{
+    ImageSource, Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef,
+};
 use super::paths::{ProjectDir, read_volumes};
 use super::ports::read_ports;
 use super::secrets::is_secret_name;
@@ -20,7 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "template",
     "version",
     "image",
@@ -34,10 +36,11 @@ pub const KEYS: [&str; 13] = [
     "kind",
     "ready",
     "timeout",
+    "inputs",
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
-const ALIASES: [(&str, &str); 6] = [
+pub const ALIASES: [(&str, &str); 6] = [
     ("environment", "env"),
     ("healthcheck", "ready"),
     ("depends", "depends_on"),
@@ -81,8 +84,13 @@ pub struct Written {
     pub kind: Option<ServiceKind>,
     pub ready: Option<(ProbeSpec, Span)>,
     pub timeout: Option<Duration>,
+    /// A task's inputs: paths in its build context.
+    pub inputs: Option<(Vec<(String, Span)>, Span)>,
     /// Where the image comes from was already reported as wrong; don't report it again.
     pub source_reported: bool,
+    /// Keys that an unknown key probably meant (`biuld` -> `build`); their absence is
+    /// not reported again.
+    pub misspelt: Vec<String>,
 }
 
 /// Resolves one service. Always returns a draft, with stand-in values where something
@@ -161,7 +169,10 @@ fn read_shorthand(check: &mut Checker, ctx: &Context, name: &str, node: &Node) -
 fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Entry]) -> Written {
     let context = format!("service `{name}`");
     check.known_keys(entries, &KEYS, &ALIASES, &context);
-    let mut w = Written::default();
+    let mut w = Written {
+        misspelt: Checker::probably_meant(entries, &KEYS, &ALIASES),
+        ..Written::default()
+    };
     for entry in entries {
         let value = &entry.value;
         let span = value.span;
@@ -205,6 +216,11 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
                 }
             }
             "timeout" => w.timeout = read_timeout(check, value, name),
+            "inputs" => {
+                w.inputs = check
+                    .names(value, &what("inputs"))
+                    .map(|paths| (paths, entry.key_span))
+            }
             _ => {}
         }
     }
@@ -213,29 +229,38 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
     }
     // A key saying where the image comes from was written but its value was reported as
     // wrong: saying the service has no image would only repeat that.
+    // A misspelt one counts the same way.
     w.source_reported = entries.iter().any(|e| match e.key.as_str() {
         "template" => w.template.is_none(),
         "image" => w.image.is_none(),
         "dockerfile" => w.dockerfile.is_none(),
         "build" => w.build.is_none(),
         _ => false,
-    });
+    }) || w
+        .misspelt
+        .iter()
+        .any(|key| matches!(key.as_str(), "template" | "image" | "dockerfile" | "build"));
     w
 }
 
-/// `60s`, `2m`, `500ms`, `1h`.
+/// The longest timeout: waiting longer than a day is a mistake, and the bound keeps
+/// every deadline computed from a timeout far from overflowing.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// `60s`, `2m`, `500ms`, `1h`; at most [`MAX_TIMEOUT`].
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit())
         .map(|index| text.split_at(index))?;
     let value: u64 = number.parse().ok().filter(|&n| n > 0)?;
-    match unit {
-        "ms" => Some(Duration::from_millis(value)),
-        "s" => Some(Duration::from_secs(value)),
-        "m" => Some(Duration::from_secs(value.checked_mul(60)?)),
-        "h" => Some(Duration::from_secs(value.checked_mul(3600)?)),
-        _ => None,
-    }
+    let duration = match unit {
+        "ms" => Duration::from_millis(value),
+        "s" => Duration::from_secs(value),
+        "m" => Duration::from_secs(value.checked_mul(60)?),
+        "h" => Duration::from_secs(value.checked_mul(3600)?),
+        _ => return None,
+    };
+    (duration <= MAX_TIMEOUT).then_some(duration)
 }
 
 fn read_timeout(check: &mut Checker, node: &Node, service: &str) -> Option<Duration> {
@@ -244,6 +269,9 @@ fn read_timeout(check: &mut Checker, node: &Node, service: &str) -> Option<Durat
     if duration.is_none() {
         let help = if text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {
             format!("give a unit: {text}s")
+        } else if text.ends_with(['s', 'm', 'h']) && text.starts_with(|c: char| c.is_ascii_digit())
+        {
+            "a timeout is at most 24h".to_string()
         } else {
             "write a whole number with a unit: 500ms, 60s, 2m or 1h".to_string()
         };
@@ -267,6 +295,9 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
     let version = match (template, &w.version) {
         (Some(_), Some((version, _))) => version.clone(),
         (Some(template), None) => template.default_version.clone().unwrap_or_else(|| {
+            if w.misspelt.iter().any(|key| key == "version") {
+                return String::new();
+            }
             check.error(
                 name_span,
                 format!(
@@ -295,6 +326,18 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             .iter()
             .map(|(key, value, _)| (key.clone(), value.clone())),
     );
+    // Client defaults follow the final user, password and database; an entry the
+    // service writes itself wins.
+    let client_env: Vec<(String, String)> = template
+        .map(|t| {
+            t.client_env
+                .iter()
+                .filter(|(key, _)| !env.contains_key(*key))
+                .map(|(key, value)| (key.clone(), t.render(value, &version, &env)))
+                .collect()
+        })
+        .unwrap_or_default();
+    env.extend(client_env);
     let render = |text: &str| match template {
         Some(template) => template.render(text, &version, &env),
         None => text.to_string(),
@@ -329,7 +372,8 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
                 .map(|probe| (probe, name_span));
             match written.or(from_template) {
                 Some((probe, span)) => resolve_probe(check, name, probe, port, span, &render),
-                // Something publishing a TCP port is ready when it accepts connections.
+                // Something publishing a TCP port is ready when it accepts connections;
+                // anything else once it has kept running for a moment (`ready: None`).
                 None => first_tcp_port.map(|port| Probe::Tcp { port }),
             }
         }
@@ -360,6 +404,8 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         })
         .unwrap_or_default();
 
+    let inputs = task_inputs(check, name, kind, &image, template, command.as_deref(), &w);
+
     let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
     depends_on.sort();
     depends_on.dedup();
@@ -387,6 +433,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         data_dir,
         port,
         exports,
+        inputs,
     };
     Draft {
         service,
@@ -394,6 +441,69 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         port_spans: w.ports.iter().map(|(_, span)| *span).collect(),
         depends_on: w.depends_on,
     }
+}
+
+/// A task's inputs: the paths in its build context whose content decides whether
+/// `up` runs it again (see [`Service::inputs`]). Written `inputs:` replace the
+/// default: the template's dependency manifests and the words of the command that
+/// may name files (`migrate.js`, `scripts/seed.py`, `/app/manage.py`).
+fn task_inputs(
+    check: &mut Checker,
+    name: &str,
+    kind: ServiceKind,
+    image: &ImageSource,
+    template: Option<&crate::template::Template>,
+    command: Option<&[String]>,
+    w: &Written,
+) -> Vec<String> {
+    let built = matches!(image, ImageSource::Build { .. });
+    if let Some((paths, key_span)) = &w.inputs {
+        if kind != ServiceKind::Task || !built {
+            check.error(
+                *key_span,
+                format!("`inputs` has no meaning for `{name}`"),
+                "`inputs` lists the files a `kind: task` built from your code reads (its migrations, seeds); remove it here",
+            );
+            return Vec::new();
+        }
+        let mut inputs = Vec::new();
+        for (path, span) in paths {
+            let clean = path.trim_start_matches("./").trim_end_matches('/');
+            if clean.is_empty() || clean.starts_with('/') || clean.split('/').any(|p| p == "..") {
+                check.error(
+                    *span,
+                    format!("input `{path}` is not a path inside the build context"),
+                    "write a path relative to the service's `build:` directory, such as migrations/",
+                );
+                continue;
+            }
+            inputs.push(clean.to_string());
+        }
+        inputs.sort();
+        inputs.dedup();
+        return inputs;
+    }
+    if kind != ServiceKind::Task || !built {
+        return Vec::new();
+    }
+    let mut inputs: Vec<String> = template.map(|t| t.manifests.clone()).unwrap_or_default();
+    for word in command.unwrap_or_default() {
+        for part in word.split(|c: char| c.is_whitespace() || ";&|<>()'\"`=".contains(c)) {
+            let part = part.strip_prefix("/app/").unwrap_or(part);
+            let part = part.trim_start_matches("./").trim_end_matches('/');
+            let plausible = !part.is_empty()
+                && !part.starts_with('-')
+                && !part.starts_with('/')
+                && !part.contains('$')
+                && !part.split('/').any(|p| p == "..");
+            if plausible {
+                inputs.push(part.to_string());
+            }
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
+    inputs
 }
 
 /// Turns a probe as written into a model probe, filling the service's port where the
@@ -411,6 +521,7 @@ fn resolve_probe(
             command: words.iter().map(|word| render(word)).collect(),
         }),
         ProbeSpec::Tcp(port) => Some(Probe::Tcp { port }),
+        ProbeSpec::Running(settle) => Some(Probe::Running { settle }),
         ProbeSpec::Http {
             port: Some(port),
             path,
@@ -442,12 +553,10 @@ fn check_mount_targets(
             target.trim_end_matches('/').to_string()
         }
     };
-    for (index, (mount, span)) in volumes.iter().enumerate() {
+    let mut mounted: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+    for (mount, span) in volumes {
         let this = target(mount);
-        if let Some((_, first)) = volumes[..index]
-            .iter()
-            .find(|(earlier, _)| target(earlier) == this)
-        {
+        if let Some(first) = mounted.get(&this) {
             let diagnostic = check
                 .source
                 .error(
@@ -457,6 +566,8 @@ fn check_mount_targets(
                 )
                 .with_note("first mounted here", Some(check.source.locate(*first)));
             check.push(diagnostic);
+        } else {
+            mounted.insert(this.clone(), *span);
         }
         if data_dir.as_deref().map(|d| d.trim_end_matches('/')) == Some(this.as_str()) {
             *data_dir = None;
@@ -475,7 +586,22 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        for bad in ["60", "s", "0s", "1.5s", "-1s", "5 s", "1d", ""] {
+        assert_eq!(parse_duration("24h"), Some(MAX_TIMEOUT));
+        for bad in [
+            "60",
+            "s",
+            "0s",
+            "1.5s",
+            "-1s",
+            "5 s",
+            "1d",
+            "",
+            "25h",
+            "1441m",
+            "18446744073709551615ms",
+            "18446744073709551615s",
+            "99999999999999999999999s",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

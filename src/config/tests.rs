@@ -146,7 +146,10 @@ fn valid_inputs_produce_the_expected_model() {
                 );
                 assert_eq!(db.env["POSTGRES_USER"], "postgres");
                 assert_eq!(db.env["POSTGRES_DB"], "shop");
-                assert_eq!(db.secret_env, ["POSTGRES_PASSWORD"]);
+                assert_eq!(db.secret_env, ["PGPASSWORD", "POSTGRES_PASSWORD"]);
+                // Client defaults follow the final user and database.
+                assert_eq!(db.env["PGUSER"], "postgres");
+                assert_eq!(db.env["PGDATABASE"], "shop");
                 assert_eq!(
                     db.exports["DATABASE_URL"],
                     "postgres://postgres:s3cret@{host}:{port}/shop"
@@ -815,4 +818,54 @@ fn project_template_env_defaults_may_use_the_version() {
     let tool = &test.ok("services:\n  tool: \"3\"\n").services["tool"];
     assert_eq!(tool.env["TOOL_VERSION"], "v3");
     assert_eq!(tool.exports["TOOL_URL"], "tool://{host}:{port}/v3");
+}
+
+/// A task built from the project gets inputs: the template's manifests and what its
+/// command names by default, or what `inputs:` lists; anything else has none, and
+/// `inputs:` where it has no meaning, or outside the context, is an error.
+#[test]
+fn task_inputs_default_to_manifests_and_command_paths() {
+    let project = TestProject::new().file("app/migrate.js", "");
+    let loaded = project
+        .load("services:\n  migrate:\n    template: node\n    build: ./app\n    kind: task\n    command: [\"sh\", \"-c\", \"node ./scripts/seed.js && node /app/migrate.js --all\"]\n  web:\n    template: node\n    build: ./app\n")
+        .expect("valid");
+    assert_eq!(
+        loaded.services["migrate"].inputs,
+        [
+            "migrate.js",
+            "node",
+            "npm-shrinkwrap.json",
+            "package-lock.json",
+            "package.json",
+            "scripts/seed.js",
+            "sh"
+        ]
+    );
+    assert!(loaded.services["web"].inputs.is_empty());
+
+    let written = project
+        .load("services:\n  migrate:\n    template: python\n    build: ./app\n    kind: task\n    inputs: [manage.py, ./shop/migrations/, manage.py]\n")
+        .expect("valid");
+    assert_eq!(
+        written.services["migrate"].inputs,
+        ["manage.py", "shop/migrations"]
+    );
+
+    for (yaml, message) in [
+        (
+            "services:\n  web:\n    template: node\n    build: ./app\n    inputs: [a]\n",
+            "`inputs` has no meaning for `web`",
+        ),
+        (
+            "services:\n  seed:\n    image: alpine\n    kind: task\n    inputs: [a]\n",
+            "`inputs` has no meaning for `seed`",
+        ),
+        (
+            "services:\n  seed:\n    template: node\n    build: ./app\n    kind: task\n    inputs: [../secrets]\n",
+            "input `../secrets` is not a path inside the build context",
+        ),
+    ] {
+        let err = project.load(yaml).expect_err(yaml).to_string();
+        assert!(err.contains(message), "{err}");
+    }
 }

@@ -11,7 +11,7 @@ use super::paths::ProjectDir;
 use super::ports::check_collisions;
 use super::service::{Context, Draft, read_service};
 use super::source::Span;
-use super::yaml::Node;
+use super::yaml::{Entry, Node, Value};
 use crate::template::{Templates, is_template_name};
 
 /// The top-level keys. Keys starting with `x-` are also allowed and ignored: they are a
@@ -51,13 +51,21 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
         );
         return None;
     };
+    let get = |key: &str| entries.iter().find(|e| e.key == key);
+    let services_entries = get("services")
+        .and_then(|e| e.value.as_map())
+        .unwrap_or(&[]);
+    let (services, misplaced) = indent_fixes(services_entries, entries);
+    for fix in &misplaced {
+        fix.report(check);
+    }
     let known: Vec<_> = entries
         .iter()
         .filter(|e| !e.key.starts_with("x-"))
+        .filter(|e| !misplaced.iter().any(|fix| fix.moved_top_level(&e.key)))
         .cloned()
         .collect();
     check.known_keys(&known, &KEYS, &[], "the top level");
-    let get = |key: &str| entries.iter().find(|e| e.key == key);
 
     let dir = inputs
         .file
@@ -98,7 +106,7 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
             "add `services:` with at least one service, such as `services: { redis: \"7\" }`",
         ),
         Some(entry) => {
-            if let Some(services) = check.map(&entry.value, "`services`") {
+            if check.map(&entry.value, "`services`").is_some() {
                 if services.is_empty() {
                     check.error(
                         entry.key_span,
@@ -106,7 +114,7 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
                         "add at least one service, such as `redis: \"7\"`",
                     );
                 }
-                for service in services {
+                for service in &services {
                     let draft =
                         read_service(check, &ctx, &service.key, service.key_span, &service.value);
                     drafts.insert(service.key.clone(), draft);
@@ -145,6 +153,133 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
             .map(|(name, draft)| (name, draft.service))
             .collect(),
     })
+}
+
+/// Service keys written at the indentation of the service above them, a classic
+/// first mistake:
+///
+/// ```yaml
+/// services:
+///   app:
+///   build: ./app      # meant under `app:`
+/// ```
+///
+/// One error says so; the keys are then read as the service's own, so the rest of the
+/// report is about what the user meant rather than about services named `build`.
+struct IndentFix {
+    service: String,
+    /// The keys that belong under the service, with where they are.
+    keys: Vec<(String, Span)>,
+    /// Whether they were written at the top level (under `services:` otherwise).
+    top_level: bool,
+}
+
+impl IndentFix {
+    fn report(&self, check: &mut Checker) {
+        let names: Vec<String> = self.keys.iter().map(|(k, _)| format!("`{k}`")).collect();
+        let (noun, these) = if names.len() == 1 {
+            ("key", "this key")
+        } else {
+            ("keys", "these keys")
+        };
+        let span = self
+            .keys
+            .first()
+            .map_or(Span::new(1, 1, 1), |(_, span)| *span);
+        check.error(
+            span,
+            format!(
+                "service {noun} {} {} not indented under `{}:`",
+                names.join(", "),
+                if names.len() == 1 { "is" } else { "are" },
+                self.service
+            ),
+            format!(
+                "indent {these} under `{}:`, two spaces further right than `{}:` itself",
+                self.service, self.service
+            ),
+        );
+    }
+
+    fn moved_top_level(&self, key: &str) -> bool {
+        self.top_level && self.keys.iter().any(|(k, _)| k == key)
+    }
+}
+
+/// Whether a key is one a service has (or a Compose name for one), and so, written
+/// beside services, was probably meant inside one.
+fn is_service_key(key: &str) -> bool {
+    super::service::KEYS.contains(&key)
+        || super::service::ALIASES
+            .iter()
+            .any(|(alias, _)| *alias == key)
+}
+
+/// The services as the user meant them: a service with an empty value followed by
+/// entries that are service keys (under `services:`, or after it at the top level)
+/// gets those keys; the fixes are returned so each can be reported once.
+fn indent_fixes(services: &[Entry], top: &[Entry]) -> (Vec<Entry>, Vec<IndentFix>) {
+    let empty = |entry: &Entry| {
+        entry.value.is_null()
+            && entry
+                .value
+                .as_scalar()
+                .is_some_and(|s| s.written.is_empty())
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    let mut fixes = Vec::new();
+    let mut index = 0;
+    while index < services.len() {
+        let entry = &services[index];
+        index += 1;
+        let moved: Vec<&Entry> = if empty(entry) {
+            services[index..]
+                .iter()
+                .take_while(|e| is_service_key(&e.key))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if moved.is_empty() {
+            out.push(entry.clone());
+            continue;
+        }
+        index += moved.len();
+        fixes.push(IndentFix {
+            service: entry.key.clone(),
+            keys: moved.iter().map(|e| (e.key.clone(), e.key_span)).collect(),
+            top_level: false,
+        });
+        out.push(adopt(entry, &moved));
+    }
+    // `services:` ending in an empty service, followed by service keys at the top.
+    if let Some(last) = out.last_mut().filter(|last| empty(last)) {
+        let after_services = top.iter().skip_while(|e| e.key != "services").skip(1);
+        let moved: Vec<&Entry> = after_services
+            .take_while(|e| is_service_key(&e.key))
+            .collect();
+        if !moved.is_empty() {
+            fixes.push(IndentFix {
+                service: last.key.clone(),
+                keys: moved.iter().map(|e| (e.key.clone(), e.key_span)).collect(),
+                top_level: true,
+            });
+            *last = adopt(last, &moved);
+        }
+    }
+    (out, fixes)
+}
+
+/// `service` with `keys` as its map.
+fn adopt(service: &Entry, keys: &[&Entry]) -> Entry {
+    Entry {
+        key: service.key.clone(),
+        key_span: service.key_span,
+        value: Node {
+            span: keys.first().map_or(service.key_span, |e| e.key_span),
+            value: Value::Map(keys.iter().map(|e| (*e).clone()).collect()),
+        },
+    }
 }
 
 /// The project's name when the file gives none: the directory's name, lowercased, with

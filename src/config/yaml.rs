@@ -17,8 +17,12 @@ use super::source::{Source, Span};
 /// Deeper nesting than this is certainly a mistake in a gorae file; the limit also keeps
 /// recursive code on the tree (clone, drop) far from the stack's end.
 const MAX_DEPTH: usize = 64;
-/// Bounds the tree's size, including copies made by aliases ("billion laughs").
-const MAX_NODES: usize = 100_000;
+/// Bounds the tree's size, including copies made by aliases ("billion laughs"). A
+/// 1 MB project file of ordinary services holds about 150,000 values.
+const MAX_NODES: usize = 200_000;
+/// Bounds the text of all scalars together, including copies made by aliases: one long
+/// string aliased many times is few nodes but many bytes.
+pub const MAX_SCALAR_BYTES: usize = 8 * 1024 * 1024;
 
 /// One value with its position.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +186,7 @@ pub fn parse(source: &Source) -> (Option<Node>, Vec<Diagnostic>) {
         anchors: HashMap::new(),
         root: None,
         nodes: 0,
+        bytes: 0,
         diagnostics: Vec::new(),
     };
     let mut parser = Parser::new_from_str(&source.text);
@@ -205,22 +210,17 @@ pub fn parse(source: &Source) -> (Option<Node>, Vec<Diagnostic>) {
 /// YAML text may not hold control characters other than tab and line breaks; the
 /// scanner would take a NUL for the end of the file and silently ignore the rest.
 fn control_character(source: &Source) -> Option<Diagnostic> {
-    let (line, text) = source
-        .text
-        .split('\n')
-        .enumerate()
-        .find(|(_, text)| text.chars().any(is_forbidden))?;
-    let col = text.chars().position(is_forbidden).unwrap_or(0) + 1;
-    let c = text.chars().find(|&c| is_forbidden(c)).unwrap_or('\0');
+    let (byte, c) = source.text.char_indices().find(|&(_, c)| is_forbidden(c))?;
+    let (line, col) = source.position_of(byte);
     Some(source.error(
-        Span::new(line + 1, col, 1),
+        Span::new(line, col, 1),
         format!("the file contains the control character U+{:04X}", c as u32),
         "remove it; a gorae file is plain text (is this the right file?)",
     ))
 }
 
 fn is_forbidden(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\r' | '\u{85}')
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}')
 }
 
 /// A YAML syntax error at the scanner's position, with advice for the common causes.
@@ -252,6 +252,25 @@ fn point(mark: &Marker) -> Span {
     Span::new(mark.line(), mark.col() + 1, 1)
 }
 
+/// How much of the limits a node uses: its nodes and the bytes of its scalars.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Size {
+    fn plus(self, other: Size) -> Size {
+        Size {
+            nodes: self.nodes.saturating_add(other.nodes),
+            bytes: self.bytes.saturating_add(other.bytes),
+        }
+    }
+}
+
+/// One node with no scalar text: a map or a list itself.
+const ONE_NODE: Size = Size { nodes: 1, bytes: 0 };
+
 /// Raised to stop building when going on makes no sense (limits, second document).
 struct Abort;
 
@@ -260,14 +279,14 @@ enum Frame {
         span: Span,
         anchor: usize,
         items: Vec<Node>,
-        nodes: usize,
+        size: Size,
     },
     Map {
         span: Span,
         anchor: usize,
         entries: Vec<Entry>,
         key: PendingKey,
-        nodes: usize,
+        size: Size,
         /// Keys so far, to find duplicates without a quadratic search.
         seen: HashMap<String, Span>,
     },
@@ -286,10 +305,11 @@ enum PendingKey {
 struct Builder<'a> {
     source: &'a Source,
     stack: Vec<Frame>,
-    /// Anchored nodes by the parser's anchor id, with their node counts.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes by the parser's anchor id, with their node counts and scalar bytes.
+    anchors: HashMap<usize, (Node, Size)>,
     root: Option<Node>,
     nodes: usize,
+    bytes: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -316,6 +336,10 @@ impl Builder<'_> {
                     TScalarStyle::Literal | TScalarStyle::Folded => Style::Block,
                 };
                 let span = self.scalar_span(mark, style, &text);
+                let size = Size {
+                    nodes: 1,
+                    bytes: text.len(),
+                };
                 let node = Node {
                     span,
                     value: Value::Scalar(Scalar {
@@ -326,8 +350,8 @@ impl Builder<'_> {
                         broken: false,
                     }),
                 };
-                self.count(1, span)?;
-                self.complete(node, anchor, 1)
+                self.count(size, span)?;
+                self.complete(node, anchor, size)
             }
             Event::SequenceStart(anchor, tag) => {
                 self.check_tag(tag.as_ref(), mark, false);
@@ -335,7 +359,7 @@ impl Builder<'_> {
                     span: point(&mark),
                     anchor,
                     items: Vec::new(),
-                    nodes: 1,
+                    size: ONE_NODE,
                 })
             }
             Event::MappingStart(anchor, tag) => {
@@ -345,7 +369,7 @@ impl Builder<'_> {
                     anchor,
                     entries: Vec::new(),
                     key: PendingKey::None,
-                    nodes: 1,
+                    size: ONE_NODE,
                     seen: HashMap::new(),
                 })
             }
@@ -353,27 +377,33 @@ impl Builder<'_> {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
-                let (node, anchor, nodes) = match frame {
+                // A finished list or map keeps no spare room: a file of many small maps
+                // would otherwise hold about twice the memory it needs.
+                let (node, anchor, size) = match frame {
                     Frame::Seq {
                         span,
                         anchor,
-                        items,
-                        nodes,
+                        mut items,
+                        size,
                     } => (
                         Node {
                             span,
-                            value: Value::Seq(items),
+                            value: Value::Seq({
+                                items.shrink_to_fit();
+                                items
+                            }),
                         },
                         anchor,
-                        nodes,
+                        size,
                     ),
                     Frame::Map {
                         span,
                         anchor,
-                        entries,
-                        nodes,
+                        mut entries,
+                        size,
                         ..
                     } => {
+                        entries.shrink_to_fit();
                         // A block map's start marker sits after its first key; pointing at
                         // that key reads better in messages about the whole map.
                         let span = match entries.first() {
@@ -386,15 +416,15 @@ impl Builder<'_> {
                                 value: Value::Map(entries),
                             },
                             anchor,
-                            nodes,
+                            size,
                         )
                     }
                 };
-                self.count(1, node.span)?;
-                self.complete(node, anchor, nodes)
+                self.count(ONE_NODE, node.span)?;
+                self.complete(node, anchor, size)
             }
             Event::Alias(id) => {
-                let Some((node, nodes)) = self.anchors.get(&id).cloned() else {
+                let Some(&(_, size)) = self.anchors.get(&id) else {
                     self.diagnostics.push(self.source.error(
                         point(&mark),
                         "alias to an unknown anchor",
@@ -402,12 +432,17 @@ impl Builder<'_> {
                     ));
                     return Err(Abort);
                 };
-                let node = Node {
-                    span: Span::new(mark.line(), mark.col() + 1, 1),
-                    value: node.value,
+                let span = Span::new(mark.line(), mark.col() + 1, 1);
+                // Counted before the copy is made, so a copy over the limits is never made.
+                self.count(size, span)?;
+                let Some((node, _)) = self.anchors.get(&id) else {
+                    return Err(Abort);
                 };
-                self.count(nodes, node.span)?;
-                self.complete(node, 0, nodes)
+                let node = Node {
+                    span,
+                    value: node.value.clone(),
+                };
+                self.complete(node, 0, size)
             }
         }
     }
@@ -443,8 +478,9 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn count(&mut self, nodes: usize, span: Span) -> Result<(), Abort> {
-        self.nodes = self.nodes.saturating_add(nodes);
+    fn count(&mut self, size: Size, span: Span) -> Result<(), Abort> {
+        self.nodes = self.nodes.saturating_add(size.nodes);
+        self.bytes = self.bytes.saturating_add(size.bytes);
         if self.nodes > MAX_NODES {
             self.diagnostics.push(self.source.error(
                 span,
@@ -453,13 +489,24 @@ impl Builder<'_> {
             ));
             return Err(Abort);
         }
+        if self.bytes > MAX_SCALAR_BYTES {
+            self.diagnostics.push(self.source.error(
+                span,
+                format!(
+                    "the file's values add up to more than {} MiB of text",
+                    MAX_SCALAR_BYTES / (1024 * 1024)
+                ),
+                "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones",
+            ));
+            return Err(Abort);
+        }
         Ok(())
     }
 
     /// Hands a finished node to its parent (or makes it the root).
-    fn complete(&mut self, node: Node, anchor: usize, nodes: usize) -> Result<(), Abort> {
+    fn complete(&mut self, node: Node, anchor: usize, size: Size) -> Result<(), Abort> {
         if anchor > 0 {
-            self.anchors.insert(anchor, (node.clone(), nodes));
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => {
@@ -467,22 +514,20 @@ impl Builder<'_> {
                 Ok(())
             }
             Some(Frame::Seq {
-                items,
-                nodes: total,
-                ..
+                items, size: total, ..
             }) => {
                 items.push(node);
-                *total = total.saturating_add(nodes);
+                *total = total.plus(size);
                 Ok(())
             }
             Some(Frame::Map {
                 entries,
                 key,
-                nodes: total,
+                size: total,
                 seen,
                 ..
             }) => {
-                *total = total.saturating_add(nodes);
+                *total = total.plus(size);
                 match std::mem::replace(key, PendingKey::None) {
                     PendingKey::None => {
                         *key = match &node.value {
@@ -539,40 +584,46 @@ impl Builder<'_> {
         }
     }
 
-    /// The span of a scalar: from its marker to the end of its text on that line.
+    /// The span of a scalar: from its marker to the end of its text on that line. Costs
+    /// the length of the scalar, not of the line, so a one-line file stays linear.
     fn scalar_span(&self, mark: Marker, style: Style, text: &str) -> Span {
-        let line = self.source.line(mark.line());
-        let rest: Vec<char> = line.chars().skip(mark.col()).collect();
-        let len = match (style, rest.first()) {
-            (Style::Quoted, Some(&quote)) if quote == '\'' || quote == '"' => {
-                quoted_len(&rest, quote)
+        let rest = self.source.rest_of_line(mark.line(), mark.col() + 1);
+        let len = match (style, rest.chars().next()) {
+            (Style::Quoted, Some(quote)) if quote == '\'' || quote == '"' => {
+                quoted_len(rest, quote)
             }
-            _ => text.chars().take_while(|&c| c != '\n').count(),
+            _ => {
+                let wanted = text.chars().take_while(|&c| c != '\n').count();
+                rest.chars().take(wanted).count()
+            }
         };
-        Span::new(mark.line(), mark.col() + 1, len.min(rest.len()).max(1))
+        Span::new(mark.line(), mark.col() + 1, len.max(1))
     }
 }
 
-/// Length of a quoted scalar starting at `chars[0]`, quotes included; to the end of the
-/// line when it continues on the next one.
-fn quoted_len(chars: &[char], quote: char) -> usize {
-    let mut index = 1;
-    while index < chars.len() {
-        let c = chars[index];
+/// Length in characters of a quoted scalar at the start of `rest`, quotes included; to
+/// the end of the line when it continues on the next one.
+fn quoted_len(rest: &str, quote: char) -> usize {
+    let mut chars = rest.chars().skip(1).peekable();
+    let mut len = 1;
+    while let Some(c) = chars.next() {
+        len += 1;
         if quote == '"' && c == '\\' {
-            index += 2;
+            if chars.next().is_some() {
+                len += 1;
+            }
             continue;
         }
         if c == quote {
-            if quote == '\'' && chars.get(index + 1) == Some(&'\'') {
-                index += 2;
+            if quote == '\'' && chars.peek() == Some(&'\'') {
+                chars.next();
+                len += 1;
                 continue;
             }
-            return index + 1;
+            return len;
         }
-        index += 1;
     }
-    chars.len()
+    len
 }
 
 #[cfg(test)]
@@ -661,6 +712,31 @@ mod tests {
     }
 
     #[test]
+    fn aliases_of_long_strings_are_stopped_by_their_bytes() {
+        // Few nodes, but 1000 copies of 100 KB would be 100 MB.
+        let text = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*a"; 1000].join(", ")
+        );
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        assert!(root.is_none());
+        assert!(
+            diagnostics[0].message.contains("MiB of text"),
+            "{}",
+            diagnostics[0].message
+        );
+    }
+
+    #[test]
+    fn positions_on_a_long_line_are_right_past_multibyte_text() {
+        let text = format!("{{a: \"{}\", b: [x, \"y\"]}}\n", "é".repeat(3000));
+        let root = parse_ok(&text);
+        let b = get(&root, "b").as_seq().unwrap();
+        assert_eq!(b[1].span, Span::new(1, 3000 + 16, 3));
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let text = "[".repeat(10_000);
         let (root, diagnostics) = parse(&Source::new("t.yaml", text));
@@ -687,6 +763,13 @@ mod tests {
     fn empty_values_point_at_their_key() {
         let root = parse_ok("redis:\nother: 1\n");
         assert_eq!(get(&root, "redis").span, Span::new(1, 1, 5));
+    }
+
+    #[test]
+    fn an_error_at_the_end_of_a_file_without_a_final_line_break_is_on_its_last_line() {
+        let (_, diagnostics) = parse(&Source::new("t.yaml", "[{ "));
+        let location = diagnostics[0].location.as_ref().unwrap();
+        assert_eq!((location.line, location.col), (1, 4));
     }
 
     #[test]

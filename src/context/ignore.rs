@@ -16,6 +16,17 @@ struct Rule {
     exception: bool,
 }
 
+/// What the rules say about one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Included,
+    /// Left out; `final_below`: no later rule can bring back anything beneath it, so
+    /// a directory need not be walked.
+    Ignored {
+        final_below: bool,
+    },
+}
+
 /// An ordered list of ignore rules.
 #[derive(Debug, Clone, Default)]
 pub struct IgnoreRules {
@@ -59,23 +70,30 @@ impl IgnoreRules {
 
     /// Whether a context-relative path (`/`-separated) is left out of the context.
     pub fn is_ignored(&self, path: &str) -> bool {
-        let mut ignored = false;
-        for rule in &self.rules {
+        matches!(self.verdict(path), Verdict::Ignored { .. })
+    }
+
+    /// Whether a context-relative path is left out, and if so whether that holds for
+    /// everything beneath it too: a rule that matches a directory matches all below
+    /// it, and only an exception after that rule could bring something back.
+    pub fn verdict(&self, path: &str) -> Verdict {
+        let mut deciding = None;
+        for (index, rule) in self.rules.iter().enumerate() {
+            let ignored = deciding.is_some();
             if rule.exception != ignored {
                 // This rule cannot change the outcome.
                 continue;
             }
             if matches_self_or_parent(&rule.matcher, path) {
-                ignored = !rule.exception;
+                deciding = (!rule.exception).then_some(index);
             }
         }
-        ignored
-    }
-
-    /// Whether any rule re-includes paths; without one, an ignored directory can be
-    /// skipped whole.
-    pub fn has_exceptions(&self) -> bool {
-        self.rules.iter().any(|rule| rule.exception)
+        match deciding {
+            None => Verdict::Included,
+            Some(index) => Verdict::Ignored {
+                final_below: !self.rules[index + 1..].iter().any(|r| r.exception),
+            },
+        }
     }
 }
 
@@ -146,7 +164,28 @@ mod tests {
     fn user_rules_can_reinclude_defaults() {
         let rules = IgnoreRules::parse(&["node_modules"], "!node_modules").expect("valid");
         assert!(!rules.is_ignored("node_modules/x"));
-        assert!(rules.has_exceptions());
+        let rules = IgnoreRules::parse(&["**/.env"], "!.env").expect("valid");
+        assert!(!rules.is_ignored(".env"));
+        assert!(rules.is_ignored("sub/.env"));
+    }
+
+    /// A directory can be skipped whole only when no exception after the rule that
+    /// ignored it could bring back something beneath it.
+    #[test]
+    fn a_directory_is_final_unless_a_later_exception_follows() {
+        let rules = IgnoreRules::parse(&["**/.env.*", "!**/.env.example", "node_modules"], "")
+            .expect("valid");
+        assert_eq!(
+            rules.verdict("node_modules"),
+            Verdict::Ignored { final_below: true }
+        );
+        assert!(rules.is_ignored("node_modules/pkg/.env.example"));
+        let rules = IgnoreRules::parse(&["node_modules"], "!node_modules/keep").expect("valid");
+        assert_eq!(
+            rules.verdict("node_modules"),
+            Verdict::Ignored { final_below: false }
+        );
+        assert!(!rules.is_ignored("node_modules/keep/x"));
     }
 
     #[test]

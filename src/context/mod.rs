@@ -15,13 +15,36 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-pub use ignore::IgnoreRules;
+pub use ignore::{IgnoreRules, Verdict};
 
-/// Paths no build needs: version control, dependency folders the image installs
-/// itself, caches. A `!pattern` in `.dockerignore` brings one back.
+/// Paths no build may or need see, read before `.dockerignore`, whose `!pattern`
+/// brings one back. Secrets first: dotenv files hold passwords and tokens, and an
+/// image carries them wherever it is saved or pushed (a CI cache); only the example
+/// file, which by convention holds none, goes in. Then gorae's own files and CI
+/// configuration, which describe the environment rather than the app (editing
+/// gorae.yaml must not rebuild the app), version control, dependency folders the
+/// image installs itself, and caches. The `.env` exception comes before every
+/// directory rule, so that it never re-includes a file inside an ignored directory.
 pub const DEFAULT_IGNORES: &[&str] = &[
-    ".git",
+    "**/.env",
+    "**/.env.*",
+    "!**/.env.example",
+    "gorae.yaml",
+    "gorae.lock",
     ".gorae",
+    ".github",
+    ".gitlab",
+    ".gitlab-ci.yml",
+    ".circleci",
+    ".travis.yml",
+    ".buildkite",
+    ".woodpecker",
+    ".woodpecker.yml",
+    ".drone.yml",
+    "azure-pipelines.yml",
+    "bitbucket-pipelines.yml",
+    "Jenkinsfile",
+    ".git",
     "node_modules",
     "**/__pycache__",
     ".venv",
@@ -79,7 +102,6 @@ pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
         }
     };
     let rules = IgnoreRules::parse(DEFAULT_IGNORES, &ignore_text).map_err(ContextError::Ignore)?;
-    let prune = !rules.has_exceptions();
     let mut entries = BTreeMap::new();
     let mut walk = WalkDir::new(root).min_depth(1).into_iter();
     while let Some(item) = walk.next() {
@@ -89,11 +111,14 @@ pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
         })?;
         let rel = relative(root, item.path());
         let is_dir = item.file_type().is_dir();
-        if rules.is_ignored(&rel) {
-            if is_dir && prune {
-                walk.skip_current_dir();
+        match rules.verdict(&rel) {
+            Verdict::Included => {}
+            Verdict::Ignored { final_below } => {
+                if is_dir && final_below {
+                    walk.skip_current_dir();
+                }
+                continue;
             }
-            continue;
         }
         let read_error = |source| ContextError::Read {
             path: item.path().to_path_buf(),

@@ -153,13 +153,19 @@ fn dockerignore_errors_name_the_line_counting_from_one() {
     );
 }
 
+/// A directory is skipped whole only when no `!` rule follows the rule that ignored
+/// it; a bare `!` re-includes nothing and is dropped like an empty pattern.
 #[test]
-fn dockerignore_has_exceptions_only_with_a_bang_rule() {
-    assert!(!rules("").has_exceptions());
-    assert!(!rules("*.log\ntmp\n").has_exceptions());
-    assert!(rules("*.log\n!keep.log\n").has_exceptions());
-    // `!` alone re-includes nothing: it is dropped like an empty pattern.
-    assert!(!rules("!\n! /\n").has_exceptions());
+fn dockerignore_directory_is_final_only_without_a_later_bang_rule() {
+    let final_below = |text: &str, path: &str| match rules(text).verdict(path) {
+        Verdict::Ignored { final_below } => Some(final_below),
+        Verdict::Included => None,
+    };
+    assert_eq!(final_below("", "tmp"), None);
+    assert_eq!(final_below("*.log\ntmp\n", "tmp"), Some(true));
+    assert_eq!(final_below("tmp\n!keep.log\n", "tmp"), Some(false));
+    assert_eq!(final_below("!keep.log\ntmp\n", "tmp"), Some(true));
+    assert_eq!(final_below("tmp\n!\n! /\n", "tmp"), Some(true));
 }
 
 #[test]
@@ -210,5 +216,51 @@ fn dockerignore_last_matching_rule_wins_through_parents() {
             *expected,
             "{text:?} on {path:?}"
         );
+    }
+}
+
+/// Every path the defaults keep out, at the top and (for dotenv files) at any depth,
+/// and `!pattern` in `.dockerignore` bringing each one back.
+#[test]
+fn defaults_keep_secrets_and_project_files_out_and_dockerignore_brings_them_back() {
+    let top_level = [
+        "gorae.yaml",
+        "gorae.lock",
+        ".gorae/templates/x/template.yaml",
+        ".github/workflows/ci.yml",
+        ".gitlab/ci.yml",
+        ".gitlab-ci.yml",
+        ".circleci/config.yml",
+        ".travis.yml",
+        ".buildkite/pipeline.yml",
+        ".woodpecker/ci.yml",
+        ".woodpecker.yml",
+        ".drone.yml",
+        "azure-pipelines.yml",
+        "bitbucket-pipelines.yml",
+        "Jenkinsfile",
+        ".git/config",
+        "node_modules/x/index.js",
+        ".venv/bin/python",
+    ];
+    let mut out: Vec<String> = top_level.iter().map(ToString::to_string).collect();
+    for dir in ["", "config/", "a/b/"] {
+        for name in [".env", ".env.local", ".env.production", ".env.test.local"] {
+            out.push(format!("{dir}{name}"));
+        }
+    }
+    let defaults = IgnoreRules::parse(DEFAULT_IGNORES, "").expect("valid defaults");
+    for path in &out {
+        assert!(defaults.is_ignored(path), "{path} reaches the build");
+        let back = IgnoreRules::parse(DEFAULT_IGNORES, &format!("!{path}")).expect("valid");
+        assert!(!back.is_ignored(path), "!{path} does not bring it back");
+    }
+    for kept in [
+        ".env.example",
+        "config/.env.example",
+        "env.js",
+        "src/gorae.yaml.js",
+    ] {
+        assert!(!defaults.is_ignored(kept), "{kept} is left out");
     }
 }

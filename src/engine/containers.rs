@@ -27,6 +27,8 @@ pub struct ExistingContainer {
     pub id: String,
     pub name: String,
     pub service: String,
+    /// `service` or `task` (the `dev.gorae.kind` label).
+    pub kind: String,
     pub project_dir: String,
     pub config_hash: String,
     /// Engine state: `created`, `running`, `exited`, ...
@@ -44,6 +46,11 @@ pub struct ExistingContainer {
 impl ExistingContainer {
     pub fn is_running(&self) -> bool {
         self.state == "running" || self.state == "restarting"
+    }
+
+    /// A `kind: task` container: it runs once, and exit 0 means done.
+    pub fn is_task(&self) -> bool {
+        self.kind == "task"
     }
 
     /// Exit code of a stopped container, read from its status line so that no
@@ -105,20 +112,31 @@ pub struct ExecOutput {
 }
 
 impl Engine {
-    /// All containers (running or not) labelled with this project's name.
-    pub async fn project_containers(
+    /// All containers (running or not) carrying the project name `name`, whatever
+    /// their directory. Only [`super::scope`] reads this, to tell this project's
+    /// containers from another directory's; commands get theirs from there.
+    pub(super) async fn containers_named(
         &self,
-        project: &str,
+        name: &str,
     ) -> Result<Vec<ExistingContainer>, EngineError> {
-        self.containers_with_label(&format!("{}={project}", labels::PROJECT))
+        self.containers_with_labels(&[format!("{}={name}", labels::PROJECT)])
             .await
     }
 
-    async fn containers_with_label(
+    /// The containers of exactly this project: its name and its directory.
+    pub async fn scoped_containers(
         &self,
-        label: &str,
+        scope: &super::Scope,
     ) -> Result<Vec<ExistingContainer>, EngineError> {
-        let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+        self.containers_with_labels(&scope.label_filters()).await
+    }
+
+    /// Containers carrying every one of `label_filters` (`key=value`; the engine ANDs them).
+    async fn containers_with_labels(
+        &self,
+        label_filters: &[String],
+    ) -> Result<Vec<ExistingContainer>, EngineError> {
+        let filters = HashMap::from([("label".to_string(), label_filters.to_vec())]);
         let options = ListContainersOptionsBuilder::default()
             .all(true)
             .filters(&filters)
@@ -160,6 +178,7 @@ impl Engine {
                     id: summary.id.unwrap_or_default(),
                     name,
                     service: label(labels::SERVICE),
+                    kind: label(labels::KIND),
                     project_dir: label(labels::PROJECT_DIR),
                     config_hash: label(labels::CONFIG_HASH),
                     state: summary.state.map(|s| s.to_string()).unwrap_or_default(),
@@ -173,7 +192,12 @@ impl Engine {
     }
 
     /// Containers of any project publishing `host_port`, as (name, project label).
-    pub async fn containers_publishing(&self, host_port: u16) -> Result<Vec<String>, EngineError> {
+    /// Containers publishing `host_port`: each one's name and, for a container of a
+    /// gorae project, the project's directory.
+    pub async fn containers_publishing(
+        &self,
+        host_port: u16,
+    ) -> Result<Vec<(String, Option<String>)>, EngineError> {
         let filters = HashMap::from([("publish".to_string(), vec![host_port.to_string()])]);
         let options = ListContainersOptionsBuilder::default()
             .filters(&filters)
@@ -181,8 +205,13 @@ impl Engine {
         let list = self.docker.list_containers(Some(options)).await?;
         Ok(list
             .into_iter()
-            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
-            .map(|name| name.trim_start_matches('/').to_string())
+            .filter_map(|c| {
+                let name = c.names?.into_iter().next()?;
+                let dir = c
+                    .labels
+                    .and_then(|mut labels| labels.remove(labels::PROJECT_DIR));
+                Some((name.trim_start_matches('/').to_string(), dir))
+            })
             .collect())
     }
 

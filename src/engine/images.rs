@@ -71,11 +71,34 @@ impl Engine {
         Ok(by_tag)
     }
 
+    /// The platform this engine runs images for, as registries name it
+    /// (`linux/amd64`, `linux/arm64`): the platform of every image pulled here.
+    pub async fn platform(&self) -> Result<String, EngineError> {
+        let version = self.docker.version().await?;
+        Ok(format!(
+            "{}/{}",
+            version.os.unwrap_or_default(),
+            version.arch.unwrap_or_default()
+        ))
+    }
+
+    /// The digest the registry serves for `reference` now (for a multi-platform
+    /// image, its index), asked through the engine without pulling anything.
+    pub async fn registry_digest(&self, reference: &str) -> Result<String, EngineError> {
+        let inspected = self.docker.inspect_registry_image(reference, None).await?;
+        inspected
+            .descriptor
+            .digest
+            .ok_or_else(|| EngineError::Api(format!("the registry gave no digest for {reference}")))
+    }
+
     /// Pulls `reference`, reporting the overall download progress in percent
-    /// whenever it changes.
+    /// whenever it changes. A registry that sends nothing for `quiet_limit` fails
+    /// the pull instead of holding `up` forever.
     pub async fn pull(
         &self,
         reference: &str,
+        quiet_limit: std::time::Duration,
         mut on_progress: impl FnMut(u8),
     ) -> Result<(), EngineError> {
         let (repo, tag) = split_tag(reference);
@@ -87,7 +110,14 @@ impl Engine {
         // Bytes done and total per layer; the sum gives the image's progress.
         let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
         let mut last_percent = None;
-        while let Some(item) = stream.next().await {
+        loop {
+            let Ok(next) = tokio::time::timeout(quiet_limit, stream.next()).await else {
+                return Err(EngineError::Api(format!(
+                    "the registry sent nothing for {}s (GORAE_PULL_TIMEOUT sets this limit)",
+                    quiet_limit.as_secs()
+                )));
+            };
+            let Some(item) = next else { break };
             match item {
                 Ok(info) => {
                     let (Some(layer), Some(detail)) = (info.id, info.progress_detail) else {

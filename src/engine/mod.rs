@@ -9,16 +9,20 @@ mod error;
 mod exec;
 mod images;
 mod resources;
+pub mod scope;
 mod system;
 
 use std::time::Duration;
 
 use bollard::Docker;
 
-pub use containers::{ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec};
+pub use containers::{
+    ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec, STOP_TIMEOUT_SECS,
+};
 pub use error::EngineError;
 pub use exec::ExecIo;
 pub use images::{BuildProgress, ImageInfo, split_tag};
+pub use resources::Labelled;
 pub use system::SystemInfo;
 
 /// Label keys gorae puts on everything it creates.
@@ -29,6 +33,25 @@ pub mod labels {
     pub const CONFIG_HASH: &str = "dev.gorae.config_hash";
     pub const KIND: &str = "dev.gorae.kind";
     pub const VERSION: &str = "dev.gorae.version";
+}
+
+/// One project as the engine sees it: the name and the directory that everything it
+/// owns is labelled with. Two directories may claim one name; only both labels
+/// together say a resource is this project's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub name: String,
+    pub dir: String,
+}
+
+impl Scope {
+    /// The engine's `label` filters that select exactly this project (ANDed).
+    pub fn label_filters(&self) -> Vec<String> {
+        vec![
+            format!("{}={}", labels::PROJECT, self.name),
+            format!("{}={}", labels::PROJECT_DIR, self.dir),
+        ]
+    }
 }
 
 /// A connection to one Docker Engine, with the API version negotiated.

@@ -54,14 +54,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Names of this project's networks.
-    pub async fn project_networks(&self, project: &str) -> Result<Vec<String>, EngineError> {
-        let filters = project_filter(project);
+    /// Networks carrying the project name `name`, as (network, its project directory).
+    /// Only [`super::scope`] reads this; commands get their own networks from there.
+    pub(super) async fn networks_named(&self, name: &str) -> Result<Vec<Labelled>, EngineError> {
+        let filters = name_filter(name);
         let options = ListNetworksOptionsBuilder::default()
             .filters(&filters)
             .build();
         let networks = self.docker.list_networks(Some(options)).await?;
-        Ok(networks.into_iter().filter_map(|n| n.name).collect())
+        Ok(networks
+            .into_iter()
+            .filter_map(|n| Some(Labelled::new(n.name?, n.labels.unwrap_or_default())))
+            .collect())
     }
 
     pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
@@ -74,9 +78,10 @@ impl Engine {
         }
     }
 
-    /// Names of this project's volumes.
-    pub async fn project_volumes(&self, project: &str) -> Result<Vec<String>, EngineError> {
-        let filters = project_filter(project);
+    /// Volumes carrying the project name `name`, as (volume, its project directory).
+    /// Only [`super::scope`] reads this; commands get their own volumes from there.
+    pub(super) async fn volumes_named(&self, name: &str) -> Result<Vec<Labelled>, EngineError> {
+        let filters = name_filter(name);
         let options = ListVolumesOptionsBuilder::default()
             .filters(&filters)
             .build();
@@ -85,7 +90,7 @@ impl Engine {
             .volumes
             .unwrap_or_default()
             .into_iter()
-            .map(|v| v.name)
+            .map(|v| Labelled::new(v.name, v.labels))
             .collect())
     }
 
@@ -104,9 +109,27 @@ impl Engine {
     }
 }
 
-fn project_filter(project: &str) -> HashMap<String, Vec<String>> {
+/// A network or volume with the project directory it is labelled with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labelled {
+    pub name: String,
+    /// Empty when the label is missing.
+    pub project_dir: String,
+}
+
+impl Labelled {
+    fn new(name: String, resource_labels: HashMap<String, String>) -> Labelled {
+        let project_dir = resource_labels
+            .get(labels::PROJECT_DIR)
+            .cloned()
+            .unwrap_or_default();
+        Labelled { name, project_dir }
+    }
+}
+
+fn name_filter(name: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([(
         "label".to_string(),
-        vec![format!("{}={project}", labels::PROJECT)],
+        vec![format!("{}={name}", labels::PROJECT)],
     )])
 }

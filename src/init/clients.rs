@@ -59,10 +59,15 @@ pub fn requirement_name(requirement: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Databases other than Postgres that a `DATABASE_URL` may point at; a source that
+/// names one of them keeps `DATABASE_URL` from meaning Postgres.
+const OTHER_DATABASES: [&str; 5] = ["sqlite", "mysql", "mariadb", "mongodb", "sqlserver"];
+
 /// Templates whose connection variables `source` reads, with the variable:
-/// `process.env.REDIS_URL` means the app expects a redis. Only variables exported by a
-/// single non-app template count, and `DATABASE_URL` (used by every database) only
-/// when the source also says `postgres`.
+/// `process.env.REDIS_URL`, `os.environ["DATABASE_URL"]` or `os.getenv("DATABASE_URL")`
+/// means the app expects a redis or a postgres. Only variables exported by a single
+/// non-app template count, and `DATABASE_URL` (a name every database uses) not when
+/// the source names another database (`sqlite`, `mysql`, ...).
 pub fn templates_read_by(source: &str, templates: &Templates) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for name in templates.names() {
@@ -81,7 +86,10 @@ pub fn templates_read_by(source: &str, templates: &Templates) -> Vec<(String, St
                         .get(other)
                         .is_some_and(|t| t.exports.contains_key(variable))
                 });
-            let generic = variable == "DATABASE_URL" && !source.contains("postgres");
+            let generic = variable == "DATABASE_URL" && {
+                let lower = source.to_ascii_lowercase();
+                OTHER_DATABASES.iter().any(|db| lower.contains(db))
+            };
             if !shared && !generic && mentions_variable(source, variable) {
                 found.push((name.to_string(), variable.clone()));
                 break;
@@ -136,5 +144,17 @@ mod tests {
             "postgres"
         );
         assert!(read("console.log('hello')").is_empty());
+        for reads in [
+            "const db = new Pool({ connectionString: process.env.DATABASE_URL });",
+            "url = os.environ[\"DATABASE_URL\"]",
+            "url = os.getenv('DATABASE_URL', '')",
+        ] {
+            assert_eq!(
+                read(reads),
+                [("postgres".to_string(), "DATABASE_URL".to_string())],
+                "{reads}"
+            );
+        }
+        assert!(read("DATABASE_URL = os.getenv('DATABASE_URL') or 'mysql://x'").is_empty());
     }
 }

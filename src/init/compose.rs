@@ -103,7 +103,10 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
         let mut name = base.clone();
         let mut n = 2;
         while taken.contains(&name) {
-            name = format!("{base}-{n}");
+            // Shortened so the suffix keeps the name within gorae's 63 characters.
+            let suffix = format!("-{n}");
+            let stem: String = base.chars().take(63 - suffix.len()).collect();
+            name = format!("{}{suffix}", stem.trim_end_matches('-'));
             n += 1;
         }
         taken.push(name.clone());
@@ -180,6 +183,13 @@ fn import_service(
                 let Some(image) = text_of(value) else {
                     continue;
                 };
+                let image = match translate(&image, false) {
+                    Ok(image) => image,
+                    Err(why) => {
+                        service.skipped.push(skip(&why));
+                        continue;
+                    }
+                };
                 match template_for(&image, templates) {
                     Some((template, version)) => {
                         if version.is_none() {
@@ -198,21 +208,32 @@ fn import_service(
                 }
             }
             "build" => import_build(&mut service, value, &path(key)),
-            "command" => match command(value) {
-                Some(words) => service.command = Some(words),
+            "command" => match command(value).map(|words| {
+                words
+                    .iter()
+                    .map(|word| translate(word, true))
+                    .collect::<Result<Vec<_>, _>>()
+            }) {
+                Some(Ok(words)) => service.command = Some(words),
+                Some(Err(why)) => service.skipped.push(skip(&why)),
                 None => service
                     .skipped
                     .push(skip("not a string or a list of words")),
             },
             "environment" => import_env(&mut service, value, &path(key)),
             "ports" => {
-                for (index, item) in value.as_seq().unwrap_or_default().iter().enumerate() {
+                // Compose wants a list; one string is read as a list of one.
+                let items = match value.as_seq() {
+                    Some(items) => items,
+                    None => std::slice::from_ref(value),
+                };
+                for (index, item) in items.iter().enumerate() {
                     match port(item) {
                         Ok(translated) => {
-                            ports.widened |= translated.widened;
                             if translated.random {
                                 ports.random.push(translated.container);
                             }
+                            service.port_comments.push(translated.comment);
                             service.ports.push(translated.text);
                         }
                         Err(reason) => service.skipped.push(Skipped {
@@ -273,6 +294,29 @@ fn import_build(service: &mut DraftService, node: &Node, path: &str) {
         skip(service, path.to_string(), "not a path or a map");
         return;
     };
+    let (context, dockerfile) = match (
+        translate(&context, false),
+        dockerfile.map(|d| translate(&d, false)).transpose(),
+    ) {
+        (Ok(context), Ok(dockerfile))
+            if !context.contains('$')
+                && !dockerfile.as_deref().is_some_and(|d| d.contains('$')) =>
+        {
+            (context, dockerfile)
+        }
+        (Err(why), _) | (_, Err(why)) => {
+            skip(service, path.to_string(), &why);
+            return;
+        }
+        _ => {
+            skip(
+                service,
+                path.to_string(),
+                "uses a variable; gorae needs the path written out",
+            );
+            return;
+        }
+    };
     if context.contains("://") || context.starts_with("git@") {
         skip(
             service,
@@ -284,7 +328,8 @@ fn import_build(service: &mut DraftService, node: &Node, path: &str) {
     let context = relative(&context);
     if let Some(dockerfile) = dockerfile.filter(|d| d != "Dockerfile") {
         // Compose reads `dockerfile` relative to the context; gorae relative to gorae.yaml.
-        let joined = if context == "." {
+        // An absolute path is kept as it is: it names the same file for both.
+        let joined = if context == "." || dockerfile.starts_with('/') {
             relative(&dockerfile)
         } else {
             format!(
@@ -308,7 +353,8 @@ fn relative(path: &str) -> String {
 }
 
 /// `environment:` as a map or a list of `KEY=value`. A variable without a value takes
-/// the host's (Compose's meaning), written as `${KEY:-}`.
+/// the host's (Compose's meaning), written as `${KEY:-}`. Values keep Compose's
+/// meaning of `$VAR` and `${VAR}` (see [`translate`]).
 fn import_env(service: &mut DraftService, node: &Node, path: &str) {
     let pass_through = |key: &str| format!("${{{key}:-}}");
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -339,6 +385,16 @@ fn import_env(service: &mut DraftService, node: &Node, path: &str) {
         }),
     }
     for (key, value) in pairs {
+        let value = match translate(&value, false) {
+            Ok(value) => value,
+            Err(why) => {
+                service.skipped.push(Skipped {
+                    path: format!("{path}.{key}"),
+                    reason: why,
+                });
+                continue;
+            }
+        };
         let valid = key
             .chars()
             .next()
@@ -355,58 +411,73 @@ fn import_env(service: &mut DraftService, node: &Node, path: &str) {
     }
 }
 
-/// What the ports of one service need explained.
+/// What the ports of one service need explained above `ports:`.
 #[derive(Default)]
 struct PortsNote {
-    /// Some port had no address, so Compose published it on every interface.
-    widened: bool,
     /// Container ports Compose published on a host port of its choosing.
     random: Vec<String>,
 }
 
 impl PortsNote {
     fn text(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if self.widened {
-            parts.push(
-                "Compose published these on every interface and `0.0.0.0:` keeps that; remove it to publish on 127.0.0.1 only."
-                    .to_string(),
-            );
-        }
-        if !self.random.is_empty() {
-            parts.push(format!(
+        (!self.random.is_empty()).then(|| {
+            format!(
                 "Compose picked a free host port for {}; gorae publishes the same number on the host.",
                 self.random.join(", ")
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(" "))
+            )
+        })
     }
 }
 
 /// One translated port.
 struct Port {
     text: String,
-    /// `0.0.0.0` was written to keep Compose's "every interface".
-    widened: bool,
+    /// Said beside the port: Compose published it on every interface, gorae does not.
+    comment: Option<String>,
     /// Compose would have chosen the host port; gorae uses the container port's number.
     random: bool,
     container: String,
 }
 
 /// A compose port (`3000`, `"8080:80"`, `"127.0.0.1:8080:80/udp"`, or the long form)
-/// as a gorae port with the same meaning: Compose publishes on every interface unless
-/// an address is given, gorae on 127.0.0.1, so the address is written out.
+/// as a gorae port. Where Compose had no address it published on every interface;
+/// gorae's safe default, 127.0.0.1, is kept, and a comment on the port says what to
+/// write to open it as Compose did. A port with a variable is kept as written
+/// (gorae reads `${VAR:-default}` too) when its default is a port gorae understands.
 fn port(node: &Node) -> Result<Port, String> {
     let text = match merged_entries(node) {
         Some(entries) => long_port(&entries)?,
         None => text_of(node).ok_or("not a port")?,
     };
+    let text = translate(&text, false)?;
+    if text.contains('$') {
+        let expanded = crate::config::interpolate::interpolate(
+            &text,
+            &crate::config::interpolate::Vars {
+                env: &|_| None,
+                dotenv: Default::default(),
+            },
+        )
+        .map_err(|e| e.message)?;
+        crate::config::parse_port_mapping(&expanded).map_err(|(message, _)| {
+            format!("`{text}` uses a variable without a usable default ({message}); add the port by hand")
+        })?;
+        return Ok(Port {
+            container: text.clone(),
+            comment: Some(
+                "uses a variable; gorae publishes on 127.0.0.1 unless the value names an address"
+                    .into(),
+            ),
+            text,
+            random: false,
+        });
+    }
     if text.starts_with('[') {
         // An IPv6 address is already explicit.
         return Ok(Port {
             container: text.clone(),
             text,
-            widened: false,
+            comment: None,
             random: false,
         });
     }
@@ -420,17 +491,26 @@ fn port(node: &Node) -> Result<Port, String> {
             "`{text}` is a port range; gorae publishes single ports, so list each one"
         ));
     }
-    let (address, host, container, widened) = match parts.as_slice() {
-        [container] => ("0.0.0.0", "", *container, true),
-        [host, container] => ("0.0.0.0", *host, *container, true),
-        [address, host, container] => (*address, *host, *container, false),
+    let (address, host, container) = match parts.as_slice() {
+        [container] => (None, "", *container),
+        [host, container] => (None, *host, *container),
+        [address, host, container] => (Some(*address), *host, *container),
         _ => return Err(format!("`{text}` is not a port gorae understands")),
     };
     let random = host.is_empty();
     let host = if random { container } else { host };
+    let translated = match address {
+        Some(address) => format!("{address}:{host}:{container}{protocol}"),
+        None => format!("{host}:{container}{protocol}"),
+    };
+    crate::config::parse_port_mapping(&translated)
+        .map_err(|(message, _)| format!("{message}; add the port by hand"))?;
+    let comment = address.is_none().then(|| {
+        format!("Compose: every interface; write \"0.0.0.0:{host}:{container}{protocol}\" for that")
+    });
     Ok(Port {
-        text: format!("{address}:{host}:{container}{protocol}"),
-        widened,
+        text: translated,
+        comment,
         random,
         container: container.to_string(),
     })
@@ -478,7 +558,20 @@ fn import_volumes(service: &mut DraftService, node: &Node, path: &str, templates
                 .ok_or_else(|| "not a volume".to_string())
                 .and_then(|text| short_volume(&text)),
         };
-        let volume = match parsed {
+        let volume = match parsed.and_then(|v| {
+            Ok(Volume {
+                source: translate(&v.source, false)?,
+                target: translate(&v.target, false)?,
+                read_only: v.read_only,
+            })
+        }) {
+            Ok(volume) if volume.source.contains('$') || volume.target.contains('$') => {
+                service.skipped.push(skip(format!(
+                    "`{}:{}` uses a variable; gorae needs the path written out",
+                    volume.source, volume.target
+                )));
+                continue;
+            }
             Ok(volume) => volume,
             Err(reason) => {
                 service.skipped.push(skip(reason));
@@ -683,6 +776,97 @@ fn merged_entries(node: &Node) -> Option<Vec<Entry>> {
 
 /// A scalar's text as written (numbers and booleans too); `None` for null and
 /// collections.
+/// A compose value as gorae must write it to mean the same, or why it cannot be
+/// written. Compose replaces `$VAR` and `${VAR}` with the variable, or with nothing
+/// when it is unset; gorae reads `${VAR}` only and refuses an unset one, so both
+/// become `${VAR:-}`. `${VAR:-default}` is kept (its default translated too); `$$`
+/// stays a literal `$`. Compose's `${VAR-x}`, `${VAR:?err}` and `${VAR:+x}` have no
+/// equal and are reported. Control characters are refused (line breaks too, except in
+/// a command's arguments), as gorae would refuse them when loading the file.
+fn translate(text: &str, line_breaks: bool) -> Result<String, String> {
+    if let Some(c) = text
+        .chars()
+        .find(|&c| c.is_control() && c != '\t' && !(line_breaks && c == '\n'))
+    {
+        return Err(format!(
+            "holds the control character U+{:04X}, which gorae refuses",
+            c as u32
+        ));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut index = 0;
+    let out = translate_until(&chars, &mut index, false)?;
+    Ok(out)
+}
+
+fn translate_until(chars: &[char], index: &mut usize, in_default: bool) -> Result<String, String> {
+    let name_char = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
+    let mut out = String::new();
+    while let Some(&c) = chars.get(*index) {
+        if c == '}' && in_default {
+            return Ok(out);
+        }
+        if c != '$' {
+            out.push(c);
+            *index += 1;
+            continue;
+        }
+        match chars.get(*index + 1) {
+            Some('$') => {
+                out.push_str("$$");
+                *index += 2;
+            }
+            Some('{') => {
+                let start = *index + 2;
+                let mut end = start;
+                while chars.get(end).is_some_and(name_char) {
+                    end += 1;
+                }
+                let name: String = chars[start..end].iter().collect();
+                if !crate::config::interpolate::is_var_name(&name) {
+                    return Err(format!("`${{{name}...` is not a variable gorae can read"));
+                }
+                match (chars.get(end), chars.get(end + 1)) {
+                    (Some('}'), _) => {
+                        out.push_str(&format!("${{{name}:-}}"));
+                        *index = end + 1;
+                    }
+                    (Some(':'), Some('-')) => {
+                        *index = end + 2;
+                        let default = translate_until(chars, index, true)?;
+                        if chars.get(*index) != Some(&'}') {
+                            return Err(format!("`${{{name}:-` is never closed"));
+                        }
+                        *index += 1;
+                        out.push_str(&format!("${{{name}:-{default}}}"));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`${{{name}` uses a Compose form gorae does not have (only ${{VAR}} and ${{VAR:-default}}); write the value by hand"
+                        ));
+                    }
+                }
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == '_' => {
+                let start = *index + 1;
+                let mut end = start;
+                while chars.get(end).is_some_and(name_char) {
+                    end += 1;
+                }
+                let name: String = chars[start..end].iter().collect();
+                out.push_str(&format!("${{{name}:-}}"));
+                *index = end;
+            }
+            _ => {
+                // A lone `$` is literal in gorae; `$$` says so unambiguously.
+                out.push_str("$$");
+                *index += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn text_of(node: &Node) -> Option<String> {
     let scalar = node.as_scalar()?;
     (scalar.kind() != Kind::Null).then(|| scalar.text.clone())
@@ -699,15 +883,17 @@ mod tests {
     }
 
     #[test]
-    fn ports_keep_compose_meaning_with_the_address_written_out() {
+    fn ports_publish_on_127_0_0_1_unless_compose_named_an_address() {
         let cases = [
-            ("3000", Ok("0.0.0.0:3000:3000")),
-            ("\"8080:80\"", Ok("0.0.0.0:8080:80")),
+            ("3000", Ok("3000:3000")),
+            ("\"8080:80\"", Ok("8080:80")),
             ("\"127.0.0.1:5432:5432\"", Ok("127.0.0.1:5432:5432")),
             ("\"127.0.0.1::80\"", Ok("127.0.0.1:80:80")),
-            ("\"53:53/udp\"", Ok("0.0.0.0:53:53/udp")),
+            ("\"53:53/udp\"", Ok("53:53/udp")),
             ("\"[::1]:80:80\"", Ok("[::1]:80:80")),
-            ("{ target: 80, published: 8080 }", Ok("0.0.0.0:8080:80")),
+            ("\"${WEB_PORT:-8080}:80\"", Ok("${WEB_PORT:-8080}:80")),
+            ("\"${WEB_PORT}:80\"", Err(())),
+            ("{ target: 80, published: 8080 }", Ok("8080:80")),
             (
                 "{ target: 80, published: \"8080\", host_ip: 127.0.0.1, protocol: tcp }",
                 Ok("127.0.0.1:8080:80/tcp"),
@@ -722,6 +908,44 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn compose_variables_keep_their_meaning_or_are_refused() {
+        for (compose, gorae) in [
+            ("plain", Ok("plain")),
+            ("$HOME/x", Ok("${HOME:-}/x")),
+            ("${A}", Ok("${A:-}")),
+            ("${A:-${B:-b}}", Ok("${A:-${B:-b}}")),
+            ("$$A", Ok("$$A")),
+            ("cost: 5$", Ok("cost: 5$$")),
+            ("${A-b}", Err(())),
+            ("${A:?required}", Err(())),
+            ("${A:+x}", Err(())),
+            ("a\u{0}b", Err(())),
+            ("a\nb", Err(())),
+        ] {
+            assert_eq!(
+                translate(compose, false).map_err(|_| ()).as_deref(),
+                gorae.as_ref().map(|s| *s).map_err(|_| &()),
+                "{compose:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn absolute_dockerfile_paths_are_kept_as_they_are() {
+        let mut service = DraftService::default();
+        import_build(
+            &mut service,
+            &node("{ context: ./web, dockerfile: /srv/docker/web.Dockerfile }"),
+            "services.web.build",
+        );
+        assert_eq!(
+            service.dockerfile.as_deref(),
+            Some("/srv/docker/web.Dockerfile")
+        );
+        assert_eq!(service.build.as_deref(), Some("./web"));
     }
 
     #[test]

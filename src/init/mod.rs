@@ -8,6 +8,7 @@
 
 mod clients;
 mod compose;
+pub mod dockerignore;
 mod hints;
 mod node;
 mod python;
@@ -50,6 +51,8 @@ pub struct DraftService {
     pub command: Option<Vec<String>>,
     pub env: Vec<(String, String)>,
     pub ports: Vec<String>,
+    /// A comment beside each port of `ports` (same order), if any.
+    pub port_comments: Vec<Option<String>>,
     /// A comment line written above `ports:`.
     pub ports_note: Option<String>,
     pub volumes: Vec<String>,
@@ -112,6 +115,8 @@ pub fn detect(dir: &Path) -> Result<Draft, anyhow::Error> {
         })?;
         let mut draft = compose::import(file, &text, &templates)?;
         explain_dependencies(&mut draft, &templates);
+        drop_missing_bind_sources(&mut draft, dir);
+        make_loadable(&mut draft, dir);
         return Ok(draft);
     }
     let mut draft = detect_apps(&tree, &templates);
@@ -122,7 +127,96 @@ pub fn detect(dir: &Path) -> Result<Draft, anyhow::Error> {
         .into());
     }
     explain_dependencies(&mut draft, &templates);
+    make_loadable(&mut draft, dir);
     Ok(draft)
+}
+
+/// Compose creates a missing bind-mount directory; gorae refuses it. Such a volume is
+/// left out, with a `not imported:` line saying what to create, rather than written
+/// into a file that would not load.
+fn drop_missing_bind_sources(draft: &mut Draft, dir: &Path) {
+    for service in &mut draft.services {
+        let volumes = std::mem::take(&mut service.volumes);
+        for (index, volume) in volumes.into_iter().enumerate() {
+            let source = volume.split(':').next().unwrap_or("");
+            if source.starts_with(['.', '/']) && !dir.join(source).exists() {
+                service.skipped.push(Skipped {
+                    path: format!("services.{}.volumes[{index}]", service.name),
+                    reason: format!(
+                        "{source} does not exist here; create it (mkdir -p {source}) and add \"{volume}\" to `volumes:`"
+                    ),
+                });
+            } else {
+                service.volumes.push(volume);
+            }
+        }
+    }
+}
+
+/// Leaves out the services gorae would refuse, so that what `init` writes always
+/// loads: the draft is rendered and loaded as `gorae config` would (with no variables
+/// set), and each service an error points into becomes a `not imported:` line with
+/// the reason. Dependencies on it are dropped too. The values were translated with
+/// care already; this is the guarantee for whatever that missed (a build directory
+/// that is not there, a dependency cycle, a name two dependencies export).
+fn make_loadable(draft: &mut Draft, dir: &Path) {
+    let file = dir.join(crate::config::PROJECT_FILE);
+    let shown = file.display().to_string();
+    // Each round drops at least one service, or stops.
+    for _ in 0..=draft.services.len() {
+        let text = render(draft);
+        let Err(LoadError::Invalid { diagnostics, .. }) =
+            crate::config::load_str(&text, &file, &|_| None)
+        else {
+            return;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        let headers: Vec<(String, String)> = draft
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    format!("  {}:", crate::yaml_out::scalar(&s.name)),
+                    s.name.clone(),
+                )
+            })
+            .collect();
+        let mut refused: BTreeMap<String, String> = BTreeMap::new();
+        for diagnostic in &diagnostics {
+            let Some(location) = diagnostic.location.as_ref().filter(|l| l.file == shown) else {
+                continue;
+            };
+            let owner = lines[..location.line.min(lines.len())]
+                .iter()
+                .rev()
+                .find_map(|line| {
+                    headers
+                        .iter()
+                        .find(|(header, _)| line.starts_with(header.as_str()))
+                        .map(|(_, name)| name.clone())
+                });
+            if let Some(name) = owner {
+                refused
+                    .entry(name)
+                    .or_insert_with(|| diagnostic.message.clone());
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        draft
+            .services
+            .retain(|service| !refused.contains_key(&service.name));
+        for service in &mut draft.services {
+            service.depends_on.retain(|dep| !refused.contains_key(dep));
+        }
+        for (name, why) in refused {
+            draft.skipped.push(Skipped {
+                path: format!("services.{name}"),
+                reason: format!("gorae would refuse it: {why}"),
+            });
+        }
+    }
 }
 
 /// Says above each `depends_on` what it brings: the wait, and the connection

@@ -23,9 +23,9 @@ pub fn render(draft: &Draft) -> String {
             &mut out,
             "",
             &format!(
-                "Imported from {file}. Ports keep Compose's meaning (every interface) where \
-                 it had no address; each `not imported:` line names something gorae \
-                 cannot express."
+                "Imported from {file}. Ports publish on 127.0.0.1 only, gorae's default, \
+                 where Compose published on every interface (each says so); each `not \
+                 imported:` line names something gorae cannot express."
             ),
         );
     }
@@ -34,7 +34,7 @@ pub fn render(draft: &Draft) -> String {
         out.push_str(&format!("name: {}\n", scalar(name)));
     }
     for skipped in &draft.skipped {
-        out.push_str(&format!("# {skipped}\n"));
+        out.push_str(&format!("# {}\n", one_line(&skipped.to_string())));
     }
     if draft.name.is_some() || !draft.skipped.is_empty() {
         out.push('\n');
@@ -89,7 +89,21 @@ fn write_service(out: &mut String, service: &DraftService) {
             if let Some(note) = &service.ports_note {
                 comment(out, "    ", note);
             }
-            key(out, "ports", quoted_list(&service.ports));
+            if service.port_comments.iter().any(Option::is_some) {
+                out.push_str("    ports:\n");
+                for (index, port) in service.ports.iter().enumerate() {
+                    match service.port_comments.get(index).cloned().flatten() {
+                        Some(note) => out.push_str(&format!(
+                            "      - {} # {}\n",
+                            quoted(port),
+                            one_line(&note)
+                        )),
+                        None => out.push_str(&format!("      - {}\n", quoted(port))),
+                    }
+                }
+            } else {
+                key(out, "ports", quoted_list(&service.ports));
+            }
         }
         if !service.volumes.is_empty() {
             key(out, "volumes", quoted_list(&service.volumes));
@@ -109,7 +123,7 @@ fn write_service(out: &mut String, service: &DraftService) {
     }
     // One line each, unwrapped, so `grep "not imported"` finds them whole.
     for skipped in &service.skipped {
-        out.push_str(&format!("    # {skipped}\n"));
+        out.push_str(&format!("    # {}\n", one_line(&skipped.to_string())));
     }
 }
 
@@ -129,10 +143,26 @@ fn shorthand(s: &DraftService) -> Option<&str> {
     if bare { s.version.as_deref() } else { None }
 }
 
+/// `text` made safe for one comment line: control characters and Unicode line breaks
+/// (which some readers end a line at) are written as escapes, so nothing taken from
+/// the input (a compose key with a line break in it) can start a line of its own.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `text` as `# ` comment lines under `indent`, wrapped at [`WIDTH`].
 fn comment(out: &mut String, indent: &str, text: &str) {
     let room = WIDTH.saturating_sub(indent.len() + 2).max(20);
     let mut line = String::new();
+    let text = one_line(text);
     for word in text.split_whitespace() {
         if !line.is_empty() && line.len() + 1 + word.len() > room {
             out.push_str(&format!("{indent}# {line}\n"));
@@ -159,6 +189,18 @@ mod tests {
             assert!(line.len() <= WIDTH, "{line}");
         }
         assert!(out.lines().count() > 1);
+    }
+
+    #[test]
+    fn nothing_in_a_comment_can_start_a_line() {
+        let mut out = String::new();
+        comment(
+            &mut out,
+            "  ",
+            "a\nports: [\"0.0.0.0:22:22\"]\r\u{85}\u{2028}x",
+        );
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(one_line("key\nports: [x]").starts_with("key\\nports"));
     }
 
     #[test]

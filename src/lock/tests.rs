@@ -1,13 +1,25 @@
 use super::*;
 
-fn service(images: &[(&str, &str)]) -> LockedService {
+fn digest(c: char) -> String {
+    format!("sha256:{}", c.to_string().repeat(64))
+}
+
+fn image(d: Option<char>, id: char) -> LockedImage {
+    LockedImage {
+        digest: d.map(digest),
+        id: digest(id),
+        platform: "linux/amd64".into(),
+    }
+}
+
+fn service(images: &[(&str, LockedImage)]) -> LockedService {
     LockedService {
         template: Some("redis".into()),
         template_revision: Some(1),
         build: false,
         images: images
             .iter()
-            .map(|(r, d)| (r.to_string(), d.to_string()))
+            .map(|(r, i)| (r.to_string(), i.clone()))
             .collect(),
     }
 }
@@ -30,11 +42,12 @@ fn rendered_lock_is_sorted_json_that_parses_back() {
         template: Some("node".into()),
         template_revision: Some(1),
         build: true,
-        images: [("node:20".to_string(), "sha256:bbb".to_string())].into(),
+        images: [("node:20".to_string(), image(Some('b'), 'c'))].into(),
     };
     let locked = lock(&[
         ("web", web),
-        ("cache", service(&[("redis:7", "sha256:aaa")])),
+        ("cache", service(&[("redis:7", image(Some('a'), 'd'))])),
+        ("local", service(&[("tool:1", image(None, 'e'))])),
     ]);
     let text = render(&locked);
     insta::assert_snapshot!(text);
@@ -50,11 +63,52 @@ fn unsupported_versions_say_what_to_do() {
     let message = newer.expect_err("rejected").to_string();
     assert!(message.contains("format version 7"), "{message}");
     assert!(message.contains("upgrade gorae"), "{message}");
+    let older = parse(r#"{"version": 1}"#, Path::new("gorae.lock"));
+    let message = older.expect_err("rejected").to_string();
+    assert!(message.contains("gorae lock --update"), "{message}");
     let garbage = parse("not json", Path::new("gorae.lock")).expect_err("rejected");
     assert!(
         garbage.to_string().contains("cannot read gorae.lock"),
         "{garbage}"
     );
+}
+
+#[test]
+fn malformed_digests_are_refused_with_the_entry_named() {
+    let good = digest('a');
+    let bad_values = [
+        String::new(),
+        "sha256:".to_string(),
+        "sha256:zz".to_string(),
+        format!("sha512:{}", "a".repeat(64)),
+        format!("sha256:{}", "A".repeat(64)),
+        format!("sha256:{}", "a".repeat(63)),
+        format!("sha256:{} ", "a".repeat(64)),
+        "redis:7".to_string(),
+    ];
+    for bad in &bad_values {
+        for field in ["digest", "id"] {
+            let (d, i) = if field == "digest" {
+                (bad.as_str(), good.as_str())
+            } else {
+                (good.as_str(), bad.as_str())
+            };
+            let text = format!(
+                r#"{{"version": {LOCK_VERSION}, "gorae": "0.1.0", "project_file": "{good}",
+                "services": {{"cache": {{"images": {{"redis:7": {{"digest": "{d}", "id": "{i}", "platform": "linux/amd64"}}}}}}}}}}"#
+            );
+            let err = parse(&text, Path::new("gorae.lock")).expect_err(bad);
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "gorae.lock: service `cache`, image `redis:7`: `{field}` is"
+                )),
+                "{message}"
+            );
+            assert!(message.contains("gorae lock --update cache"), "{message}");
+        }
+    }
+    assert!(is_digest(&good));
 }
 
 #[test]
@@ -69,26 +123,67 @@ fn fingerprint_ignores_line_endings_only() {
 #[test]
 fn differences_name_each_change() {
     let locked = lock(&[
-        ("cache", service(&[("redis:7", "sha256:aaa")])),
-        ("old", service(&[("redis:7", "sha256:aaa")])),
+        (
+            "cache",
+            service(&[
+                ("redis:7", image(Some('a'), 'b')),
+                ("gone:1", image(None, 'c')),
+            ]),
+        ),
+        ("old", service(&[("redis:7", image(Some('a'), 'b'))])),
     ]);
     assert!(differences(&locked, &locked).is_empty());
 
     let mut current = lock(&[
-        ("cache", service(&[("redis:7", "sha256:moved")])),
-        ("new", service(&[("redis:7", "sha256:aaa")])),
+        ("cache", service(&[("redis:7", image(Some('f'), 'b'))])),
+        ("new", service(&[("redis:7", image(Some('a'), 'b'))])),
     ]);
     current.project_file = file_fingerprint("services: {new: {}}\n");
     current.gorae = "9.9.9".into();
     assert_eq!(
         differences(&locked, &current),
         [
-            "gorae.yaml changed since the lock was written",
-            "service `old` was removed",
-            "service `cache`: image `redis:7` resolves to sha256:moved, the lock has sha256:aaa",
-            "service `new` was added",
+            "gorae.yaml changed since the lock was written".to_string(),
+            "service `old` was removed".to_string(),
+            format!(
+                "service `cache`: image `redis:7` resolves to {}, the lock has {}",
+                digest('f'),
+                digest('a')
+            ),
+            "service `cache`: image `gone:1` is in the lock but no longer used".to_string(),
+            "service `new` was added".to_string(),
         ]
     );
+}
+
+#[test]
+fn another_platform_keeps_the_digest_and_ignores_the_id() {
+    let locked = lock(&[("cache", service(&[("redis:7", image(Some('a'), 'b'))]))]);
+    let mut arm = image(Some('a'), 'c');
+    arm.platform = "linux/arm64".into();
+    let on_arm = lock(&[("cache", service(&[("redis:7", arm)]))]);
+    assert!(differences(&locked, &on_arm).is_empty());
+}
+
+#[test]
+fn only_the_references_own_registry_digest_counts() {
+    let info = ImageInfo {
+        id: digest('i'),
+        repo_digests: vec![
+            format!("127.0.0.1:5000/ns/redis@{}", digest('a')),
+            format!("redis@{}", digest('b')),
+        ],
+    };
+    assert_eq!(
+        registry_digest(&info, "127.0.0.1:5000/ns/redis:7"),
+        Some(digest('a'))
+    );
+    assert_eq!(registry_digest(&info, "redis:7"), Some(digest('b')));
+    assert_eq!(
+        registry_digest(&info, "docker.io/library/redis:7"),
+        Some(digest('b'))
+    );
+    assert_eq!(registry_digest(&info, "gorae-test/redis:7"), None);
 }
 
 #[test]
@@ -210,34 +305,37 @@ fn unprefix_strips_only_the_projects_prefix() {
 }
 
 #[test]
-fn assemble_locks_every_service_without_the_prefix() {
+fn assemble_locks_every_service_with_its_entries_template_and_build_flag() {
     let test = mirrored();
-    let digests: BTreeMap<String, String> = [
-        ("mirror.example/redis:7", "sha256:r"),
-        ("mirror.example/postgres:16", "sha256:p"),
-        ("registry.example/tool:1", "sha256:t"),
-        ("mirror.example/node:20", "sha256:n"),
-        ("mirror.example/unused:1", "sha256:u"),
+    let entries: BTreeMap<String, BTreeMap<String, LockedImage>> = [
+        ("cache", "redis:7", image(Some('r'), '1')),
+        ("db", "postgres:16", image(Some('p'), '2')),
+        ("tool", "registry.example/tool:1", image(None, '3')),
+        ("web", "node:20", image(Some('n'), '4')),
+        // Entries of a service gorae.yaml no longer has are not locked.
+        ("ghost", "unused:1", image(Some('u'), '5')),
     ]
-    .iter()
-    .map(|(r, d)| (r.to_string(), d.to_string()))
+    .into_iter()
+    .map(|(service, reference, entry)| {
+        (service.to_string(), [(reference.to_string(), entry)].into())
+    })
     .collect();
-    let template = |name: &str, images: &[(&str, &str)], build: bool| LockedService {
+    let template = |name: &str, images: &[(&str, LockedImage)], build: bool| LockedService {
         template: Some(name.into()),
         template_revision: Some(1),
         build,
         images: images
             .iter()
-            .map(|(r, d)| (r.to_string(), d.to_string()))
+            .map(|(r, i)| (r.to_string(), i.clone()))
             .collect(),
     };
-    let plain = |images: &[(&str, &str)], build: bool| LockedService {
+    let plain = |images: &[(&str, LockedImage)], build: bool| LockedService {
         template: None,
         template_revision: None,
         ..template("", images, build)
     };
     assert_eq!(
-        assemble(&test.project, &test.text, &digests),
+        assemble(&test.project, &test.text, &entries),
         Lockfile {
             version: LOCK_VERSION,
             gorae: env!("CARGO_PKG_VERSION").into(),
@@ -245,19 +343,26 @@ fn assemble_locks_every_service_without_the_prefix() {
             services: [
                 (
                     "cache",
-                    template("redis", &[("redis:7", "sha256:r")], false)
+                    template("redis", &[("redis:7", image(Some('r'), '1'))], false)
                 ),
                 (
                     "db",
-                    template("postgres", &[("postgres:16", "sha256:p")], false)
+                    // The postgres template is at revision 2.
+                    LockedService {
+                        template_revision: Some(2),
+                        ..template("postgres", &[("postgres:16", image(Some('p'), '2'))], false)
+                    }
                 ),
-                // No digest known: recorded as empty, which never matches a real one.
-                ("own", plain(&[("python:3.12", "")], true)),
+                // No entries given: the service is locked with none.
+                ("own", plain(&[], true)),
                 (
                     "tool",
-                    plain(&[("registry.example/tool:1", "sha256:t")], false)
+                    plain(&[("registry.example/tool:1", image(None, '3'))], false)
                 ),
-                ("web", template("node", &[("node:20", "sha256:n")], true)),
+                (
+                    "web",
+                    template("node", &[("node:20", image(Some('n'), '4'))], true)
+                ),
             ]
             .into_iter()
             .map(|(n, s)| (n.to_string(), s))
@@ -306,33 +411,35 @@ fn read_tells_a_missing_lock_from_an_unreadable_one() {
 
     std::fs::write(&lock_path, "{ not json").expect("write");
     let garbage = read(&test.project).expect_err("not JSON");
+    let LockError::Unreadable { path, reason } = &garbage else {
+        panic!("expected Unreadable, got {garbage:?}");
+    };
+    assert_eq!(*path, lock_path);
     assert!(
-        garbage
-            .to_string()
-            .ends_with("(the file is JSON written by `gorae lock`)"),
-        "{garbage}"
+        reason.ends_with("(the file is JSON written by `gorae lock`)"),
+        "{reason}"
     );
 
-    let written = lock(&[("cache", service(&[("redis:7", "sha256:aaa")]))]);
+    let written = lock(&[("cache", service(&[("redis:7", image(Some('a'), 'd'))]))]);
     std::fs::write(&lock_path, render(&written)).expect("write");
     assert_eq!(read(&test.project).expect("a good lock"), written);
 }
 
 #[test]
 fn older_versions_are_rewritten_and_newer_ones_need_a_newer_gorae() {
-    let older = parse(r#"{"version": 0}"#, Path::new("gorae.lock")).expect_err("rejected");
+    let older = parse(r#"{"version": 1}"#, Path::new("gorae.lock")).expect_err("rejected");
     assert_eq!(
         older.to_string(),
-        "gorae.lock has format version 0, but this gorae reads version 1\n  hint: run `gorae lock` to rewrite it"
+        "gorae.lock has format version 1, but this gorae reads version 2\n  hint: run `gorae lock --update` to rewrite it in this format"
     );
-    let newer = parse(r#"{"version": 2}"#, Path::new("gorae.lock")).expect_err("rejected");
+    let newer = parse(r#"{"version": 3}"#, Path::new("gorae.lock")).expect_err("rejected");
     assert_eq!(
         newer.to_string(),
-        "gorae.lock has format version 2, but this gorae reads version 1\n  hint: upgrade gorae to the version that wrote it"
+        "gorae.lock has format version 3, but this gorae reads version 2\n  hint: upgrade gorae to the version that wrote it"
     );
     // Right version, wrong fields: a field error, not a version error.
     let unknown = parse(
-        r#"{"version": 1, "gorae": "0.1.0", "project_file": "x", "services": {}, "extra": 1}"#,
+        r#"{"version": 2, "gorae": "0.1.0", "project_file": "x", "services": {}, "extra": 1}"#,
         Path::new("gorae.lock"),
     )
     .expect_err("rejected");
@@ -354,7 +461,7 @@ fn a_template_change_alone_makes_the_lock_stale() {
     let with_template = |name: Option<&str>, revision: Option<u32>| LockedService {
         template: name.map(String::from),
         template_revision: revision,
-        ..service(&[("redis:7", "sha256:aaa")])
+        ..service(&[("redis:7", image(Some('a'), 'b'))])
     };
     let cases = [
         (
@@ -389,12 +496,19 @@ fn a_template_change_alone_makes_the_lock_stale() {
 fn an_image_missing_from_the_lock_lists_what_is_locked() {
     let locked = lock(&[(
         "cache",
-        service(&[("redis:7", "sha256:aaa"), ("busybox:1", "sha256:bbb")]),
+        service(&[
+            ("redis:7", image(Some('a'), 'b')),
+            ("busybox:1", image(None, 'c')),
+        ]),
     )]);
-    let current = lock(&[("cache", service(&[("redis:8", "sha256:ccc")]))]);
+    let current = lock(&[("cache", service(&[("redis:8", image(Some('d'), 'e'))]))]);
     assert_eq!(
         differences(&locked, &current),
-        ["service `cache`: image `redis:8` is not in the lock (locked: busybox:1, redis:7)"]
+        [
+            "service `cache`: image `redis:8` is not in the lock (locked: busybox:1, redis:7)",
+            "service `cache`: image `busybox:1` is in the lock but no longer used",
+            "service `cache`: image `redis:7` is in the lock but no longer used",
+        ]
     );
 }
 
@@ -403,9 +517,10 @@ fn a_stale_lock_lists_each_difference_and_what_to_do() {
     let stale = LockError::Stale {
         path: "gorae.lock".into(),
         differences: vec!["one".into(), "two".into()],
+        hint: STALE_HINT,
     };
     assert_eq!(
         stale.to_string(),
-        "gorae.lock is stale:\n  - one\n  - two\n  hint: run `gorae lock` to update it, review the change and commit it"
+        "gorae.lock is stale:\n  - one\n  - two\n  hint: run `gorae up` or `gorae lock` to update it, review the change and commit it"
     );
 }

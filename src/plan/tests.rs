@@ -13,6 +13,7 @@ fn existing(service: &str, hash: &str, state: &str, status: &str) -> ExistingCon
         id: format!("{service}-id"),
         name: format!("shop-{service}"),
         service: service.into(),
+        kind: "service".into(),
         project_dir: "/projects/shop".into(),
         config_hash: hash.into(),
         state: state.into(),
@@ -120,6 +121,41 @@ fn config_hash_is_stable_and_sensitive_to_spec_and_image() {
         config_hash(web, "sha256:a"),
         config_hash(&labelled, "sha256:a")
     );
+}
+
+#[test]
+fn config_hash_is_the_same_for_every_name_of_one_image() {
+    let plan = desired(&project(SHOP));
+    let id = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    // Every way `up`, `up --frozen`, a mirror or a pull by digest names one image.
+    let names = [
+        "redis:7".to_string(),
+        "gorae-test/redis:7".to_string(),
+        "mirror.example.com:5000/redis:7".to_string(),
+        id.to_string(),
+        format!("redis@{id}"),
+        format!("127.0.0.1:5000/ns/redis@{id}"),
+        String::new(),
+    ];
+    for service in &plan.services {
+        let hashes: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let mut spec = service.spec.clone();
+                spec.image = name.clone();
+                config_hash(&spec, id)
+            })
+            .collect();
+        assert!(
+            hashes.iter().all(|h| *h == hashes[0]),
+            "{}: {hashes:?}",
+            service.name
+        );
+        // The content id still decides.
+        let mut spec = service.spec.clone();
+        spec.image = names[0].clone();
+        assert_ne!(config_hash(&spec, id), config_hash(&spec, "sha256:other"));
+    }
 }
 
 #[test]

@@ -4,6 +4,9 @@
 // Each test file compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod check_schema;
+pub mod registry;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};

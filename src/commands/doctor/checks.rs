@@ -2,7 +2,7 @@
 //! images and ports. Each returns [`Check`]s and never an error: a failure is a
 //! line of the report, not the end of it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -222,12 +222,19 @@ async fn image(engine: &Engine, reference: &str, used_by: &str) -> Check {
 pub async fn ports(engine: Option<&Engine>, project: &Project) -> Vec<Check> {
     let containers = match engine {
         Some(engine) => engine
-            .project_containers(&project.name)
+            .scoped_containers(&crate::scope::scope_of(project))
             .await
             .unwrap_or_default(),
         None => Vec::new(),
     };
     let mut checks = Vec::new();
+    // Host ports the project publishes or a fix already suggests: two fixes must not
+    // send two services to one port, nor a service to a port another one publishes.
+    let mut claimed: HashSet<u16> = project
+        .services
+        .values()
+        .flat_map(|s| s.ports.iter().map(|p| p.host_port))
+        .collect();
     for service in project.services.values() {
         for mapping in &service.ports {
             let name = format!("port {}:{}", mapping.host_ip, mapping.host_port);
@@ -260,7 +267,7 @@ pub async fn ports(engine: Option<&Engine>, project: &Project) -> Vec<Check> {
                 format!(
                     "stop what holds it, or publish `{}` on another host port: {}",
                     service.name,
-                    another_port(mapping)
+                    another_port(mapping, &mut claimed, ports::is_free)
                 ),
             ));
         }
@@ -271,18 +278,54 @@ pub async fn ports(engine: Option<&Engine>, project: &Project) -> Vec<Check> {
     checks
 }
 
-/// A `ports:` entry like `mapping` on the next free host port, for the fix.
-fn another_port(mapping: &PortMapping) -> String {
+/// A `ports:` entry like `mapping` on the next free host port that no other service
+/// publishes and no other fix suggested (the port is then `claimed`), for the fix.
+fn another_port(
+    mapping: &PortMapping,
+    claimed: &mut HashSet<u16>,
+    is_free: impl Fn(&PortMapping) -> bool,
+) -> String {
     let free = (1..=100)
         .filter_map(|step| mapping.host_port.checked_add(step))
+        .filter(|port| !claimed.contains(port))
         .find(|&port| {
-            ports::is_free(&PortMapping {
+            is_free(&PortMapping {
                 host_port: port,
                 ..mapping.clone()
             })
         });
     match free {
-        Some(port) => format!("ports: [\"{port}:{}\"]", mapping.container_port),
+        Some(port) => {
+            claimed.insert(port);
+            format!("ports: [\"{port}:{}\"]", mapping.container_port)
+        }
         None => format!("ports: [\"HOST_PORT:{}\"]", mapping.container_port),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Protocol;
+
+    fn mapping(host_port: u16, container_port: u16) -> PortMapping {
+        PortMapping {
+            host_ip: "127.0.0.1".into(),
+            host_port,
+            container_port,
+            protocol: Protocol::Tcp,
+        }
+    }
+
+    #[test]
+    fn fixes_never_suggest_one_host_port_twice_or_a_published_one() {
+        // 3000 and 3001 are taken on the machine; the project publishes 3000, 3001, 3003.
+        let taken = [3000, 3001];
+        let is_free = |m: &PortMapping| !taken.contains(&m.host_port);
+        let mut claimed: HashSet<u16> = [3000, 3001, 3003].into();
+        let web = another_port(&mapping(3000, 3000), &mut claimed, is_free);
+        let api = another_port(&mapping(3001, 8080), &mut claimed, is_free);
+        assert_eq!(web, "ports: [\"3002:3000\"]");
+        assert_eq!(api, "ports: [\"3004:8080\"]");
     }
 }

@@ -1,10 +1,7 @@
-//! The lock check of `gorae doctor`: when gorae.lock exists, it must be readable,
-//! match gorae.yaml, and name the digests of the images present here. Unlike
-//! `gorae lock --check`, doctor never pulls, so an image not present is reported as
-//! not compared rather than resolved.
-//! It assembles the current lock with `crate::lock`, looking digests up locally.
-
-use std::collections::BTreeMap;
+//! The lock check of `gorae doctor`: when gorae.lock exists, it must be readable and
+//! match gorae.yaml; locked images not on this machine are reported, since `up`
+//! then pulls them by their locked digest. Doctor never pulls and never asks a
+//! registry (`gorae lock --check` does that).
 
 use super::Check;
 use crate::config::Project;
@@ -39,8 +36,7 @@ pub async fn check(engine: Option<&Engine>, project: &Project) -> Check {
             );
         }
     };
-    let (current, not_compared) = current_lock(engine, project, &locked, &project_text).await;
-    let differences = lock::differences(&locked, &current);
+    let differences = lock::structure_changes(project, &project_text, &locked);
     if !differences.is_empty() {
         return Check::fail(
             "lock",
@@ -48,55 +44,37 @@ pub async fn check(engine: Option<&Engine>, project: &Project) -> Check {
             UPDATE,
         );
     }
+    let not_compared = not_here(engine, &locked).await;
     match not_compared {
-        0 => Check::pass("lock", "gorae.lock matches gorae.yaml and the images here"),
+        0 => Check::pass(
+            "lock",
+            "gorae.lock matches gorae.yaml and every locked image is here",
+        ),
         n => Check::warn(
             "lock",
             format!(
-                "gorae.lock matches gorae.yaml; {n} image{} not here, so not compared",
+                "gorae.lock matches gorae.yaml; {n} locked image{} not here",
                 if n == 1 { " is" } else { "s are" }
             ),
-            "`gorae up --frozen` compares them once pulled",
+            "`gorae up` pulls them by their locked digest",
         ),
     }
 }
 
-/// The lock as it would be written now from what is here. An image that is not
-/// here (or with no engine, every image) keeps its locked digest, so it cannot
-/// show up as a difference; the count of those is returned alongside.
-async fn current_lock(
-    engine: Option<&Engine>,
-    project: &Project,
-    locked: &Lockfile,
-    project_text: &str,
-) -> (Lockfile, usize) {
-    let mut not_compared = 0;
-    let mut digests = BTreeMap::new();
-    for (name, service) in &project.services {
-        let (_, references) = lock::references(service).unwrap_or_default();
-        for reference in references {
+/// How many locked images this machine does not have by their locked id (with no
+/// engine, every one).
+async fn not_here(engine: Option<&Engine>, locked: &Lockfile) -> usize {
+    let mut missing = 0;
+    for service in locked.services.values() {
+        for entry in service.images.values() {
             let here = match engine {
-                Some(engine) => engine.image(&reference).await.ok().flatten(),
-                None => None,
+                Some(engine) => engine.image(&entry.id).await.ok().flatten().is_some(),
+                None => false,
             };
-            let digest = match here {
-                Some(info) => lock::digest_of(&info),
-                None => {
-                    not_compared += 1;
-                    let key = lock::unprefix(project, &reference);
-                    locked
-                        .services
-                        .get(name)
-                        .and_then(|s| s.images.get(&key))
-                        .cloned()
-                        .unwrap_or_default()
-                }
-            };
-            digests.insert(reference, digest);
+            if !here {
+                missing += 1;
+            }
         }
     }
-    (
-        lock::assemble(project, project_text, &digests),
-        not_compared,
-    )
+    missing
 }

@@ -4,14 +4,16 @@
 
 mod checks;
 mod lock;
+mod name;
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::print_stdout;
 use crate::cli::DoctorArgs;
 use crate::exit::ExitCode;
+use crate::output::OutputError;
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,11 +91,12 @@ struct Report {
 }
 
 impl Report {
-    fn add(&mut self, check: Check) {
+    fn add(&mut self, check: Check) -> Result<(), OutputError> {
         if !self.json {
-            print(&check.render());
+            print_stdout(&check.render())?;
         }
         self.checks.push(check);
+        Ok(())
     }
 
     fn count(&self, status: Status) -> usize {
@@ -107,9 +110,9 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
         checks: Vec::new(),
     };
     let (project, check) = checks::project(file);
-    report.add(check);
+    report.add(check)?;
     let (engine, check) = checks::engine().await;
-    report.add(check);
+    report.add(check)?;
     let unchecked = |name: &str| {
         Check::fail(
             name,
@@ -118,22 +121,26 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
         )
     };
     match &engine {
-        Some(engine) => report.add(checks::disk(engine).await),
-        None => report.add(unchecked("disk")),
+        Some(engine) => report.add(checks::disk(engine).await)?,
+        None => report.add(unchecked("disk"))?,
     }
     if let Some(project) = &project {
         match &engine {
             Some(engine) => {
                 for check in checks::images(engine, project).await {
-                    report.add(check);
+                    report.add(check)?;
                 }
             }
-            None => report.add(unchecked("images")),
+            None => report.add(unchecked("images"))?,
+        }
+        match &engine {
+            Some(engine) => report.add(name::check(engine, project).await)?,
+            None => report.add(unchecked("project name"))?,
         }
         for check in checks::ports(engine.as_ref(), project).await {
-            report.add(check);
+            report.add(check)?;
         }
-        report.add(lock::check(engine.as_ref(), project).await);
+        report.add(lock::check(engine.as_ref(), project).await)?;
     }
 
     let failed = report.count(Status::Fail);
@@ -147,7 +154,7 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
             ok: failed == 0,
             checks: &report.checks,
         };
-        print(&format!("{}\n", serde_json::to_string_pretty(&output)?));
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&output)?))?;
     } else {
         let warned = report.count(Status::Warn);
         let summary = match (failed, warned) {
@@ -155,18 +162,13 @@ pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitC
             (0, w) => format!("nothing blocks `gorae up`; {w} warning{}", plural(w)),
             (f, _) => format!("{f} problem{} to fix before `gorae up`", plural(f)),
         };
-        print(&format!("\n{summary}\n"));
+        print_stdout(&format!("\n{summary}\n"))?;
     }
     Ok(if failed == 0 {
         ExitCode::Success
     } else {
         ExitCode::Failure
     })
-}
-
-/// A closed pipe (`| head`) is not an error.
-fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn plural(n: usize) -> &'static str {

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::line::{Instant, Line, lines_of};
 use super::printer::Printer;
-use crate::engine::Engine;
+use crate::engine::{Engine, Scope};
 
 /// How often the project's containers are listed to notice starts and re-creations.
 const POLL: Duration = Duration::from_millis(500);
@@ -36,7 +36,7 @@ enum Message {
 /// closes or the engine fails. `tracked` holds the containers already shown.
 pub async fn follow(
     engine: &Engine,
-    project: &str,
+    scope: &Scope,
     services: &[String],
     printer: &Printer,
     mut tracked: HashMap<String, Tracked>,
@@ -54,9 +54,10 @@ pub async fn follow(
                             continue;
                         }
                         container.last = Some(line.at);
-                        // A closed pipe (`| head`) ends the command quietly.
-                        if printer.print(&mut out, &container.service, &line).is_err() {
-                            return Ok(());
+                        // A closed pipe (`| head`) ends the command quietly; see
+                        // `crate::output`.
+                        if let Err(source) = printer.print(&mut out, &container.service, &line) {
+                            return Err(crate::output::OutputError { source }.into());
                         }
                     }
                 }
@@ -67,7 +68,7 @@ pub async fn follow(
                 }
             },
             _ = poll.tick() => {
-                let containers = engine.project_containers(project).await?;
+                let containers = engine.scoped_containers(scope).await?;
                 // Forget removed containers, but keep reading one until its stream ends.
                 tracked.retain(|id, t| t.attached || containers.iter().any(|c| &c.id == id));
                 let wanted = containers

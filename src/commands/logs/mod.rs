@@ -30,9 +30,9 @@ pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCod
     } else {
         None
     };
-    let mut containers: Vec<ExistingContainer> = engine
-        .project_containers(&project.name)
+    let mut containers: Vec<ExistingContainer> = super::observe(&engine, &project)
         .await?
+        .containers
         .into_iter()
         .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
         .collect();
@@ -63,12 +63,9 @@ pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCod
     {
         let mut out = std::io::stdout().lock();
         for (index, line) in &history {
-            // A closed pipe (`| head`) ends the command quietly.
-            if printer
-                .print(&mut out, &containers[*index].service, line)
-                .is_err()
-            {
-                return Ok(ExitCode::Success);
+            // A closed pipe (`| head`) ends the command quietly; see `crate::output`.
+            if let Err(source) = printer.print(&mut out, &containers[*index].service, line) {
+                return Err(crate::output::OutputError { source }.into());
             }
         }
     }
@@ -90,6 +87,7 @@ pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCod
             (container.id.clone(), tracked)
         })
         .collect::<HashMap<_, _>>();
-    follow::follow(&engine, &project.name, &args.services, &printer, tracked).await?;
+    let scope = crate::scope::scope_of(&project);
+    follow::follow(&engine, &scope, &args.services, &printer, tracked).await?;
     Ok(ExitCode::Success)
 }

@@ -1,0 +1,48 @@
+//! `gorae restart [SERVICE...]`: stop services and bring them up again, waiting
+//! until they are ready. A task named here runs again.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::apply::UpOptions;
+use crate::cli::RestartArgs;
+use crate::config::ServiceKind;
+use crate::exit::ExitCode;
+use crate::plan;
+use crate::ui::{Mode, Ui};
+
+pub async fn run(
+    file: Option<&Path>,
+    verbose: bool,
+    args: &RestartArgs,
+) -> anyhow::Result<ExitCode> {
+    let project = super::load_project(file)?;
+    for service in &args.services {
+        super::known_service(&project, service)?;
+    }
+    let mut plan = plan::desired(&project);
+    let engine = super::connect().await?;
+    let ui = Ui::new(Mode::detect(args.ci, false), verbose)
+        .with_services(plan.services.iter().map(|s| s.name.as_str()));
+    let _lock = super::up::lock_project(&project, &ui).await?;
+    super::up::follow_lock(&project, &engine, &ui, &mut plan, false).await?;
+    let named: Vec<String> = if args.services.is_empty() {
+        project.services.keys().cloned().collect()
+    } else {
+        args.services.clone()
+    };
+    super::stop::stop(&engine, &project, &named, &ui).await?;
+    let options = UpOptions {
+        timeout: args.timeout.map(Duration::from_secs),
+        only: Some(named),
+        // Only a task named on the command line runs again: a plain `restart` of
+        // everything must not repeat a migration by surprise.
+        rerun: args
+            .services
+            .iter()
+            .filter(|name| project.services[*name].kind == ServiceKind::Task)
+            .cloned()
+            .collect(),
+    };
+    super::up::bring_up(&project, &engine, &plan, &ui, &options).await
+}
