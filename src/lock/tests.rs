@@ -524,3 +524,126 @@ fn a_stale_lock_lists_each_difference_and_what_to_do() {
         "gorae.lock is stale:\n  - one\n  - two\n  hint: run `gorae up` or `gorae lock` to update it, review the change and commit it"
     );
 }
+
+#[test]
+fn read_if_present_is_none_only_for_a_missing_lock() {
+    let test = temp_project(
+        "services:\n  cache: { template: redis, version: \"7\" }\n",
+        &[],
+    );
+    assert_eq!(read_if_present(&test.project).expect("no lock yet"), None);
+    let written = lock(&[("cache", service(&[("redis:7", image(Some('a'), 'd'))]))]);
+    let lock_path = test.dir.path().join(LOCK_FILE);
+    std::fs::write(&lock_path, render(&written)).expect("write");
+    assert_eq!(
+        read_if_present(&test.project).expect("a good lock"),
+        Some(written)
+    );
+    std::fs::write(&lock_path, "{").expect("write");
+    let broken = read_if_present(&test.project).expect_err("not JSON");
+    assert!(
+        matches!(&broken, LockError::Unreadable { path, .. } if *path == lock_path),
+        "{broken:?}"
+    );
+}
+
+#[test]
+fn refresh_covers_nothing_everything_or_the_named_services() {
+    let named = ["db".to_string(), "web".to_string()];
+    for service in ["cache", "db", "web"] {
+        assert!(!Refresh::Nothing.covers(service), "{service}");
+        assert!(Refresh::All.covers(service), "{service}");
+    }
+    assert!(Refresh::Services(&named).covers("db"));
+    assert!(Refresh::Services(&named).covers("web"));
+    assert!(!Refresh::Services(&named).covers("cache"));
+    assert!(!Refresh::Services(&[]).covers("db"));
+}
+
+#[test]
+fn a_new_entry_records_the_references_own_digest_the_id_and_the_platform() {
+    let info = ImageInfo {
+        id: digest('i'),
+        repo_digests: vec![format!("redis@{}", digest('a'))],
+    };
+    assert_eq!(
+        entry_for(&info, "redis:7", "linux/arm64"),
+        LockedImage {
+            digest: Some(digest('a')),
+            id: digest('i'),
+            platform: "linux/arm64".into(),
+        }
+    );
+    // Built or loaded here, or pulled under another name: no digest to pull by.
+    assert_eq!(
+        entry_for(&info, "gorae-test/redis:7", "linux/amd64"),
+        LockedImage {
+            digest: None,
+            id: digest('i'),
+            platform: "linux/amd64".into(),
+        }
+    );
+}
+
+/// The entries of [`mirrored`] as a lock written for it would hold them.
+fn mirrored_entries() -> BTreeMap<String, BTreeMap<String, LockedImage>> {
+    [
+        ("cache", "redis:7", image(Some('r'), '1')),
+        ("db", "postgres:16", image(Some('p'), '2')),
+        ("own", "python:3.12", image(Some('y'), '3')),
+        ("tool", "registry.example/tool:1", image(None, '4')),
+        ("web", "node:20", image(Some('n'), '5')),
+    ]
+    .into_iter()
+    .map(|(service, reference, entry)| {
+        (service.to_string(), [(reference.to_string(), entry)].into())
+    })
+    .collect()
+}
+
+#[test]
+fn structure_changes_compare_the_file_services_templates_and_references_only() {
+    let test = mirrored();
+    let locked = assemble(&test.project, &test.text, &mirrored_entries());
+    assert_eq!(
+        structure_changes(&test.project, &test.text, &locked),
+        Vec::<String>::new()
+    );
+    // Only the file's text changed.
+    assert_eq!(
+        structure_changes(&test.project, "name: shop\n", &locked),
+        ["gorae.yaml changed since the lock was written"]
+    );
+    // What an entry resolved to is not structure: a moved entry is no change here.
+    let mut moved = locked.clone();
+    moved
+        .services
+        .get_mut("cache")
+        .expect("cache")
+        .images
+        .insert("redis:7".into(), image(Some('z'), 'z'));
+    assert_eq!(
+        structure_changes(&test.project, &test.text, &moved),
+        Vec::<String>::new()
+    );
+    // A lock that lacks a reference, has an old one, an old template revision and a
+    // service gorae.yaml no longer has.
+    let mut old = locked.clone();
+    old.services.get_mut("own").expect("own").images.clear();
+    let tool = old.services.get_mut("tool").expect("tool");
+    tool.images.clear();
+    tool.images
+        .insert("registry.example/tool:0".into(), image(None, '6'));
+    old.services.get_mut("db").expect("db").template_revision = Some(1);
+    old.services.insert("gone".into(), service(&[]));
+    assert_eq!(
+        structure_changes(&test.project, &test.text, &old),
+        [
+            "service `gone` was removed",
+            "service `db`: template postgres revision 1 is now postgres revision 2",
+            "service `own`: image `python:3.12` is not in the lock (locked: )",
+            "service `tool`: image `registry.example/tool:1` is not in the lock (locked: registry.example/tool:0)",
+            "service `tool`: image `registry.example/tool:0` is in the lock but no longer used",
+        ]
+    );
+}
