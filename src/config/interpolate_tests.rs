@@ -257,3 +257,78 @@ fn dotenv_values_are_read_exactly() {
     .collect();
     assert_eq!(vars, expected);
 }
+
+#[test]
+fn defaults_nest_and_only_the_chosen_branch_is_looked_up() {
+    let cases: &[(&str, &str)] = &[
+        ("${U:-${A}}", "x"),
+        ("${U:-${V:-${D}}}", "dot"),
+        ("${U:-<${A}|${D}>}!", "<x|dot>!"),
+        // A default that is not used is checked but never looked up.
+        ("${A:-${U:-z}}", "x"),
+        ("${A:-${NOPE}}", "x"),
+        ("${A:-${U:-z}}-${U:-${D:-q}}", "x-dot"),
+        ("${U:-a$b}", "a$b"),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(expand(text).as_deref(), Ok(*expected), "{text:?}");
+    }
+}
+
+#[test]
+fn defaults_nest_eight_deep_and_no_deeper() {
+    let nested = |depth: usize| format!("{}z{}", "${U:-".repeat(depth), "}".repeat(depth));
+    assert_eq!(expand(&nested(8)).as_deref(), Ok("z"));
+    // The ninth `${` is underlined, five characters after each of the eight before it.
+    for text in [nested(9), format!("${{A:-{}}}", nested(8))] {
+        let error = expand(&text).expect_err("nine deep");
+        assert_eq!(
+            (error.offset, error.len, error.message.as_str()),
+            (40, 2, "defaults nested more than 8 deep"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn faulty_defaults_report_their_exact_character_range() {
+    let unclosed = "`${` without a closing `}`";
+    // (value, offset, len, message)
+    let cases: &[(&str, usize, usize, &str)] = &[
+        ("x${U:-abc", 1, 8, unclosed),
+        ("${U:-${V:-a}", 0, 12, unclosed),
+        ("${A:-${V:-a}", 0, 12, unclosed),
+        ("${U:-${NOPE}}", 5, 7, "variable `NOPE` is not set"),
+        ("${U:-${1}}", 5, 4, "`${1}` is not a variable reference"),
+        ("${A-b", 0, 4, "`${A-` is not a variable reference"),
+        ("${A:x}", 0, 6, "`${A:x}` is not a variable reference"),
+        ("${A:", 0, 4, "`${A:` is not a variable reference"),
+    ];
+    for (text, offset, len, message) in cases {
+        let error = expand(text).expect_err(text);
+        assert_eq!(
+            (error.offset, error.len, error.message.as_str()),
+            (*offset, *len, *message),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn interpolation_errors_past_the_kept_limit_are_counted() {
+    let mut yaml = String::from("services:\n  web:\n    image: x\n    env:\n");
+    for n in 0..1005 {
+        yaml.push_str(&format!("      V{n}: ${{NOPE{n}}}\n"));
+    }
+    match load_str(&yaml, Path::new("/projects/shop/gorae.yaml"), &no_env) {
+        Err(LoadError::Invalid {
+            diagnostics,
+            rendered,
+        }) => {
+            assert_eq!(diagnostics.len(), 1000);
+            assert!(rendered.ends_with(": 1005 errors"), "{rendered}");
+        }
+        Ok(_) => panic!("expected errors"),
+        Err(other) => panic!("unexpected {other}"),
+    }
+}
