@@ -103,3 +103,49 @@ fn each_pair_of_dependencies_exporting_one_name_is_one_error() {
         ]
     );
 }
+
+/// The diagnostics kept and the summary line of loading `yaml`.
+fn kept_and_summary(yaml: &str) -> (Vec<String>, String) {
+    let no_env = |_: &str| None;
+    match load_str(yaml, Path::new("/projects/shop/gorae.yaml"), &no_env) {
+        Ok(_) => panic!("expected errors"),
+        Err(LoadError::Invalid {
+            diagnostics,
+            rendered,
+        }) => (
+            diagnostics.into_iter().map(|d| d.message).collect(),
+            rendered.lines().last().unwrap_or_default().to_string(),
+        ),
+        Err(other) => panic!("unexpected {other}"),
+    }
+}
+
+#[test]
+fn unknown_dependencies_past_the_kept_limit_are_counted() {
+    let unknown: Vec<String> = (0..1005).map(|i| format!("gone{i}")).collect();
+    let yaml = format!(
+        "services:\n  web: {{ image: x, depends_on: [{}] }}\n",
+        unknown.join(", ")
+    );
+    let (kept, summary) = kept_and_summary(&yaml);
+    assert_eq!(kept.len(), 1000);
+    assert_eq!(kept[0], "service `web` depends on unknown service `gone0`");
+    assert_eq!(summary, "/projects/shop/gorae.yaml: 1005 errors");
+}
+
+#[test]
+fn at_most_ten_cycles_are_reported() {
+    // Eleven separate cycles `aN -> bN -> aN`, found in name order (a0, a1, a10, a2...).
+    let mut yaml = String::from("services:\n");
+    for i in 0..11 {
+        yaml.push_str(&format!("  a{i}: {{ image: x, depends_on: [b{i}] }}\n"));
+        yaml.push_str(&format!("  b{i}: {{ image: x, depends_on: [a{i}] }}\n"));
+    }
+    let (kept, summary) = kept_and_summary(&yaml);
+    let expected: Vec<String> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]
+        .iter()
+        .map(|i| format!("dependency cycle: a{i} -> b{i} -> a{i}"))
+        .collect();
+    assert_eq!(kept, expected);
+    assert_eq!(summary, "/projects/shop/gorae.yaml: 10 errors");
+}
