@@ -225,27 +225,29 @@ fn plan_service(project: &Project, service: &crate::config::Service, network: &s
     }
 }
 
-/// Service names with every dependency before its dependents; ties by name, so the
-/// order is stable. Config validation has already rejected cycles.
+/// Service names with every dependency before its dependents, in rounds: each round
+/// takes, in name order, every service whose dependencies all came in earlier rounds.
+/// So the order is stable, and ties (services at the same depth) go by name. Config
+/// validation has already rejected cycles.
 fn dependency_order(project: &Project) -> Vec<&str> {
     let mut order: Vec<&str> = Vec::new();
     let mut remaining: Vec<&str> = project.services.keys().map(String::as_str).collect();
     while !remaining.is_empty() {
-        let before = remaining.len();
-        remaining.retain(|name| {
-            let ready = project.services[*name]
+        // Readiness is judged against the earlier rounds only: a service whose dependency
+        // joins in this round waits for the next one, behind its tie-mates.
+        let (ready, waiting): (Vec<&str>, Vec<&str>) = remaining.into_iter().partition(|name| {
+            project.services[*name]
                 .depends_on
                 .iter()
-                .all(|dep| order.contains(&dep.as_str()));
-            if ready {
-                order.push(name);
-            }
-            !ready
+                .all(|dep| order.contains(&dep.as_str()))
         });
-        if remaining.len() == before {
+        if ready.is_empty() {
             // Unreachable after validation; keep going rather than loop forever.
-            order.append(&mut remaining);
+            order.extend(waiting);
+            break;
         }
+        order.extend(ready);
+        remaining = waiting;
     }
     order
 }

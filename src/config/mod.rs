@@ -311,3 +311,9 @@ fn not_utf8(display: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnost
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod interpolate_tests;
+
+#[cfg(test)]
+mod graph_tests;

@@ -123,6 +123,102 @@ fn tar_holds_context_and_dockerfile() {
     assert!(names.contains(&DOCKERFILE_NAME.to_string()), "{names:?}");
 }
 
+/// `.dockerignore` rules parsed from `text` alone.
+fn rules(text: &str) -> IgnoreRules {
+    IgnoreRules::parse(&[], text).expect("valid rules")
+}
+
+#[test]
+fn dockerignore_comment_lines_are_never_patterns() {
+    // As patterns these would fail to parse (`[`), match `#draft` or match everything.
+    let comments = rules("# see [the docs]\n#draft\n  # *\n#\nkept\n");
+    assert!(!comments.is_ignored("#draft"));
+    assert!(!comments.is_ignored("# see [the docs]"));
+    assert!(!comments.is_ignored("app.py"));
+    assert!(comments.is_ignored("kept"));
+    // Only a leading `#` makes a comment.
+    assert!(rules("a#b").is_ignored("a#b"));
+}
+
+#[test]
+fn dockerignore_errors_name_the_line_counting_from_one() {
+    let first = IgnoreRules::parse(&[], "[unclosed\nok\n").expect_err("invalid");
+    assert!(first.starts_with(".dockerignore line 1: "), "{first}");
+    let third = IgnoreRules::parse(&[], "ok\n# [comment]\n[unclosed\n").expect_err("invalid");
+    assert!(third.starts_with(".dockerignore line 3: "), "{third}");
+    let after_defaults = IgnoreRules::parse(&["node_modules", ".git"], "\n\n[x").expect_err("x");
+    assert!(
+        after_defaults.starts_with(".dockerignore line 3: "),
+        "{after_defaults}"
+    );
+}
+
+/// A directory is skipped whole only when no `!` rule follows the rule that ignored
+/// it; a bare `!` re-includes nothing and is dropped like an empty pattern.
+#[test]
+fn dockerignore_directory_is_final_only_without_a_later_bang_rule() {
+    let final_below = |text: &str, path: &str| match rules(text).verdict(path) {
+        Verdict::Ignored { final_below } => Some(final_below),
+        Verdict::Included => None,
+    };
+    assert_eq!(final_below("", "tmp"), None);
+    assert_eq!(final_below("*.log\ntmp\n", "tmp"), Some(true));
+    assert_eq!(final_below("tmp\n!keep.log\n", "tmp"), Some(false));
+    assert_eq!(final_below("!keep.log\ntmp\n", "tmp"), Some(true));
+    assert_eq!(final_below("tmp\n!\n! /\n", "tmp"), Some(true));
+}
+
+#[test]
+fn dockerignore_patterns_are_cleaned_like_docker_does() {
+    let cases: &[(&str, &str, bool)] = &[
+        ("/tmp/", "tmp/x", true),
+        ("tmp/./cache", "tmp/cache/a", true),
+        ("a/b/../c", "a/c", true),
+        ("a/b/../c", "a/b/c", false),
+        ("a//b", "a/b", true),
+        ("!  ", "x", false),
+        ("/", "x", false),
+        (".", "x", false),
+        (" ! keep ", "keep", false),
+        ("*\n ! keep ", "keep", false),
+        ("*\n ! keep ", "other", true),
+    ];
+    for (text, path, expected) in cases {
+        assert_eq!(
+            rules(text).is_ignored(path),
+            *expected,
+            "{text:?} on {path:?}"
+        );
+    }
+}
+
+#[test]
+fn dockerignore_last_matching_rule_wins_through_parents() {
+    let cases: &[(&str, &str, bool)] = &[
+        // A rule on a parent directory covers everything below it.
+        ("a/b", "a/b/c/d", true),
+        ("a/b", "a/bc", false),
+        ("a/*", "a/b/c", true),
+        // Exceptions only re-include what an earlier rule excluded.
+        ("!a\na", "a", true),
+        ("a\n!a\n!a", "a", false),
+        ("a\n!a/b", "a/b/c", false),
+        ("a\n!a/b", "a/c", true),
+        ("a\n!a/b\na/b/c", "a/b/c", true),
+        ("a\n!a/b\na/b/c", "a/b/d", false),
+        ("*\n!*.rs\nsecret.rs", "main.rs", false),
+        ("*\n!*.rs\nsecret.rs", "secret.rs", true),
+        ("*\n!*.rs\nsecret.rs", "x/main.rs", true),
+    ];
+    for (text, path, expected) in cases {
+        assert_eq!(
+            rules(text).is_ignored(path),
+            *expected,
+            "{text:?} on {path:?}"
+        );
+    }
+}
+
 /// Every path the defaults keep out, at the top and (for dotenv files) at any depth,
 /// and `!pattern` in `.dockerignore` bringing each one back.
 #[test]
