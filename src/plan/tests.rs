@@ -592,3 +592,30 @@ fn a_cycle_that_slipped_past_validation_still_plans_every_service_once() {
         "the free service first, then the cycle in name order"
     );
 }
+
+#[test]
+fn task_hash_follows_the_spec_and_the_inputs_but_not_the_image_tag() {
+    let plan = desired(&project(SHOP));
+    let migrate = &plan
+        .services
+        .iter()
+        .find(|s| s.name == "migrate")
+        .expect("migrate")
+        .spec;
+    let hash = task_hash(migrate, "sha256:inputs");
+    assert_eq!(hash.len(), 16, "{hash}");
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+    // The same spec and inputs: the task does not run again.
+    assert_eq!(task_hash(&migrate.clone(), "sha256:inputs"), hash);
+    // A new build tag alone (every change of the build context gives one) is no change.
+    let mut retagged = migrate.clone();
+    retagged.image = "gorae-shop-migrate:0123abcd".into();
+    assert_eq!(task_hash(&retagged, "sha256:inputs"), hash);
+    // Changed inputs or a changed spec run it again.
+    assert_ne!(task_hash(migrate, "sha256:other"), hash);
+    let mut changed = migrate.clone();
+    changed.env.push("EXTRA=1".into());
+    assert_ne!(task_hash(&changed, "sha256:inputs"), hash);
+    // The inputs digest is not taken for an image id.
+    assert_ne!(config_hash(migrate, "sha256:inputs"), hash);
+}
