@@ -311,6 +311,12 @@ impl<'a> Images<'a> {
                 reason: err.to_string(),
             });
         }
+        // A pull from a fast registry may finish between two progress events; the
+        // last step is always shown, so every pull ends with what it downloaded.
+        if shown < 10 {
+            self.ui
+                .service(service, Event::PullProgress { percent: 100 });
+        }
         let info = self
             .engine
             .image(reference)
