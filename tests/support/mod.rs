@@ -35,7 +35,43 @@ pub fn ensure_stand_in_images() {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
+        remove_images_of_finished_test_processes();
     });
+}
+
+/// Removes the images that gorae built for test projects of test processes that
+/// have ended. Each test process leaves its own built images in place while it runs,
+/// since a concurrent build may be using their layers as its cache. Without this
+/// sweep they pile up across runs, and the engine then answers every image list
+/// more slowly, including the one in a no-op `gorae up`.
+fn remove_images_of_finished_test_processes() {
+    let Ok(out) = Command::new("docker")
+        .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
+        .output()
+    else {
+        return;
+    };
+    let stale: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|image| {
+            test_process_of(image).is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+        })
+        .map(str::to_owned)
+        .collect();
+    if !stale.is_empty() {
+        // Best effort: an image another test still uses stays, and goes next time.
+        let _ = Command::new("docker").arg("rmi").args(&stale).output();
+    }
+}
+
+/// The test process that made `image`: gorae names a project's images
+/// `gorae-PROJECT:TAG`, and test projects are `gt-SHORT-PID-N` ([`TestProject::new`]).
+fn test_process_of(image: &str) -> Option<u32> {
+    let (repository, _) = image.split_once(':')?;
+    let project = repository.strip_prefix("gorae-gt-")?;
+    let mut parts = project.rsplit('-');
+    parts.next()?.parse::<usize>().ok()?;
+    parts.next()?.parse().ok()
 }
 
 /// A project in a temporary directory with a name no other test (or test
