@@ -1,6 +1,6 @@
-//! Runs a plan against the engine: only the difference is applied, independent
-//! services start in parallel, and each service starts once its dependencies are
-//! ready (or, for tasks, exited 0).
+//! Carries out what [`crate::plan::decide`] decided: removals first, then every
+//! service at once, each once its dependencies are ready (or, for tasks, exited 0).
+//! It decides nothing but what to do on a failure.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use tokio::sync::{OnceCell, watch};
 
-use crate::config::{Probe, ServiceKind};
-use crate::engine::{Engine, EngineError, ExistingContainer, labels};
+use crate::config::ServiceKind;
+use crate::engine::{Engine, EngineError, ExistingContainer};
 use crate::images::{ImageError, Images};
-use crate::plan::{self, Action, Plan, ServicePlan};
-use crate::ports::{self, TakenPort};
+use crate::observe::{self, ObserveFailure};
+use crate::plan::{self, ContainerStep, Decision, Plan, ServicePlan, Step};
+use crate::ports::TakenPort;
 use crate::readiness::{self, NotReady};
 use crate::scope::{self, NameClash, ObserveError};
 use crate::ui::{Event, Ui};
@@ -115,8 +116,6 @@ struct Run<'a> {
     plan: &'a Plan,
     ui: &'a Ui,
     images: &'a Images<'a>,
-    /// Tasks to run again whatever their last outcome.
-    rerun: &'a [String],
     /// Set once no network or volume of the name belongs to another directory.
     resources_checked: OnceCell<()>,
     network: OnceCell<()>,
@@ -124,7 +123,7 @@ struct Run<'a> {
     status: HashMap<String, watch::Sender<Status>>,
 }
 
-/// Brings the engine to the plan.
+/// Brings the engine to the plan: observe, decide, then carry the decision out.
 /// `images` is the run's image cache, shared with the lock step before it so that
 /// one image list serves both.
 pub async fn up<'a>(
@@ -134,44 +133,60 @@ pub async fn up<'a>(
     options: &'a UpOptions,
     images: &Images<'a>,
 ) -> Result<UpReport, UpError> {
-    let started = Instant::now();
-    let scope = plan.scope();
-    let existing = scope::observe_containers(engine, &scope).await?;
-    let selected = selection(plan, options.only.as_deref());
-    check_ports(engine, plan, &selected, &existing).await?;
+    let decision = observe_and_decide(engine, plan, options, images).await?;
+    apply(engine, plan, ui, options.timeout, images, &decision).await
+}
 
-    let (current, orphans) = match_containers(plan, existing);
+/// What `up` would do now, changing nothing: `gorae plan` prints it.
+pub async fn observe_and_decide(
+    engine: &Engine,
+    plan: &Plan,
+    options: &UpOptions,
+    images: &Images<'_>,
+) -> Result<Decision, UpError> {
+    for ((service, reference), id) in &plan.pinned_bases {
+        images.pin_base(service, reference, id);
+    }
+    let selected = plan::selection(plan, options.only.as_deref());
+    let observed = observe::observe(engine, plan, images, &selected).await?;
+    Ok(plan::decide(
+        plan,
+        &observed,
+        options.only.as_deref(),
+        &options.rerun,
+    ))
+}
+
+/// Carries a decision out: removals first, then every service at once, each after
+/// its dependencies are ready. It decides nothing but what to do on a failure.
+pub async fn apply<'a>(
+    engine: &'a Engine,
+    plan: &'a Plan,
+    ui: &'a Ui,
+    timeout: Option<Duration>,
+    images: &Images<'a>,
+    decision: &Decision,
+) -> Result<UpReport, UpError> {
+    let started = Instant::now();
     // The network and volumes are listed only when something may be created: a
     // no-op `up` stays at three engine calls (version, containers, images). A
     // service without a container (a first `up`, a new service) needs them checked
     // before anything changes; a re-created one checks them before its creation.
     let resources_checked = OnceCell::new();
-    if selected.iter().any(|name| !current.contains_key(name)) {
-        scope::check_resources(engine, &scope).await?;
+    if decision
+        .steps
+        .iter()
+        .any(|step| step.container == ContainerStep::Create)
+    {
+        scope::check_resources(engine, &plan.scope()).await?;
         resources_checked.set(()).ok();
     }
-    // Bringing up some services leaves every other container alone.
-    let orphans = if options.only.is_some() {
-        Vec::new()
-    } else {
-        orphans
-    };
-    for ((service, reference), id) in &plan.pinned_bases {
-        images.pin_base(service, reference, id);
-    }
-    let wanted: Vec<ServicePlan> = plan
-        .services
-        .iter()
-        .filter(|s| selected.contains(&s.name))
-        .cloned()
-        .collect();
-    images.prefetch(&wanted).await?;
     let mut report = UpReport::default();
-    let removals = orphans.iter().map(|orphan| async move {
-        ui.service(&orphan.service, Event::Stopping);
-        engine.stop_and_remove(&orphan.id).await?;
-        ui.service(&orphan.service, Event::Removed);
-        Ok::<_, EngineError>(orphan.service.clone())
+    let removals = decision.removals.iter().map(|removal| async move {
+        ui.service(&removal.service, Event::Stopping);
+        engine.stop_and_remove(&removal.id).await?;
+        ui.service(&removal.service, Event::Removed);
+        Ok::<_, EngineError>(removal.service.clone())
     });
     for removed in join_all(removals).await {
         report.removed.push(removed?);
@@ -182,33 +197,29 @@ pub async fn up<'a>(
         plan,
         ui,
         images,
-        rerun: &options.rerun,
         resources_checked,
         network: OnceCell::new(),
-        deadline: options.timeout.map(|t| started + t),
+        deadline: timeout.map(|t| started + t),
         status: plan
             .services
             .iter()
             .map(|s| (s.name.clone(), watch::channel(Status::Pending).0))
             .collect(),
     };
-    let outcomes = join_all(
-        wanted
-            .iter()
-            .map(|service| run.service(service, current.get(&service.name))),
-    )
-    .await;
+    let outcomes = join_all(decision.steps.iter().map(|step| run.service(step))).await;
 
     let mut failures = Vec::new();
-    for (service, outcome) in wanted.iter().zip(outcomes) {
+    for (step, outcome) in decision.steps.iter().zip(outcomes) {
         match outcome {
             Ok(done) => {
                 if done.built {
-                    report.built.push(service.name.clone());
+                    report.built.push(step.service.clone());
                 }
-                match done.action {
-                    Action::Keep { .. } => report.unchanged.push(service.name.clone()),
-                    _ => report.created.push(service.name.clone()),
+                match done.container {
+                    ContainerStep::Keep { .. } | ContainerStep::Done { .. } => {
+                        report.unchanged.push(step.service.clone())
+                    }
+                    _ => report.created.push(step.service.clone()),
                 }
             }
             Err(ServiceError::Image(err)) => return Err(UpError::Image(err)),
@@ -240,28 +251,9 @@ pub fn running_services(containers: &[ExistingContainer]) -> Vec<String> {
     running.into_iter().collect()
 }
 
-/// The services `only` names and everything they depend on, directly or not; every
-/// service when `only` is `None`.
-pub fn selection(plan: &Plan, only: Option<&[String]>) -> BTreeSet<String> {
-    let Some(only) = only else {
-        return plan.services.iter().map(|s| s.name.clone()).collect();
-    };
-    let mut selected = BTreeSet::new();
-    let mut pending: Vec<String> = only.to_vec();
-    while let Some(name) = pending.pop() {
-        if !selected.insert(name.clone()) {
-            continue;
-        }
-        if let Some(service) = plan.services.iter().find(|s| s.name == name) {
-            pending.extend(service.depends_on.iter().cloned());
-        }
-    }
-    selected
-}
-
 /// What one service task ended with.
 struct ServiceDone {
-    action: Action,
+    container: ContainerStep,
     /// This service ran a build (counted once when services share an image).
     built: bool,
 }
@@ -284,6 +276,17 @@ impl From<ObserveError> for UpError {
     }
 }
 
+impl From<ObserveFailure> for UpError {
+    fn from(err: ObserveFailure) -> Self {
+        match err {
+            ObserveFailure::NameClash(clash) => UpError::NameClash(clash),
+            ObserveFailure::PortsTaken(taken) => UpError::PortsTaken(taken),
+            ObserveFailure::Image(err) => UpError::Image(err),
+            ObserveFailure::Engine(err) => UpError::Engine(err),
+        }
+    }
+}
+
 impl From<ObserveError> for ServiceError {
     fn from(err: ObserveError) -> Self {
         match err {
@@ -300,18 +303,14 @@ impl From<EngineError> for ServiceError {
 }
 
 impl Run<'_> {
-    async fn service(
-        &self,
-        service: &ServicePlan,
-        existing: Option<&ExistingContainer>,
-    ) -> Result<ServiceDone, ServiceError> {
-        let result = self.bring_up(service, existing).await;
+    async fn service(&self, step: &Step) -> Result<ServiceDone, ServiceError> {
+        let result = self.bring_up(step).await;
         let status = if result.is_ok() {
             Status::Ready
         } else {
             Status::Failed
         };
-        if let Some(sender) = self.status.get(&service.name) {
+        if let Some(sender) = self.status.get(&step.service) {
             sender.send_replace(status);
         }
         // Service failures and skips are reported where they happen; these two end
@@ -324,95 +323,57 @@ impl Run<'_> {
         };
         if let Some(message) = fatal {
             let reason = first_line(&message);
-            self.ui.service(&service.name, Event::Failed { reason });
+            self.ui.service(&step.service, Event::Failed { reason });
         }
         result
     }
 
-    async fn bring_up(
-        &self,
-        service: &ServicePlan,
-        existing: Option<&ExistingContainer>,
-    ) -> Result<ServiceDone, ServiceError> {
-        let name = service.name.as_str();
+    async fn bring_up(&self, step: &Step) -> Result<ServiceDone, ServiceError> {
+        let name = step.service.as_str();
+        let Some(service) = self.plan.services.iter().find(|s| s.name == name) else {
+            return Err(ServiceError::Skipped);
+        };
         // Images are fetched or built while dependencies are still starting.
         let image = self
             .images
             .resolve(service)
             .await
             .map_err(ServiceError::Image)?;
-        let mut spec = service.spec.clone();
-        spec.image = image.reference.clone();
-        let hash = match crate::task_inputs::digest(service) {
-            None => plan::config_hash(&spec, &image.info.id),
-            Some(Ok(inputs)) => plan::task_hash(&spec, &inputs),
-            Some(Err(reason)) => {
-                return Err(ServiceError::Image(ImageError::Context {
-                    service: name.to_string(),
-                    reason,
-                }));
-            }
-        };
-        spec.labels
-            .insert(labels::CONFIG_HASH.to_string(), hash.clone());
-        let rerun = self.rerun.contains(&service.name);
-        let action = match (existing, plan::decide(service.kind, &hash, existing)) {
-            (Some(container), _) if rerun => Action::Recreate {
-                old_id: container.id.clone(),
-            },
-            // A task that failed runs again from the current image, not its old
-            // container: the fix may be in a file its inputs do not cover.
-            (_, Action::Start { id }) if service.kind == ServiceKind::Task => {
-                Action::Recreate { old_id: id }
-            }
-            (_, decided) => decided,
-        };
-        let retry = service.kind == ServiceKind::Task
-            && !rerun
-            && existing.is_some_and(|c| c.config_hash == hash);
+        let container = step.settle(&image.info.id);
 
-        self.wait_for_dependencies(service).await?;
+        self.wait_for_dependencies(step).await?;
 
         let started = Instant::now();
-        let id = match &action {
-            Action::Keep { id } => {
-                // A task still running from an interrupted `up` is waited for below.
-                if service.kind == ServiceKind::Task && !existing.is_some_and(|c| c.is_running()) {
-                    self.ui.service(name, Event::Unchanged);
-                    return Ok(ServiceDone {
-                        action,
-                        built: image.built_here,
-                    });
-                }
-                id.clone()
+        let done = ServiceDone {
+            container: container.clone(),
+            built: image.built_here,
+        };
+        let id = match &container {
+            ContainerStep::Done { .. } => {
+                self.ui.service(name, Event::Unchanged);
+                return Ok(done);
             }
-            Action::Start { id } => {
+            // A task still running from an interrupted `up` is waited for below.
+            ContainerStep::Keep { id } | ContainerStep::KeepIfSameImage { id, .. } => id.clone(),
+            ContainerStep::Start { id } => {
                 self.ui.service(name, Event::Starting);
                 self.engine.start_container(id).await?;
                 id.clone()
             }
-            Action::Create | Action::Recreate { .. } => {
-                if let Action::Recreate { old_id } = &action {
-                    let reason = if rerun {
-                        "asked to run again"
-                    } else if retry {
-                        "its last run failed"
-                    } else if image.built {
-                        "image rebuilt"
-                    } else {
-                        "configuration changed"
-                    };
+            ContainerStep::Create | ContainerStep::Recreate { .. } => {
+                if let ContainerStep::Recreate { id, reasons } = &container {
                     self.ui.service(
                         name,
                         Event::Recreating {
-                            reason: reason.into(),
+                            reason: reasons.join("; "),
                         },
                     );
-                    self.engine.stop_and_remove(old_id).await?;
+                    self.engine.stop_and_remove(id).await?;
                 } else {
                     self.ui.service(name, Event::Creating);
                 }
                 self.prepare_resources(service).await?;
+                let spec = step.spec_for(&image.reference, &image.info.id);
                 let id = self.engine.create_container(&spec).await.map_err(|err| match err {
                     EngineError::Conflict(message) => EngineError::Conflict(format!(
                         "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
@@ -425,34 +386,32 @@ impl Run<'_> {
             }
         };
 
-        match service.kind {
+        match step.kind {
             ServiceKind::Task => self.wait_task(service, &id, started).await?,
             ServiceKind::Service => {
-                let kept = matches!(action, Action::Keep { .. });
+                let kept = matches!(container, ContainerStep::Keep { .. });
                 // A kept service that answers at once needs no further look.
-                if !(kept && self.still_ready(service, existing).await) {
+                if !(kept && self.still_ready(step, &id).await) {
                     if !kept {
                         self.ui.service(name, Event::Waiting);
                     }
                     self.wait_ready(service, &id).await?;
                 }
-                let event = match action {
-                    Action::Keep { .. } => Event::Unchanged,
-                    _ => Event::Ready {
+                let event = if kept {
+                    Event::Unchanged
+                } else {
+                    Event::Ready {
                         seconds: started.elapsed().as_secs_f64(),
-                    },
+                    }
                 };
                 self.ui.service(name, event);
             }
         }
-        Ok(ServiceDone {
-            action,
-            built: image.built_here,
-        })
+        Ok(done)
     }
 
-    async fn wait_for_dependencies(&self, service: &ServicePlan) -> Result<(), ServiceError> {
-        for dependency in &service.depends_on {
+    async fn wait_for_dependencies(&self, step: &Step) -> Result<(), ServiceError> {
+        for dependency in &step.depends_on {
             let Some(sender) = self.status.get(dependency) else {
                 continue;
             };
@@ -464,7 +423,7 @@ impl Run<'_> {
                 .unwrap_or(Status::Failed);
             if status == Status::Failed {
                 self.ui.service(
-                    &service.name,
+                    &step.service,
                     Event::Skipped {
                         reason: format!("dependency `{dependency}` failed"),
                     },
@@ -509,29 +468,19 @@ impl Run<'_> {
         }
     }
 
-    /// Whether an unchanged, running service still answers, checked at the address
-    /// the container list gave. A service that passed its probe once and still
-    /// accepts connections on its port is taken as ready, which costs one connect
-    /// instead of a command run in the container; anything else gets its probe.
-    async fn still_ready(
-        &self,
-        service: &ServicePlan,
-        existing: Option<&ExistingContainer>,
-    ) -> bool {
-        let Some(container) = existing.filter(|c| c.is_running()) else {
-            return false;
-        };
-        let address = container
-            .addresses
-            .get(&self.plan.network)
-            .map(String::as_str);
-        let quick = match (service.port, &service.ready) {
-            (Some(port), Some(_)) => Some(Probe::Tcp { port }),
-            _ => service.ready.clone(),
-        };
-        readiness::attempt(self.engine, &container.id, address, quick.as_ref())
-            .await
-            .is_ok()
+    /// Whether a kept, running service still answers, checked at the address the
+    /// container list gave with the step's quick probe: a service that passed its
+    /// probe once and still accepts connections on its port is taken as ready, which
+    /// costs one connect instead of a command run in the container.
+    async fn still_ready(&self, step: &Step, id: &str) -> bool {
+        readiness::attempt(
+            self.engine,
+            id,
+            step.address.as_deref(),
+            step.quick_probe.as_ref(),
+        )
+        .await
+        .is_ok()
     }
 
     async fn wait_ready(&self, service: &ServicePlan, id: &str) -> Result<(), ServiceError> {
@@ -618,95 +567,6 @@ impl Run<'_> {
     }
 }
 
-/// Pairs each planned service with its container; every other container of the
-/// project (removed services, stray duplicates) is an orphan.
-fn match_containers(
-    plan: &Plan,
-    existing: Vec<ExistingContainer>,
-) -> (HashMap<String, ExistingContainer>, Vec<ExistingContainer>) {
-    let mut current = HashMap::new();
-    let mut orphans = Vec::new();
-    for container in existing {
-        let planned = plan
-            .services
-            .iter()
-            .find(|s| s.name == container.service && s.spec.name == container.name);
-        match planned {
-            Some(service) if !current.contains_key(&service.name) => {
-                current.insert(service.name.clone(), container);
-            }
-            _ => orphans.push(container),
-        }
-    }
-    (current, orphans)
-}
-
-/// Every published port must be free, or already published by this project's
-/// container for the same service.
-async fn check_ports(
-    engine: &Engine,
-    plan: &Plan,
-    selected: &BTreeSet<String>,
-    existing: &[ExistingContainer],
-) -> Result<(), UpError> {
-    let mut taken = Vec::new();
-    for service in plan.services.iter().filter(|s| selected.contains(&s.name)) {
-        for mapping in &service.spec.ports {
-            let ours = existing.iter().any(|c| {
-                c.service == service.name
-                    && c.is_running()
-                    && c.ports
-                        .iter()
-                        .any(|(_, host, _)| *host == mapping.host_port)
-            });
-            if ours || ports::is_free(mapping) {
-                continue;
-            }
-            taken.push(TakenPort {
-                service: service.name.clone(),
-                mapping: mapping.clone(),
-                holder: ports::holder(engine, mapping).await,
-            });
-        }
-    }
-    if taken.is_empty() {
-        Ok(())
-    } else {
-        Err(UpError::PortsTaken(taken))
-    }
-}
-
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::*;
-
-    /// Named services bring what they depend on, directly or not, and nothing else.
-    #[test]
-    fn a_selection_closes_over_dependencies() {
-        let yaml = "name: shop\nservices:\n  db: { template: postgres }\n  cache: { template: redis }\n  migrate: { image: x, kind: task, depends_on: [db] }\n  web: { image: x, depends_on: [migrate, cache] }\n  admin: { image: x, depends_on: [db] }\n";
-        let no_env = |_: &str| None;
-        let project =
-            crate::config::load_str(yaml, Path::new("/shop/gorae.yaml"), &no_env).expect("valid");
-        let plan = plan::desired(&project);
-        let names = |only: Option<&[String]>| -> Vec<String> {
-            selection(&plan, only).into_iter().collect()
-        };
-        let cases: [(&[&str], &[&str]); 4] = [
-            (&["web"], &["cache", "db", "migrate", "web"]),
-            (&["migrate"], &["db", "migrate"]),
-            (&["cache", "admin"], &["admin", "cache", "db"]),
-            (&["db"], &["db"]),
-        ];
-        for (only, expected) in cases {
-            let only: Vec<String> = only.iter().map(ToString::to_string).collect();
-            assert_eq!(names(Some(&only)), expected, "{only:?}");
-        }
-        assert_eq!(names(None).len(), 5);
-    }
 }

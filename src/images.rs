@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use crate::config::DockerfileSource;
 use crate::context::{self, BuildContext, Entry};
 use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
+use crate::observe::ImageFound;
 use crate::plan::{ImagePlan, ServicePlan, hex};
 use crate::ui::{Event, Ui};
 
@@ -128,6 +129,8 @@ pub struct Images<'a> {
     /// for it (gorae.lock's), so a build never resolves a base image by its tag.
     pins: Mutex<HashMap<(String, String), String>>,
     pull_timeout: Duration,
+    /// Each built service's inputs as observed, so its build reads the context once.
+    observed_builds: Mutex<HashMap<String, Arc<BuildInputs>>>,
     /// Held while the engine builds. The classic builder gives two builds that run
     /// at once their own copies of the layers they share (`WORKDIR /app` on the same
     /// base), and a later build's cache lookup may then follow the other copy and
@@ -149,6 +152,7 @@ impl<'a> Images<'a> {
             pulls: Default::default(),
             builds: Default::default(),
             pins: Default::default(),
+            observed_builds: Default::default(),
             pull_timeout: pull_timeout(),
             building: tokio::sync::Mutex::new(()),
         }
@@ -181,7 +185,10 @@ impl<'a> Images<'a> {
 
     /// Lists, in one engine call, the images the services may need, so that each
     /// later lookup of a present image costs nothing.
-    pub async fn prefetch(&self, services: &[ServicePlan]) -> Result<(), ImageError> {
+    pub async fn prefetch(
+        &self,
+        services: impl IntoIterator<Item = &ServicePlan>,
+    ) -> Result<(), ImageError> {
         let mut references = Vec::new();
         for service in services {
             match &service.image {
@@ -250,6 +257,60 @@ impl<'a> Images<'a> {
             None if self.has_listed_all() => Ok(None),
             None => Ok(self.engine.image(reference).await?),
         }
+    }
+
+    /// What `service`'s image is now, pulling and building nothing: a present image,
+    /// a reference to pull, or a build with its content tag and why it runs.
+    pub async fn observe(&self, service: &ServicePlan) -> Result<ImageFound, ImageError> {
+        let (context, dockerfile, repository) = match &service.image {
+            ImagePlan::Pull { reference } => {
+                return Ok(match self.present(reference).await? {
+                    Some(info) => ImageFound::Present {
+                        reference: reference.clone(),
+                        id: info.id,
+                    },
+                    None => ImageFound::Absent {
+                        reference: reference.clone(),
+                    },
+                });
+            }
+            ImagePlan::Build {
+                context,
+                dockerfile,
+                repository,
+            } => (context, dockerfile, repository),
+        };
+        let inputs = match self
+            .build_inputs(&service.name, context, dockerfile, repository, false)
+            .await?
+        {
+            Ok(inputs) => inputs,
+            Err(missing) => {
+                return Ok(ImageFound::Build {
+                    tag: None,
+                    reason: format!("base image {missing} is not on this machine"),
+                });
+            }
+        };
+        let tag = inputs.tag.clone();
+        let found = match self.present(&tag).await? {
+            Some(info) => ImageFound::Present {
+                reference: tag,
+                id: info.id,
+            },
+            None => {
+                let manifest = ManifestCache::new(&format!("{repository}-{}", service.name));
+                ImageFound::Build {
+                    tag: Some(tag),
+                    reason: rebuild_reason(manifest.load().as_ref(), &inputs.scanned),
+                }
+            }
+        };
+        self.observed_builds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(service.name.clone(), Arc::new(inputs));
+        Ok(found)
     }
 
     /// The image for `service`, pulling or building as needed.
@@ -345,19 +406,25 @@ impl<'a> Images<'a> {
             return Ok(None);
         };
         let inputs = self
-            .build_inputs(&service.name, context, dockerfile, repository)
-            .await?;
+            .build_inputs(&service.name, context, dockerfile, repository, true)
+            .await?
+            .map_err(|missing| ImageError::Pull {
+                image: missing,
+                reason: "not on this machine".into(),
+            })?;
         Ok(Some(inputs.tag))
     }
 
-    /// Reads everything a build depends on and derives its tag.
+    /// Reads everything a build depends on and derives its tag. A missing base image
+    /// is pulled when `pull_bases`; otherwise the answer is `Err(that reference)`.
     async fn build_inputs(
         &self,
         name: &str,
         context_dir: &std::path::Path,
         dockerfile: &DockerfileSource,
         repository: &str,
-    ) -> Result<BuildInputs, ImageError> {
+        pull_bases: bool,
+    ) -> Result<Result<BuildInputs, String>, ImageError> {
         let context_error = |reason: String| ImageError::Context {
             service: name.to_string(),
             reason,
@@ -374,7 +441,11 @@ impl<'a> Images<'a> {
                 .cloned();
             let id = match pinned {
                 Some(id) => id,
-                None => self.present_or_pull(name, &base).await?.id,
+                None if pull_bases => self.present_or_pull(name, &base).await?.id,
+                None => match self.present(&base).await? {
+                    Some(info) => info.id,
+                    None => return Ok(Err(base)),
+                },
             };
             base_ids.push(id.clone());
             by_id.insert(base, id);
@@ -388,11 +459,11 @@ impl<'a> Images<'a> {
             .map_err(|err| context_error(err.to_string()))?
             .map_err(|err| context_error(err.to_string()))?;
         let hash = scanned.build_hash(&dockerfile, &base_ids);
-        Ok(BuildInputs {
+        Ok(Ok(BuildInputs {
             tag: format!("{repository}:{}", &hash[..16]),
             scanned,
             dockerfile,
-        })
+        }))
     }
 
     async fn build(
@@ -403,13 +474,29 @@ impl<'a> Images<'a> {
         repository: &str,
     ) -> Result<ResolvedImage, ImageError> {
         let name = service.name.as_str();
+        let observed = self
+            .observed_builds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned();
+        let inputs = match observed {
+            Some(inputs) => inputs,
+            None => Arc::new(
+                self.build_inputs(name, context_dir, dockerfile, repository, true)
+                    .await?
+                    .map_err(|missing| ImageError::Pull {
+                        image: missing,
+                        reason: "not on this machine".into(),
+                    })?,
+            ),
+        };
         let BuildInputs {
             tag,
             scanned,
             dockerfile,
-        } = self
-            .build_inputs(name, context_dir, dockerfile, repository)
-            .await?;
+        } = &*inputs;
+        let tag = tag.clone();
         // Services built from the same inputs share one image and one build.
         let cell = shared_cell(&self.builds, &tag);
         let ran = std::sync::atomic::AtomicBool::new(false);
@@ -420,10 +507,10 @@ impl<'a> Images<'a> {
                     return Ok((info, false));
                 }
                 let manifest = ManifestCache::new(&format!("{repository}-{name}"));
-                let reason = rebuild_reason(manifest.load().as_ref(), &scanned);
+                let reason = rebuild_reason(manifest.load().as_ref(), scanned);
                 self.ui.service(name, Event::Building { reason });
-                let info = self.run_build(name, &tag, &scanned, &dockerfile).await?;
-                manifest.store(&scanned);
+                let info = self.run_build(name, &tag, scanned, dockerfile).await?;
+                manifest.store(scanned);
                 self.ui.service(name, Event::Built { tag: tag.clone() });
                 Ok((info, true))
             })

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod images;
 pub mod init;
 pub mod lock;
+pub mod observe;
 pub mod output;
 pub mod plan;
 pub mod ports;

@@ -1,18 +1,24 @@
 //! The desired state, computed from the validated project with no I/O.
 //!
-//! `desired` turns a [`Project`] into one [`ServicePlan`] per service: the exact
-//! container to create, the image it needs and what it waits for. `decide` compares
-//! one planned service with what the engine has and says what to do. Both are pure,
-//! so the interesting decisions are unit-tested without an engine.
+//! `desired` turns a [`Project`] (and the image ids gorae.lock pins) into one
+//! [`ServicePlan`] per service: the container to create, the image it needs and what
+//! it waits for. [`decide`] compares that with what [`crate::observe`] found and
+//! returns every action of an `up`, with its reason. Both are pure, so the
+//! interesting decisions are unit-tested without an engine.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{DockerfileSource, ImageSource, Mount, Probe, Project, ServiceKind};
-use crate::engine::{ContainerSpec, ExistingContainer, MountSpec, Scope, labels};
+use crate::engine::{ContainerSpec, MountSpec, Scope, labels};
+
+mod decide;
+mod fields;
+
+pub use decide::{ContainerStep, Decision, ImageStep, Removal, Step, decide};
 
 /// Bumped when gorae changes how it creates containers, so old ones are re-created.
 const SPEC_REVISION: &str = "1";
@@ -49,7 +55,8 @@ pub struct ServicePlan {
     pub name: String,
     pub kind: ServiceKind,
     pub image: ImagePlan,
-    /// The container to create; `image` is filled in once the image is resolved.
+    /// The container to create, but for its image: which one it runs is decided
+    /// against what the engine has ([`decide`]).
     pub spec: ContainerSpec,
     pub depends_on: Vec<String>,
     pub ready: Option<Probe>,
@@ -76,19 +83,6 @@ pub enum ImagePlan {
     },
 }
 
-/// What to do with one service, given what the engine has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Up to date and running (or a task that already succeeded): leave it alone.
-    Keep { id: String },
-    /// Up to date but stopped: start the same container again.
-    Start { id: String },
-    /// Nothing there yet.
-    Create,
-    /// There, but made from another configuration or image.
-    Recreate { old_id: String },
-}
-
 /// Name of the project network.
 pub fn network_name(project: &str) -> String {
     format!("{project}_default")
@@ -104,8 +98,18 @@ pub fn container_name(project: &str, service: &str) -> String {
     format!("{project}-{service}")
 }
 
-/// Computes the desired state of every service.
+/// (service, image reference) -> the image id gorae.lock pins it to.
+pub type Pins = BTreeMap<(String, String), String>;
+
+/// Computes the desired state of every service, with no lock.
 pub fn desired(project: &Project) -> Plan {
+    desired_pinned(project, &Pins::new())
+}
+
+/// Computes the desired state of every service: a pulled image gorae.lock pins is
+/// run by its id, so a tag that moves changes nothing, and builds use the pinned
+/// base images.
+pub fn desired_pinned(project: &Project, pins: &Pins) -> Plan {
     let project_dir = project.dir.display().to_string();
     let network = network_name(&project.name);
     let resource_labels = HashMap::from([
@@ -114,7 +118,7 @@ pub fn desired(project: &Project) -> Plan {
     ]);
     let services = dependency_order(project)
         .into_iter()
-        .map(|name| plan_service(project, &project.services[name], &network))
+        .map(|name| plan_service(project, &project.services[name], &network, pins))
         .collect();
     Plan {
         project: project.name.clone(),
@@ -122,11 +126,16 @@ pub fn desired(project: &Project) -> Plan {
         network,
         resource_labels,
         services,
-        pinned_bases: BTreeMap::new(),
+        pinned_bases: pins.clone(),
     }
 }
 
-fn plan_service(project: &Project, service: &crate::config::Service, network: &str) -> ServicePlan {
+fn plan_service(
+    project: &Project,
+    service: &crate::config::Service,
+    network: &str,
+    pins: &Pins,
+) -> ServicePlan {
     // Dependencies' exports first, so an explicit `env` entry wins.
     let mut env = BTreeMap::new();
     for dependency in &service.depends_on {
@@ -177,7 +186,10 @@ fn plan_service(project: &Project, service: &crate::config::Service, network: &s
 
     let image = match &service.image {
         ImageSource::Pull { image } => ImagePlan::Pull {
-            reference: image.clone(),
+            reference: pins
+                .get(&(service.name.clone(), image.clone()))
+                .cloned()
+                .unwrap_or_else(|| image.clone()),
         },
         ImageSource::Build {
             context,
@@ -266,6 +278,7 @@ pub fn config_hash(spec: &ContainerSpec, image_id: &str) -> String {
     }
     let mut spec = spec.clone();
     spec.labels.remove(labels::CONFIG_HASH);
+    spec.labels.remove(labels::FIELDS);
     spec.image.clear();
     let hashed = Hashed {
         revision: SPEC_REVISION,
@@ -291,26 +304,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Decides what to do with a service whose desired hash is `hash`, given the
-/// project's container for it (if any).
-pub fn decide(kind: ServiceKind, hash: &str, existing: Option<&ExistingContainer>) -> Action {
-    let Some(container) = existing else {
-        return Action::Create;
-    };
-    if container.config_hash != hash {
-        return Action::Recreate {
-            old_id: container.id.clone(),
-        };
-    }
-    let id = container.id.clone();
-    match kind {
-        _ if container.is_running() => Action::Keep { id },
-        // A task that already succeeded with this exact configuration is done.
-        ServiceKind::Task if container.exit_code() == Some(0) => Action::Keep { id },
-        _ => Action::Start { id },
-    }
-}
-
 /// A long-running service built from a template runs its command under
 /// [`crate::watch::supervise`], so `up --watch` can restart the app in place; the
 /// templates' images have the `sh` it needs, a user's own Dockerfile may not.
@@ -323,6 +316,25 @@ fn supervised_command(service: &crate::config::Service) -> Option<Vec<String>> {
         } if service.kind == ServiceKind::Service => Some(crate::watch::supervise::wrap(&command)),
         _ => Some(command),
     }
+}
+
+/// The services `only` names and everything they depend on, directly or not; every
+/// service when `only` is `None`.
+pub fn selection(plan: &Plan, only: Option<&[String]>) -> BTreeSet<String> {
+    let Some(only) = only else {
+        return plan.services.iter().map(|s| s.name.clone()).collect();
+    };
+    let mut selected = BTreeSet::new();
+    let mut pending: Vec<String> = only.to_vec();
+    while let Some(name) = pending.pop() {
+        if !selected.insert(name.clone()) {
+            continue;
+        }
+        if let Some(service) = plan.services.iter().find(|s| s.name == name) {
+            pending.extend(service.depends_on.iter().cloned());
+        }
+    }
+    selected
 }
 
 #[cfg(test)]

@@ -45,13 +45,13 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &RunArgs) -> anyhow::
         )
         .into());
     }
-    let mut plan = plan::desired(&project);
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
-        .with_services(plan.services.iter().map(|s| s.name.as_str()));
+        .with_services(project.services.keys().map(String::as_str));
     let _lock = super::up::lock_project(&project, &ui).await?;
     let images = Images::new(&engine, &ui, &project.name);
-    super::up::follow_lock(&project, &engine, &images, &ui, &mut plan, false).await?;
+    let pins = super::up::follow_lock(&project, &engine, &images, &ui, false).await?;
+    let plan = plan::desired_pinned(&project, &pins);
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: Some(vec![args.task.clone()]),

@@ -11,7 +11,7 @@ use crate::config::Project;
 use crate::engine::Engine;
 use crate::images::Images;
 use crate::lock::{self, LockError, Lockfile, Refresh};
-use crate::plan::{self, ImagePlan, Plan};
+use crate::plan::{self, Pins, Plan};
 use crate::project_lock::ProjectLock;
 use crate::ui::{Mode, Ui};
 
@@ -22,13 +22,13 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::R
     for service in &args.services {
         super::known_service(&project, service)?;
     }
-    let mut plan = plan::desired(&project);
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
-        .with_services(plan.services.iter().map(|s| s.name.as_str()));
+        .with_services(project.services.keys().map(String::as_str));
     let _lock = lock_project(&project, &ui).await?;
     let images = Images::new(&engine, &ui, &project.name);
-    follow_lock(&project, &engine, &images, &ui, &mut plan, args.frozen).await?;
+    let pins = follow_lock(&project, &engine, &images, &ui, args.frozen).await?;
+    let plan = plan::desired_pinned(&project, &pins);
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: (!args.services.is_empty()).then(|| args.services.clone()),
@@ -106,32 +106,29 @@ pub(crate) async fn follow_lock(
     engine: &Engine,
     images: &Images<'_>,
     ui: &Ui,
-    plan: &mut Plan,
     frozen: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Pins> {
     let locked = lock::read_if_present(project)?;
-    if frozen || locked.is_some() {
-        // The lock names images by id: one list of every image answers for them and
-        // for what `up` looks up next, so a no-op `up` stays at three engine calls.
-        images.prefetch_all().await?;
-        pin_to_lock(project, engine, images, ui, plan, locked.as_ref(), frozen).await?;
+    if !frozen && locked.is_none() {
+        return Ok(Pins::new());
     }
-    Ok(())
+    // The lock names images by id: one list of every image answers for them and
+    // for what `up` looks up next, so a no-op `up` stays at three engine calls.
+    images.prefetch_all().await?;
+    pin_to_lock(project, engine, images, ui, locked.as_ref(), frozen).await
 }
 
-/// Makes the plan run the images gorae.lock names, by id, so a tag that moves
-/// changes nothing: pulled services are created from the locked image and builds use
-/// the locked base images. Entries for services that changed in gorae.yaml are
-/// updated (and said so); with `frozen`, any change to the lock is refused instead.
+/// The image ids gorae.lock names, made present, for [`plan::desired_pinned`].
+/// Entries for services that changed in gorae.yaml are updated (and said so); with
+/// `frozen`, any change to the lock is refused instead.
 async fn pin_to_lock(
     project: &Project,
     engine: &Engine,
     images: &Images<'_>,
     ui: &Ui,
-    plan: &mut Plan,
     locked: Option<&Lockfile>,
     frozen: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Pins> {
     let pinned = lock::pin(project, engine, images, locked, Refresh::Nothing, frozen).await?;
     if !pinned.changes.is_empty() {
         if frozen {
@@ -156,13 +153,5 @@ async fn pin_to_lock(
                 .join("\n")
         ));
     }
-    for service in &mut plan.services {
-        if let ImagePlan::Pull { reference } = &mut service.image
-            && let Some(id) = pinned.ids.get(&(service.name.clone(), reference.clone()))
-        {
-            *reference = id.clone();
-        }
-    }
-    plan.pinned_bases = pinned.ids;
-    Ok(())
+    Ok(pinned.ids)
 }

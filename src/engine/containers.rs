@@ -31,6 +31,10 @@ pub struct ExistingContainer {
     pub kind: String,
     pub project_dir: String,
     pub config_hash: String,
+    /// The `dev.gorae.fields` label: a digest of each part of its configuration.
+    pub fields: String,
+    /// The content id of the image it was created from.
+    pub image_id: String,
     /// Engine state: `created`, `running`, `exited`, ...
     pub state: String,
     /// Engine status line: `Up 3 minutes`, `Exited (0) 2 hours ago`, ...
@@ -181,6 +185,8 @@ impl Engine {
                     kind: label(labels::KIND),
                     project_dir: label(labels::PROJECT_DIR),
                     config_hash: label(labels::CONFIG_HASH),
+                    fields: label(labels::FIELDS),
+                    image_id: summary.image_id.unwrap_or_default(),
                     state: summary.state.map(|s| s.to_string()).unwrap_or_default(),
                     status: summary.status.unwrap_or_default(),
                     created: summary.created.unwrap_or_default(),

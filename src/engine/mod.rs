@@ -32,6 +32,9 @@ pub mod labels {
     pub const PROJECT_DIR: &str = "dev.gorae.project_dir";
     pub const SERVICE: &str = "dev.gorae.service";
     pub const CONFIG_HASH: &str = "dev.gorae.config_hash";
+    /// A short digest of each part of the container's configuration (JSON), so the
+    /// next `up` can say which part changed; never a value itself.
+    pub const FIELDS: &str = "dev.gorae.fields";
     pub const KIND: &str = "dev.gorae.kind";
     pub const VERSION: &str = "dev.gorae.version";
 }

@@ -190,6 +190,8 @@ mod tests {
             kind: "service".into(),
             project_dir: dir.into(),
             config_hash: String::new(),
+            fields: String::new(),
+            image_id: String::new(),
             state: "running".into(),
             status: "Up 1 second".into(),
             created: 0,

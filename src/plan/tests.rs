@@ -8,22 +8,6 @@ fn project(yaml: &str) -> Project {
     load_str(yaml, Path::new("/projects/shop/gorae.yaml"), &no_env).expect("valid project")
 }
 
-fn existing(service: &str, hash: &str, state: &str, status: &str) -> ExistingContainer {
-    ExistingContainer {
-        id: format!("{service}-id"),
-        name: format!("shop-{service}"),
-        service: service.into(),
-        kind: "service".into(),
-        project_dir: "/projects/shop".into(),
-        config_hash: hash.into(),
-        state: state.into(),
-        status: status.into(),
-        created: 0,
-        ports: Vec::new(),
-        addresses: Default::default(),
-    }
-}
-
 const SHOP: &str = "name: shop
 services:
   web:
@@ -155,64 +139,6 @@ fn config_hash_is_the_same_for_every_name_of_one_image() {
         let mut spec = service.spec.clone();
         spec.image = names[0].clone();
         assert_ne!(config_hash(&spec, id), config_hash(&spec, "sha256:other"));
-    }
-}
-
-#[test]
-fn decisions_table() {
-    use ServiceKind::{Service, Task};
-    let keep = |s: &str| Action::Keep {
-        id: format!("{s}-id"),
-    };
-    let start = |s: &str| Action::Start {
-        id: format!("{s}-id"),
-    };
-    let cases = [
-        (Service, None, Action::Create),
-        (
-            Service,
-            Some(existing("a", "h1", "running", "Up 1 minute")),
-            keep("a"),
-        ),
-        (
-            Service,
-            Some(existing("a", "h1", "exited", "Exited (0) 1 minute ago")),
-            start("a"),
-        ),
-        (
-            Service,
-            Some(existing("a", "h1", "created", "Created")),
-            start("a"),
-        ),
-        (
-            Service,
-            Some(existing("a", "old", "running", "Up 1 minute")),
-            Action::Recreate {
-                old_id: "a-id".into(),
-            },
-        ),
-        (
-            Task,
-            Some(existing("t", "h1", "exited", "Exited (0) 5 seconds ago")),
-            keep("t"),
-        ),
-        (
-            Task,
-            Some(existing("t", "h1", "exited", "Exited (2) 5 seconds ago")),
-            start("t"),
-        ),
-        (
-            Task,
-            Some(existing("t", "h1", "running", "Up 2 seconds")),
-            keep("t"),
-        ),
-    ];
-    for (kind, container, expected) in cases {
-        assert_eq!(
-            decide(kind, "h1", container.as_ref()),
-            expected,
-            "{container:?}"
-        );
     }
 }
 
@@ -618,4 +544,26 @@ fn task_hash_follows_the_spec_and_the_inputs_but_not_the_image_tag() {
     assert_ne!(task_hash(&changed, "sha256:inputs"), hash);
     // The inputs digest is not taken for an image id.
     assert_ne!(config_hash(migrate, "sha256:inputs"), hash);
+}
+
+/// Named services bring what they depend on, directly or not, and nothing else.
+#[test]
+fn a_selection_closes_over_dependencies() {
+    let yaml = "name: shop\nservices:\n  db: { template: postgres }\n  cache: { template: redis }\n  migrate: { image: x, kind: task, depends_on: [db] }\n  web: { image: x, depends_on: [migrate, cache] }\n  admin: { image: x, depends_on: [db] }\n";
+    let no_env = |_: &str| None;
+    let project = load_str(yaml, Path::new("/shop/gorae.yaml"), &no_env).expect("valid");
+    let plan = desired(&project);
+    let names =
+        |only: Option<&[String]>| -> Vec<String> { selection(&plan, only).into_iter().collect() };
+    let cases: [(&[&str], &[&str]); 4] = [
+        (&["web"], &["cache", "db", "migrate", "web"]),
+        (&["migrate"], &["db", "migrate"]),
+        (&["cache", "admin"], &["admin", "cache", "db"]),
+        (&["db"], &["db"]),
+    ];
+    for (only, expected) in cases {
+        let only: Vec<String> = only.iter().map(ToString::to_string).collect();
+        assert_eq!(names(Some(&only)), expected, "{only:?}");
+    }
+    assert_eq!(names(None).len(), 5);
 }

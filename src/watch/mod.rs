@@ -133,20 +133,17 @@ async fn watch(project: Project, plan: Plan, engine: &Engine, ui: &Ui) -> anyhow
             match crate::commands::load_project(Some(&project.file)) {
                 Ok(reloaded) => {
                     ui.note("gorae.yaml changed: applying the difference");
-                    let mut new_plan = plan::desired(&reloaded);
                     // As `up` does: gorae.lock, when there is one, decides the images.
                     let images = Images::new(engine, ui, &reloaded.name);
-                    let applied = match crate::commands::up::follow_lock(
+                    let pins =
+                        crate::commands::up::follow_lock(&reloaded, engine, &images, ui, false)
+                            .await;
+                    let new_plan = plan::desired_pinned(
                         &reloaded,
-                        engine,
-                        &images,
-                        ui,
-                        &mut new_plan,
-                        false,
-                    )
-                    .await
-                    {
-                        Ok(()) => apply::up(engine, &new_plan, ui, &UpOptions::default(), &images)
+                        pins.as_ref().unwrap_or(&plan::Pins::new()),
+                    );
+                    let applied = match pins {
+                        Ok(_) => apply::up(engine, &new_plan, ui, &UpOptions::default(), &images)
                             .await
                             .map(|_| ())
                             .map_err(anyhow::Error::from),
