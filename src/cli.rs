@@ -33,6 +33,13 @@ pub enum Command {
         after_help = "Example:\n  gorae up --ci --timeout 120\n  gorae up web     # web and what it depends on; nothing else is touched\n  gorae up --watch # then apply every saved change until Ctrl-C"
     )]
     Up(UpArgs),
+    /// Show what `gorae up` would do now, and why, changing nothing: for each
+    /// service, pull or build, then keep, start, create or recreate (naming what
+    /// changed); and what would be removed.
+    #[command(
+        after_help = "Example:\n  gorae plan\n  gorae plan --docker   # the same as docker CLI commands\n  gorae up --dry-run    # the same as `gorae plan`"
+    )]
+    Plan(PlanArgs),
     /// Stop services (all without names); their containers and data stay, and
     /// `gorae up` or `gorae restart` starts them again.
     #[command(after_help = "Example:\n  gorae stop web")]
@@ -123,6 +130,24 @@ pub struct UpArgs {
     /// With --watch: the services' new log lines on stdout, interleaved.
     #[arg(long, requires = "watch")]
     pub logs: bool,
+    /// Print what `up` would do, and why, and change nothing (as `gorae plan`).
+    #[arg(long, conflicts_with = "watch")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Services to plan, with what they depend on (default: all).
+    pub services: Vec<String>,
+    /// The decision as JSON on stdout, for scripts.
+    #[arg(long, conflicts_with = "docker")]
+    pub json: bool,
+    /// The docker CLI commands that would do the same (secret values masked).
+    #[arg(long)]
+    pub docker: bool,
+    /// As `up --frozen`: refuse to plan unless gorae.lock exists.
+    #[arg(long)]
+    pub frozen: bool,
 }
 
 #[derive(Debug, Args)]

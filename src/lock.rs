@@ -454,6 +454,26 @@ fn project_text(project: &Project) -> Result<String, ImageError> {
     })
 }
 
+/// The image ids gorae.lock names for the references gorae.yaml uses now, reading
+/// nothing else: what `gorae plan` shows `up` would run. References without an entry
+/// are left out (`up` would lock them).
+pub fn locked_ids(project: &Project, locked: &Lockfile) -> crate::plan::Pins {
+    let mut ids = crate::plan::Pins::new();
+    for (name, service) in &project.services {
+        let (_, references) = references(service).unwrap_or_default();
+        for reference in references {
+            if let Some(entry) = locked
+                .services
+                .get(name)
+                .and_then(|s| s.images.get(&unprefix(project, &reference)))
+            {
+                ids.insert((name.clone(), reference), entry.id.clone());
+            }
+        }
+    }
+    ids
+}
+
 /// The images a service's lock entry covers, and whether it is built: its own
 /// image, or the base images of its Dockerfile.
 pub fn references(service: &Service) -> Result<(bool, Vec<String>), String> {

@@ -17,6 +17,7 @@ use crate::engine::{ContainerSpec, MountSpec, Scope, labels};
 
 mod decide;
 mod fields;
+pub mod show;
 
 pub use decide::{ContainerStep, Decision, ImageStep, Removal, Step, decide};
 

@@ -11,6 +11,7 @@ mod exec;
 mod init;
 mod lock;
 pub mod logs;
+mod plan;
 mod ps;
 mod restart;
 mod run;
@@ -70,7 +71,20 @@ pub fn known_service<'a>(project: &'a Project, name: &str) -> Result<&'a Service
 pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let file = cli.file.as_deref();
     let code = match &cli.command {
+        Command::Up(args) if args.dry_run => {
+            plan::run(
+                file,
+                &crate::cli::PlanArgs {
+                    services: args.services.clone(),
+                    json: args.json,
+                    docker: false,
+                    frozen: args.frozen,
+                },
+            )
+            .await?
+        }
         Command::Up(args) => up::run(file, cli.verbose, args).await?,
+        Command::Plan(args) => plan::run(file, args).await?,
         Command::Stop(args) => stop::run(file, args).await?,
         Command::Restart(args) => restart::run(file, cli.verbose, args).await?,
         Command::Run(args) => run::run(file, cli.verbose, args).await?,
