@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{ImageSource, Project, Service};
+use crate::dockerfile::{base_images, dockerfile_text};
 use crate::engine::{Engine, ImageInfo, split_tag};
-use crate::images::{ImageError, Images, base_images, dockerfile_text};
-use crate::plan::hex;
+use crate::hash::hex;
+use crate::images::{ImageError, Images};
 
 pub const LOCK_FILE: &str = "gorae.lock";
 /// The format version this gorae writes and reads.

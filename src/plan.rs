@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{DockerfileSource, ImageSource, Mount, Probe, Project, ServiceKind};
 use crate::engine::{ContainerSpec, ExistingContainer, MountSpec, Scope, labels};
+use crate::hash::hex;
 
 /// Bumped when gorae changes how it creates containers, so old ones are re-created.
 const SPEC_REVISION: &str = "1";
@@ -284,11 +285,6 @@ pub fn task_hash(spec: &ContainerSpec, inputs_digest: &str) -> String {
     let mut spec = spec.clone();
     spec.image.clear();
     config_hash(&spec, &format!("task-inputs:{inputs_digest}"))
-}
-
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Decides what to do with a service whose desired hash is `hash`, given the

@@ -2,7 +2,7 @@
 //! manifest and the connection variables its source reads.
 
 use super::hints::mentions_variable;
-use crate::template::Templates;
+use crate::config::template::Templates;
 
 /// npm packages that talk to a service gorae has a built-in template for.
 const NPM: [(&str, &str); 6] = [

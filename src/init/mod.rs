@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::config::LoadError;
-use crate::template::Templates;
+use crate::config::template::Templates;
 
 pub use render::render;
 pub use scan::MAX_DEPTH;
