@@ -12,6 +12,7 @@ use crate::config::DockerfileSource;
 use crate::context::{self, BuildContext, Entry};
 use crate::dockerfile::{base_images, dockerfile_text, pin_bases};
 use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
+use crate::exit::ExitCode;
 use crate::hash::hex;
 use crate::plan::{ImagePlan, ServicePlan};
 use crate::ui::{Event, Ui};
@@ -75,6 +76,20 @@ pub enum ImageError {
     Context { service: String, reason: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl ImageError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ImageError::Pull { .. }
+            | ImageError::Registry { .. }
+            | ImageError::LockedOnlyById { .. } => ExitCode::ImageUnavailable,
+            // The lock and the registry disagree: the lock is what needs fixing.
+            ImageError::LockedIdMismatch { .. } => ExitCode::Config,
+            ImageError::Build { .. } | ImageError::Context { .. } => ExitCode::BuildFailed,
+            ImageError::Engine(err) => err.exit_code(),
+        }
+    }
 }
 
 /// What to do about a failed pull, from what the engine said.

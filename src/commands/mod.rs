@@ -32,6 +32,12 @@ use crate::exit::ExitCode;
 )]
 pub struct Interrupted;
 
+impl Interrupted {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Interrupted
+    }
+}
+
 /// A failure a command finds itself (an unknown service, a stopped one), with the
 /// documented exit code it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,10 @@ impl Failure {
             message: message.into(),
             code,
         }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        self.code
     }
 }
 

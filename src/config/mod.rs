@@ -41,6 +41,7 @@ pub use secrets::{MASK, is_secret_name, mask_env, mask_secrets, mask_url_passwor
 pub use service::{DEFAULT_TASK_TIMEOUT, DEFAULT_TIMEOUT};
 pub use validate::IMAGE_PREFIX_VAR;
 
+use crate::exit::ExitCode;
 use fields::Checker;
 use interpolate::{Vars, interpolate_tree, parse_dotenv};
 use source::{Source, Span};
@@ -80,6 +81,13 @@ pub enum LoadError {
         diagnostics: Vec<Diagnostic>,
         rendered: String,
     },
+}
+
+impl LoadError {
+    /// Every failure to load the project is a configuration error.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Config
+    }
 }
 
 /// Finds the project file: `explicit` if given (relative to `cwd`; a directory means the
