@@ -49,8 +49,8 @@ pub fn normalize_python_name(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
-/// The distribution a PEP 508 requirement names: `psycopg[binary]>=3.1 ; python_version
-/// > "3"` -> `psycopg`.
+/// The distribution a PEP 508 requirement names:
+/// `psycopg[binary]>=3.1 ; python_version > "3"` -> `psycopg`.
 pub fn requirement_name(requirement: &str) -> Option<&str> {
     let end = requirement
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
