@@ -11,6 +11,7 @@ use tokio::sync::{OnceCell, watch};
 
 use crate::config::ServiceKind;
 use crate::engine::{Engine, EngineError, ExistingContainer};
+use crate::exit::ExitCode;
 use crate::images::{ImageError, Images};
 use crate::observe::{self, ObserveFailure};
 use crate::plan::{self, ContainerStep, Decision, Plan, ServicePlan, Step};
@@ -60,6 +61,23 @@ pub enum UpError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl UpError {
+    /// Services that only ran out of time are a timeout; any other failure of theirs
+    /// is a service failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            UpError::NameClash(clash) => clash.exit_code(),
+            UpError::PortsTaken(_) => ExitCode::Conflict,
+            UpError::Image(err) => err.exit_code(),
+            UpError::Engine(err) => err.exit_code(),
+            UpError::Services { failures, .. } if failures.iter().all(|f| f.timed_out) => {
+                ExitCode::Timeout
+            }
+            UpError::Services { .. } => ExitCode::ServiceFailed,
+        }
+    }
 }
 
 /// One service that failed, with its last log lines.

@@ -10,9 +10,12 @@ use tokio::sync::OnceCell;
 
 use crate::config::DockerfileSource;
 use crate::context::{self, BuildContext, Entry};
+use crate::dockerfile::{base_images, dockerfile_text, pin_bases};
 use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
+use crate::exit::ExitCode;
+use crate::hash::hex;
 use crate::observe::ImageFound;
-use crate::plan::{ImagePlan, ServicePlan, hex};
+use crate::plan::{ImagePlan, ServicePlan};
 use crate::ui::{Event, Ui};
 
 /// How many lines of a failed build's output are shown.
@@ -74,6 +77,20 @@ pub enum ImageError {
     Context { service: String, reason: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl ImageError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ImageError::Pull { .. }
+            | ImageError::Registry { .. }
+            | ImageError::LockedOnlyById { .. } => ExitCode::ImageUnavailable,
+            // The lock and the registry disagree: the lock is what needs fixing.
+            ImageError::LockedIdMismatch { .. } => ExitCode::Config,
+            ImageError::Build { .. } | ImageError::Context { .. } => ExitCode::BuildFailed,
+            ImageError::Engine(err) => err.exit_code(),
+        }
+    }
 }
 
 /// What to do about a failed pull, from what the engine said.
@@ -602,74 +619,6 @@ fn shared_cell<T>(cells: &Mutex<HashMap<String, Arc<OnceCell<T>>>>, key: &str) -
     cells.entry(key.to_string()).or_default().clone()
 }
 
-/// The text of a build's Dockerfile.
-pub fn dockerfile_text(dockerfile: &DockerfileSource) -> Result<String, String> {
-    match dockerfile {
-        DockerfileSource::Rendered { text } => Ok(text.clone()),
-        DockerfileSource::File { path } => {
-            std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))
-        }
-    }
-}
-
-/// `dockerfile` with each base image in `FROM` lines replaced by its entry in `ids`
-/// (reference -> image id); flags, stage names and everything else stay as written.
-pub fn pin_bases(dockerfile: &str, ids: &HashMap<String, String>) -> String {
-    let mut out = String::with_capacity(dockerfile.len());
-    for line in dockerfile.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let is_from = trimmed
-            .split_whitespace()
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case("FROM"));
-        let image = trimmed
-            .split_whitespace()
-            .skip(1)
-            .find(|w| !w.starts_with("--"));
-        match (is_from, image.and_then(|i| ids.get(i).map(|id| (i, id)))) {
-            (true, Some((image, id))) => {
-                // The first occurrence after `FROM` and its flags is the image.
-                let at = line.len() - trimmed.len();
-                let offset = trimmed[4..].find(image).map(|i| at + 4 + i).unwrap_or(at);
-                out.push_str(&line[..offset]);
-                out.push_str(id);
-                out.push_str(&line[offset + image.len()..]);
-            }
-            _ => out.push_str(line),
-        }
-    }
-    out
-}
-
-/// Images named by `FROM` lines, skipping build stages, `scratch` and references
-/// that use build arguments (those are resolved by the engine).
-pub fn base_images(dockerfile: &str) -> Vec<String> {
-    let mut stages: Vec<String> = Vec::new();
-    let mut bases = Vec::new();
-    for line in dockerfile.lines() {
-        let mut words = line.split_whitespace();
-        if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
-            continue;
-        }
-        let mut words = words.skip_while(|w| w.starts_with("--"));
-        let Some(image) = words.next() else { continue };
-        let is_stage = stages.contains(&image.to_ascii_lowercase());
-        if image != "scratch"
-            && !image.contains('$')
-            && !is_stage
-            && !bases.iter().any(|b| b == image)
-        {
-            bases.push(image.to_string());
-        }
-        if words.next().is_some_and(|w| w.eq_ignore_ascii_case("AS"))
-            && let Some(stage) = words.next()
-        {
-            stages.push(stage.to_ascii_lowercase());
-        }
-    }
-    bases
-}
-
 /// Says in a few words why a build runs, compared with the last one built here.
 fn rebuild_reason(previous: Option<&BuildContext>, current: &BuildContext) -> String {
     let Some(previous) = previous else {
@@ -752,30 +701,6 @@ impl ManifestCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_images_skip_stages_scratch_and_args() {
-        let dockerfile = "FROM node:20 AS deps\nRUN x\nFROM --platform=linux/amd64 deps\nFROM scratch\nFROM ${BASE}\nfrom python:3.12\n";
-        assert_eq!(base_images(dockerfile), ["node:20", "python:3.12"]);
-    }
-
-    #[test]
-    fn pinned_bases_replace_only_the_image_of_from_lines() {
-        let ids = HashMap::from([
-            ("node:20".to_string(), "sha256:aaa".to_string()),
-            ("python:3.12".to_string(), "sha256:bbb".to_string()),
-        ]);
-        let dockerfile = "FROM node:20 AS deps\nRUN echo node:20\nFROM --platform=linux/amd64 deps\nfrom  python:3.12\nFROM redis:7\nCOPY . .";
-        assert_eq!(
-            pin_bases(dockerfile, &ids),
-            "FROM sha256:aaa AS deps\nRUN echo node:20\nFROM --platform=linux/amd64 deps\nfrom  sha256:bbb\nFROM redis:7\nCOPY . ."
-        );
-        // What is pinned is no longer a base image to resolve.
-        assert_eq!(
-            base_images(&pin_bases(dockerfile, &ids)),
-            ["sha256:aaa", "sha256:bbb", "redis:7"]
-        );
-    }
 
     #[test]
     fn a_missing_locked_digest_gets_a_lock_hint_and_a_missing_tag_a_name_hint() {

@@ -9,8 +9,10 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod dockerfile;
 pub mod engine;
 pub mod exit;
+pub mod hash;
 pub mod images;
 pub mod init;
 pub mod lock;
@@ -23,7 +25,6 @@ pub mod readiness;
 pub mod resolved;
 pub use engine::scope;
 pub mod task_inputs;
-pub mod template;
 pub mod tty;
 pub mod ui;
 pub mod watch;
@@ -76,58 +77,108 @@ fn report(err: &anyhow::Error) {
     }
 }
 
-/// Maps a failure to its documented exit code.
+/// Maps a failure to its documented exit code: that of the first error in its chain
+/// (outermost first, through any `context`) whose type knows one, else 1.
 fn exit_code_for(err: &anyhow::Error) -> ExitCode {
-    use apply::UpError;
-    use images::ImageError;
-    if err.downcast_ref::<config::LoadError>().is_some()
-        || err.downcast_ref::<lock::LockError>().is_some()
-    {
-        return ExitCode::Config;
-    }
-    let engine_code = |err: &engine::EngineError| match err {
-        engine::EngineError::Unreachable { .. } => ExitCode::EngineUnreachable,
-        _ => ExitCode::Failure,
-    };
-    let image_code = |err: &ImageError| match err {
-        ImageError::Pull { .. }
-        | ImageError::Registry { .. }
-        | ImageError::LockedOnlyById { .. } => ExitCode::ImageUnavailable,
-        ImageError::LockedIdMismatch { .. } => ExitCode::Config,
-        ImageError::Build { .. } | ImageError::Context { .. } => ExitCode::BuildFailed,
-        ImageError::Engine(err) => engine_code(err),
-    };
-    if let Some(err) = err.downcast_ref::<engine::EngineError>() {
-        return engine_code(err);
-    }
-    if let Some(err) = err.downcast_ref::<scope::ObserveError>() {
-        return match err {
-            scope::ObserveError::Clash(_) => ExitCode::Conflict,
-            scope::ObserveError::Engine(err) => engine_code(err),
+    err.chain()
+        .find_map(known_exit_code)
+        .unwrap_or(ExitCode::Failure)
+}
+
+/// The exit code of `err` if it is one of the error types that carry one.
+fn known_exit_code(err: &(dyn std::error::Error + 'static)) -> Option<ExitCode> {
+    macro_rules! first_of {
+        ($($ty:ty),+ $(,)?) => {
+            $(if let Some(err) = err.downcast_ref::<$ty>() {
+                return Some(err.exit_code());
+            })+
         };
     }
-    if let Some(err) = err.downcast_ref::<ImageError>() {
-        return image_code(err);
+    first_of!(
+        config::LoadError,
+        lock::LockError,
+        engine::EngineError,
+        scope::ObserveError,
+        scope::NameClash,
+        images::ImageError,
+        apply::UpError,
+        commands::Failure,
+        commands::Interrupted,
+    );
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    fn code_of(err: impl Into<anyhow::Error>) -> ExitCode {
+        exit_code_for(&err.into())
     }
-    if let Some(err) = err.downcast_ref::<UpError>() {
-        return match err {
-            UpError::NameClash(_) | UpError::PortsTaken(_) => ExitCode::Conflict,
-            UpError::Image(err) => image_code(err),
-            UpError::Engine(err) => engine_code(err),
-            UpError::Services { failures, .. } if failures.iter().all(|f| f.timed_out) => {
-                ExitCode::Timeout
-            }
-            UpError::Services { .. } => ExitCode::ServiceFailed,
+
+    #[test]
+    fn each_error_type_gives_its_own_exit_code() {
+        let unreachable = || engine::EngineError::Unreachable {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            reason: "no socket".into(),
         };
+        let build = || images::ImageError::Build {
+            service: "web".into(),
+            reason: "step 2 failed".into(),
+            output: String::new(),
+        };
+        assert_eq!(code_of(unreachable()), ExitCode::EngineUnreachable);
+        assert_eq!(code_of(build()), ExitCode::BuildFailed);
+        assert_eq!(
+            code_of(apply::UpError::Image(build())),
+            ExitCode::BuildFailed
+        );
+        assert_eq!(
+            code_of(scope::ObserveError::Engine(unreachable())),
+            ExitCode::EngineUnreachable
+        );
+        let failure = |timed_out| apply::ServiceFailure {
+            service: "web".into(),
+            reason: "failed".into(),
+            logs: String::new(),
+            timed_out,
+        };
+        let services = |failures| apply::UpError::Services {
+            failures,
+            running: Vec::new(),
+        };
+        assert_eq!(code_of(services(vec![failure(true)])), ExitCode::Timeout);
+        assert_eq!(
+            code_of(services(vec![failure(true), failure(false)])),
+            ExitCode::ServiceFailed
+        );
+        assert_eq!(
+            code_of(commands::Failure::new("no service", ExitCode::Usage)),
+            ExitCode::Usage
+        );
+        assert_eq!(code_of(commands::Interrupted), ExitCode::Interrupted);
+        assert_eq!(code_of(anyhow::anyhow!("anything else")), ExitCode::Failure);
     }
-    if err.downcast_ref::<scope::NameClash>().is_some() {
-        return ExitCode::Conflict;
+
+    #[test]
+    fn the_exit_code_is_found_under_context_and_as_a_source() {
+        let missing = || config::LoadError::NotFound {
+            searched_from: "/projects/shop".into(),
+        };
+        let wrapped = Err::<(), _>(missing())
+            .context("while locking")
+            .unwrap_err();
+        assert_eq!(exit_code_for(&wrapped), ExitCode::Config);
+
+        /// An error of no known type that keeps one as its source.
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot watch")]
+        struct Outer(#[source] engine::EngineError);
+        let unreachable = engine::EngineError::Unreachable {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            reason: "no socket".into(),
+        };
+        assert_eq!(code_of(Outer(unreachable)), ExitCode::EngineUnreachable);
     }
-    if let Some(failure) = err.downcast_ref::<commands::Failure>() {
-        return failure.code;
-    }
-    if err.downcast_ref::<commands::Interrupted>().is_some() {
-        return ExitCode::Interrupted;
-    }
-    ExitCode::Failure
 }

@@ -19,10 +19,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{ImageSource, Project, Service};
+use crate::config::{ImageSource, LoadError, Project, Service};
+use crate::dockerfile::{base_images, dockerfile_text};
 use crate::engine::{Engine, ImageInfo, split_tag};
-use crate::images::{ImageError, Images, base_images, dockerfile_text};
-use crate::plan::hex;
+use crate::exit::ExitCode;
+use crate::hash::hex;
+use crate::images::{ImageError, Images};
 
 pub const LOCK_FILE: &str = "gorae.lock";
 /// The format version this gorae writes and reads.
@@ -108,6 +110,13 @@ pub enum LockError {
         differences: Vec<String>,
         hint: &'static str,
     },
+}
+
+impl LockError {
+    /// A lock that cannot be used is a configuration error, like gorae.yaml's own.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Config
+    }
 }
 
 /// The hint of a lock that gorae.yaml no longer matches.
@@ -447,10 +456,12 @@ pub async fn moves(
     Ok(found)
 }
 
-fn project_text(project: &Project) -> Result<String, ImageError> {
-    std::fs::read_to_string(&project.file).map_err(|err| ImageError::Context {
-        service: String::new(),
-        reason: format!("{}: {err}", project.file.display()),
+/// The text of gorae.yaml, read again for its fingerprint. Failing to read it is a
+/// failure to read the project (exit 3), whatever the command was doing.
+pub fn project_text(project: &Project) -> Result<String, LoadError> {
+    std::fs::read_to_string(&project.file).map_err(|source| LoadError::Read {
+        path: project.file.clone(),
+        source,
     })
 }
 

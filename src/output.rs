@@ -25,6 +25,18 @@ pub fn stdout(text: &str) -> Result<(), OutputError> {
     write_to(&mut std::io::stdout().lock(), text)
 }
 
+/// Writes to stdout with `write`, holding stdout for the whole batch so that lines
+/// written together (`gorae logs` of several services) are not interleaved, then
+/// flushes.
+pub fn stdout_with(
+    write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
+    let mut out = std::io::stdout().lock();
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|source| OutputError { source })
+}
+
 /// Writes `text` to `out` and flushes it; split out so the error paths can be tested.
 pub fn write_to(out: &mut impl Write, text: &str) -> Result<(), OutputError> {
     out.write_all(text.as_bytes())

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{DockerfileSource, ImageSource, Mount, Probe, Project, ServiceKind};
 use crate::engine::{ContainerSpec, MountSpec, Scope, labels};
+use crate::hash::hex;
 
 mod decide;
 mod fields;
@@ -298,11 +299,6 @@ pub fn task_hash(spec: &ContainerSpec, inputs_digest: &str) -> String {
     let mut spec = spec.clone();
     spec.image.clear();
     config_hash(&spec, &format!("task-inputs:{inputs_digest}"))
-}
-
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A long-running service built from a template runs its command under

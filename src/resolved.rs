@@ -14,9 +14,10 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{self, Probe, Project, ServiceKind};
 use crate::engine::MountSpec;
+use crate::hash::hex;
 use crate::images::{ImageError, Images};
 use crate::lock;
-use crate::plan::{ImagePlan, Plan, hex};
+use crate::plan::{ImagePlan, Plan};
 
 /// The resolved project as printed by `gorae config --resolved`.
 #[derive(Debug, Clone, Serialize)]
@@ -67,9 +68,9 @@ pub async fn resolve(
     };
     for service in &plan.services {
         if let ImagePlan::Build { dockerfile, .. } = &service.image
-            && let Ok(text) = crate::images::dockerfile_text(dockerfile)
+            && let Ok(text) = crate::dockerfile::dockerfile_text(dockerfile)
         {
-            for base in crate::images::base_images(&text) {
+            for base in crate::dockerfile::base_images(&text) {
                 if let Some(entry) = entry(&service.name, &base) {
                     images.pin_base(&service.name, &base, &entry.id);
                 }

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use crate::config::ServiceKind;
-use crate::images::dockerfile_text;
-use crate::plan::{ImagePlan, ServicePlan, hex};
+use crate::dockerfile::dockerfile_text;
+use crate::hash::hex;
+use crate::plan::{ImagePlan, ServicePlan};
 
 /// The digest of a task's inputs, or `None` when the service is not a task built
 /// from the project (its image decides re-creation). An unreadable input is an error.

@@ -3,7 +3,7 @@
 //! through stray prints, so the three modes stay consistent.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -279,7 +279,7 @@ impl Ui {
             let _ = multi.println(text);
             return;
         }
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        crate::output::stderr_line(text);
     }
 
     /// Stops live drawing so later output is not mixed with spinners.

@@ -113,6 +113,7 @@ impl Runner {
     }
 
     /// Runs the job of `workflow` in `checkout`.
+    #[allow(clippy::print_stderr, reason = "what a test tells its runner")]
     fn run(&self, workflow: &Path, checkout: &Path) -> JobRun {
         self.fresh_home();
         let text = std::fs::read_to_string(workflow).expect("workflow");
@@ -396,6 +397,7 @@ fn nothing_left(project: &str) {
 }
 
 #[test]
+#[allow(clippy::print_stderr, reason = "what a test tells its runner")]
 fn the_generated_workflow_runs_twice_and_the_second_run_pulls_and_builds_nothing() {
     ensure_stand_in_images();
     support::check_schema::ensure_test_tools();

@@ -9,6 +9,7 @@ use support::registry::Registry;
 use support::{TestProject, docker, docker_inspect, ensure_stand_in_images, stderr};
 
 /// Prints a step and what gorae said, so `--nocapture` shows the whole scenario.
+#[allow(clippy::print_stderr, reason = "what a test tells its runner")]
 fn shown(step: &str, out: &Output) {
     eprintln!(
         "$ {step}\n{}(exit {})\n",

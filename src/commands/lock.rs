@@ -63,8 +63,7 @@ async fn check(
     locked: &Lockfile,
 ) -> anyhow::Result<ExitCode> {
     let path = lock::path_for(project);
-    let text = std::fs::read_to_string(&project.file)
-        .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", project.file.display()))?;
+    let text = lock::project_text(project)?;
     let changed = lock::structure_changes(project, &text, locked);
     let moved = lock::moves(project, engine, locked).await?;
     if changed.is_empty() && moved.is_empty() {

@@ -33,6 +33,12 @@ use crate::exit::ExitCode;
 )]
 pub struct Interrupted;
 
+impl Interrupted {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Interrupted
+    }
+}
+
 /// A failure a command finds itself (an unknown service, a stopped one), with the
 /// documented exit code it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +54,10 @@ impl Failure {
             message: message.into(),
             code,
         }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        self.code
     }
 }
 

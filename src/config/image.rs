@@ -6,7 +6,7 @@ use super::model::{DockerfileSource, ImageSource};
 use super::paths::Expect;
 use super::service::{Context, Written};
 use super::source::Span;
-use crate::template::Template;
+use super::template::Template;
 
 /// Reports an image reference Docker would reject, by the distribution reference
 /// grammar: `[DOMAIN/]PATH[:TAG][@DIGEST]`.

@@ -4,7 +4,9 @@
 //! `interpolate` expands `${VAR}` (from the environment and `.env`); `validate`, with
 //! `service`, `ports`, `paths` and `graph`, checks everything and builds the model.
 //! Every problem becomes a [`Diagnostic`] (`file:line:col`, the line, carets, a fix),
-//! and all of a file's problems are reported together.
+//! and all of a file's problems are reported together. `template` reads the built-in
+//! and project templates a service may name; it lives here because templates are
+//! parsed and checked with the same YAML and diagnostics layer.
 //!
 //! The YAML crates (yaml-rust2 to read, serde_yaml to write) are used only in this
 //! module, so replacing either is a change here alone.
@@ -22,6 +24,7 @@ pub mod schema;
 pub mod secrets;
 mod service;
 pub(crate) mod source;
+pub mod template;
 mod validate;
 pub mod watch;
 pub(crate) mod yaml;
@@ -38,10 +41,11 @@ pub use secrets::{MASK, is_secret_name, mask_env, mask_secrets, mask_url_passwor
 pub use service::{DEFAULT_TASK_TIMEOUT, DEFAULT_TIMEOUT};
 pub use validate::IMAGE_PREFIX_VAR;
 
-use crate::template::Templates;
+use crate::exit::ExitCode;
 use fields::Checker;
 use interpolate::{Vars, interpolate_tree, parse_dotenv};
 use source::{Source, Span};
+use template::Templates;
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "gorae.yaml";
@@ -77,6 +81,13 @@ pub enum LoadError {
         diagnostics: Vec<Diagnostic>,
         rendered: String,
     },
+}
+
+impl LoadError {
+    /// Every failure to load the project is a configuration error.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Config
+    }
 }
 
 /// Finds the project file: `explicit` if given (relative to `cwd`; a directory means the

@@ -13,8 +13,8 @@ use super::paths::{ProjectDir, read_volumes};
 use super::ports::read_ports;
 use super::secrets::is_secret_name;
 use super::source::Span;
+use super::template::{Templates, is_template_name};
 use super::yaml::{Entry, Kind, Node, Value};
-use crate::template::{Templates, is_template_name};
 
 /// How long `up` waits for a service to be ready, unless `timeout:` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -474,7 +474,7 @@ fn task_inputs(
     name: &str,
     kind: ServiceKind,
     image: &ImageSource,
-    template: Option<&crate::template::Template>,
+    template: Option<&super::template::Template>,
     command: Option<&[String]>,
     w: &Written,
 ) -> Vec<String> {

@@ -11,8 +11,8 @@ use super::paths::ProjectDir;
 use super::ports::check_collisions;
 use super::service::{Context, Draft, read_service};
 use super::source::Span;
+use super::template::{Templates, is_template_name};
 use super::yaml::{Entry, Node, Value};
-use crate::template::{Templates, is_template_name};
 
 /// The top-level keys. Keys starting with `x-` are also allowed and ignored: they are a
 /// place for YAML anchors (`x-env: &env {...}`) that services then reuse.

@@ -172,7 +172,7 @@ impl BuildContext {
             hasher.update(entry.mode.to_le_bytes());
             hasher.update(entry.digest);
         }
-        crate::plan::hex(&hasher.finalize())
+        crate::hash::hex(&hasher.finalize())
     }
 
     /// The tar stream sent to the engine: the context plus the Dockerfile.

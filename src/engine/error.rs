@@ -2,6 +2,8 @@
 
 use bollard::errors::Error as BollardError;
 
+use crate::exit::ExitCode;
+
 /// What went wrong talking to the engine.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
@@ -10,7 +12,9 @@ pub enum EngineError {
         unreachable_hint(reason)
     )]
     Unreachable { endpoint: String, reason: String },
-    #[error("{0} not found")]
+    /// The engine's own words, which already name what is missing ("No such
+    /// container: web").
+    #[error("{0}")]
     NotFound(String),
     #[error("engine refused: {0}")]
     Conflict(String),
@@ -76,6 +80,16 @@ impl EngineError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, EngineError::NotFound(_))
     }
+
+    /// Only an unreachable engine has a code of its own; the rest are plain failures.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            EngineError::Unreachable { .. } => ExitCode::EngineUnreachable,
+            EngineError::NotFound(_) | EngineError::Conflict(_) | EngineError::Api(_) => {
+                ExitCode::Failure
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -94,5 +108,17 @@ mod tests {
             reason: "No such file or directory (os error 2)".into(),
         };
         assert!(missing.to_string().contains("start Docker"), "{missing}");
+    }
+
+    #[test]
+    fn a_missing_object_is_reported_in_the_engines_words_once() {
+        // What bollard hands over for the engine's 404 on `POST /containers/x/start`.
+        let err = EngineError::from(BollardError::DockerResponseServerError {
+            status_code: 404,
+            message: "No such container: x".into(),
+        });
+        assert!(err.is_not_found());
+        assert_eq!(err.to_string(), "No such container: x");
+        assert_eq!(err.exit_code(), ExitCode::Failure);
     }
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use super::{Engine, EngineError, ExistingContainer, Labelled, Scope};
 use crate::config::Project;
+use crate::exit::ExitCode;
 
 /// This project's resources, as the engine has them now.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +37,11 @@ pub struct NameClash {
 }
 
 impl NameClash {
+    /// Another project holds the name: a conflict, like a taken port.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Conflict
+    }
+
     fn message(&self) -> String {
         let mut held = Vec::new();
         for (what, names) in [
@@ -74,6 +80,15 @@ pub enum ObserveError {
     Clash(#[from] NameClash),
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl ObserveError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ObserveError::Clash(clash) => clash.exit_code(),
+            ObserveError::Engine(err) => err.exit_code(),
+        }
+    }
 }
 
 /// The scope of a loaded project.

@@ -2,7 +2,7 @@
 //! manifest and the connection variables its source reads.
 
 use super::hints::mentions_variable;
-use crate::template::Templates;
+use crate::config::template::Templates;
 
 /// npm packages that talk to a service gorae has a built-in template for.
 const NPM: [(&str, &str); 6] = [
@@ -49,8 +49,8 @@ pub fn normalize_python_name(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
-/// The distribution a PEP 508 requirement names: `psycopg[binary]>=3.1 ; python_version
-/// > "3"` -> `psycopg`.
+/// The distribution a PEP 508 requirement names:
+/// `psycopg[binary]>=3.1 ; python_version > "3"` -> `psycopg`.
 pub fn requirement_name(requirement: &str) -> Option<&str> {
     let end = requirement
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))

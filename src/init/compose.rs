@@ -12,8 +12,8 @@ use super::{Draft, DraftService, Skipped, sanitize_name};
 use crate::config::LoadError;
 use crate::config::diagnostic::{Diagnostic, render_all};
 use crate::config::source::{Source, Span};
+use crate::config::template::Templates;
 use crate::config::yaml::{self, Entry, Kind, Node, Value};
-use crate::template::Templates;
 
 /// The draft for a compose file's text. `file` is its name, for messages.
 pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Draft, LoadError> {

@@ -1,10 +1,10 @@
 //! `gorae init`'s detection: a project directory turned into a draft gorae.yaml.
 //!
-//! [`scan`] reads the directory; a compose file there is imported ([`compose`]);
-//! otherwise each `package.json` ([`node`]) and Python manifest ([`python`]) becomes
+//! `scan` reads the directory; a compose file there is imported (`compose`);
+//! otherwise each `package.json` (`node`) and Python manifest (`python`) becomes
 //! an app service, and the client libraries and connection variables it uses
-//! ([`clients`]) add the backing services it depends on. [`render`] writes the draft
-//! as a commented file. Only `scan` touches the filesystem.
+//! (`clients`) add the backing services it depends on. [`render()`] writes the draft
+//! as a commented file. Only `scan` touches the filesystem. [`detect`] runs the steps.
 
 mod clients;
 mod compose;
@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::config::LoadError;
-use crate::template::Templates;
+use crate::config::template::Templates;
 
 pub use render::render;
 pub use scan::MAX_DEPTH;

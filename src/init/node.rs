@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::hints::{Lang, guess_port, major_version};
 use super::scan::Tree;
 use super::{App, DraftService, Use, build_path, clients, finish_uses, service_name, shown};
-use crate::template::Templates;
+use crate::config::template::Templates;
 
 const TEMPLATE: &str = "node";
 /// Source files read for the port and the connection variables.

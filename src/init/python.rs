@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::hints::{Lang, guess_port, major_minor_version};
 use super::scan::Tree;
 use super::{App, DraftService, Use, build_path, clients, finish_uses, service_name, shown};
-use crate::template::Templates;
+use crate::config::template::Templates;
 
 const TEMPLATE: &str = "python";
 const MANIFESTS: [&str; 2] = ["requirements.txt", "pyproject.toml"];

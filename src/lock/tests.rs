@@ -248,6 +248,21 @@ fn mirrored() -> TempProject {
 }
 
 #[test]
+fn an_unreadable_project_file_is_a_config_error_not_a_build_one() {
+    // Loaded from text, so there is no gorae.yaml on disk to read again.
+    let test = temp_project("name: shop\nservices:\n  cache: { template: redis }\n", &[]);
+    let err = project_text(&test.project).expect_err("gorae.yaml is missing");
+    assert!(matches!(err, LoadError::Read { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), ExitCode::Config);
+    let shown = format!("{:#}", anyhow::Error::from(err));
+    let file = test.dir.path().join("gorae.yaml");
+    assert!(
+        shown.starts_with(&format!("cannot read {}: ", file.display())),
+        "{shown}"
+    );
+}
+
+#[test]
 fn references_are_a_pulled_image_or_the_base_images_of_a_build() {
     let test = mirrored();
     let services = &test.project.services;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::hex;
 use crate::engine::{ContainerSpec, labels};
+use crate::hash::hex;
 
 /// The digest of each part of `spec` run on image `image_id`, by part name:
 /// `image`, `command`, `env.NAME` for each variable, `ports`, `volumes`, `network`,

@@ -466,12 +466,6 @@ services:
 }
 
 #[test]
-fn hex_is_two_lowercase_digits_per_byte() {
-    assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
-    assert_eq!(hex(&[]), "");
-}
-
-#[test]
 fn config_hash_is_sixteen_hex_digits_and_pinned() {
     let plan = desired(&project(SHOP));
     let hash = config_hash(&plan.services[0].spec, "sha256:a");

@@ -260,7 +260,7 @@ async fn targets_or_report(
 
 /// The built, long-running services and what they need to be watched.
 async fn targets(project: &Project, plan: &Plan, engine: &Engine) -> anyhow::Result<Vec<Target>> {
-    let (templates, _) = crate::template::Templates::load(&project.dir, &project.dir);
+    let (templates, _) = crate::config::template::Templates::load(&project.dir, &project.dir);
     let mut targets = Vec::new();
     for service in &plan.services {
         let ImagePlan::Build {

@@ -1,5 +1,5 @@
-//! Real-engine tests of the everyday commands: `env`, `logs`, `exec`, `doctor`, and
-//! plain output without escape codes. Each test uses its own project (see
+//! Real-engine tests of the everyday commands: `env`, `logs`, `exec`, `doctor`, `lock`,
+//! and plain output without escape codes. Each test uses its own project (see
 //! `support`), so they run in parallel against one engine and clean up after
 //! themselves even when they fail.
 
@@ -9,6 +9,7 @@ mod support;
 mod doctor;
 mod env;
 mod exec;
+mod lock;
 mod logs;
 mod plain;
 

@@ -183,6 +183,7 @@ impl Drop for TestProject {
 /// `project`. Never panics, since it runs while a failed test unwinds. Built images
 /// stay: another test building the same content at the same time may be using
 /// their layers as its cache, and removing them under it fails that build.
+#[allow(clippy::print_stderr, reason = "what a test tells its runner")]
 pub fn remove_labelled(project: &str) {
     let filter = format!("label=dev.gorae.project={project}");
     // Containers first: networks and volumes in use cannot be removed.

@@ -375,6 +375,7 @@ fn restart_false_only_syncs_gorae_yaml_changes_apply_and_logs_interleave() {
 }
 
 #[test]
+#[allow(clippy::print_stderr, reason = "what a test tells its runner")]
 fn a_20000_file_context_starts_watching_within_a_second_and_syncs_as_fast() {
     support::ensure_stand_in_images();
     let (project, port) = web_project("watch-big");

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::Check;
 use crate::config::{ImageSource, LoadError, PortMapping, Project};
+use crate::dockerfile::{base_images, dockerfile_text};
 use crate::engine::{self, Engine, EngineError};
-use crate::images::{base_images, dockerfile_text};
 use crate::ports;
 
 /// Below this much free space for the engine, pulls and builds start failing.

@@ -48,18 +48,18 @@ pub async fn follow(
             Some(message) = messages.recv() => match message {
                 Message::Lines { id, lines } => {
                     let Some(container) = tracked.get_mut(&id) else { continue };
-                    let mut out = std::io::stdout().lock();
-                    for line in lines {
-                        if container.last.is_some_and(|last| line.at <= last) {
-                            continue;
+                    // A closed pipe (`| head`) ends the command quietly; see
+                    // `crate::output`.
+                    crate::output::stdout_with(|out| {
+                        for line in lines {
+                            if container.last.is_some_and(|last| line.at <= last) {
+                                continue;
+                            }
+                            container.last = Some(line.at);
+                            printer.print(out, &container.service, &line)?;
                         }
-                        container.last = Some(line.at);
-                        // A closed pipe (`| head`) ends the command quietly; see
-                        // `crate::output`.
-                        if let Err(source) = printer.print(&mut out, &container.service, &line) {
-                            return Err(crate::output::OutputError { source }.into());
-                        }
-                    }
+                        Ok(())
+                    })?;
                 }
                 Message::Ended { id } => {
                     if let Some(container) = tracked.get_mut(&id) {

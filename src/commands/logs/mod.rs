@@ -83,15 +83,12 @@ pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCod
     }
     // Stable: lines of one container with equal times keep their order.
     history.sort_by_key(|(_, line)| line.at);
-    {
-        let mut out = std::io::stdout().lock();
-        for (index, line) in &history {
-            // A closed pipe (`| head`) ends the command quietly; see `crate::output`.
-            if let Err(source) = printer.print(&mut out, &containers[*index].service, line) {
-                return Err(crate::output::OutputError { source }.into());
-            }
-        }
-    }
+    // A closed pipe (`| head`) ends the command quietly; see `crate::output`.
+    crate::output::stdout_with(|out| {
+        history
+            .iter()
+            .try_for_each(|(index, line)| printer.print(out, &containers[*index].service, line))
+    })?;
     if !args.follow {
         return Ok(ExitCode::Success);
     }

@@ -35,10 +35,10 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 
-use crate::config::diagnostic::Diagnostic;
-use crate::config::fields::{Checker, ProbeSpec};
-use crate::config::source::{Source, Span};
-use crate::config::yaml;
+use super::diagnostic::Diagnostic;
+use super::fields::{Checker, ProbeSpec};
+use super::source::{Source, Span};
+use super::yaml;
 
 static BUILTIN: Dir = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
