@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod engine;
 pub mod exit;
+pub mod graph_view;
 pub mod images;
 pub mod init;
 pub mod lock;
