@@ -61,6 +61,18 @@ pub enum Command {
     /// Validate gorae.yaml and print it resolved, secrets masked. Needs no engine.
     #[command(after_help = "Example:\n  gorae config --json")]
     Config(ConfigArgs),
+    /// Draw the services and the variables each dependency wires in, as Mermaid
+    /// (GitHub renders it) or DOT. Needs no engine.
+    ///
+    /// Each box is a service with what it runs. Arrows point from a service to those
+    /// that depend on it (the order `up` starts them in, the way the variables flow),
+    /// labelled with the names of the variables handed over, never their values. A
+    /// variable a service sets in its own `env` is left out: its value wins over the
+    /// dependency's.
+    #[command(
+        after_help = "Example:\n  gorae graph > services.mmd   # in a ```mermaid block of a Markdown file\n  gorae graph --format dot | dot -Tsvg > services.svg"
+    )]
+    Graph(GraphArgs),
     /// Write gorae.lock: the digest of every image the project uses.
     #[command(
         after_help = "Example:\n  gorae lock --check   # in CI: fail when gorae.lock is stale"
@@ -203,6 +215,20 @@ pub struct ConfigArgs {
     /// print a fingerprint that is equal on every machine running the same thing.
     #[arg(long)]
     pub resolved: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// `mermaid` (a flowchart; GitHub draws it in a ```mermaid block) or `dot`
+    /// (Graphviz).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod context;
 pub mod dockerfile;
 pub mod engine;
 pub mod exit;
+pub mod graph_view;
 pub mod hash;
 pub mod images;
 pub mod init;

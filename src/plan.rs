@@ -138,13 +138,10 @@ fn plan_service(
     network: &str,
     pins: &Pins,
 ) -> ServicePlan {
-    // Dependencies' exports first, so an explicit `env` entry wins.
+    // What the dependencies hand over, then the service's own `env`.
     let mut env = BTreeMap::new();
     for dependency in &service.depends_on {
-        let dependency = &project.services[dependency];
-        if let Some(port) = dependency.port {
-            env.extend(dependency.exported_env(&dependency.name, port));
-        }
+        env.extend(service.wired_from(&project.services[dependency]));
     }
     env.extend(service.env.clone());
 

@@ -8,6 +8,7 @@ mod doctor;
 mod down;
 mod env;
 mod exec;
+mod graph;
 mod init;
 mod lock;
 pub mod logs;
@@ -111,6 +112,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Completions(args) => completions::run(args)?,
         Command::Ci(args) => ci::run(file, args)?,
         Command::Lock(args) => lock::run(file, args).await?,
+        Command::Graph(args) => graph::run(file, args)?,
     };
     Ok(code.code())
 }

@@ -201,4 +201,17 @@ impl Service {
             })
             .collect()
     }
+
+    /// The variables `dependency` hands this service along their edge: its exports,
+    /// when it has a port to reach it on (on the project network, by its name), less
+    /// those this service sets in its own `env`, whose value wins. `up` and
+    /// `gorae graph` both wire by this rule.
+    pub fn wired_from(&self, dependency: &Service) -> BTreeMap<String, String> {
+        let Some(port) = dependency.port else {
+            return BTreeMap::new();
+        };
+        let mut wired = dependency.exported_env(&dependency.name, port);
+        wired.retain(|name, _| !self.env.contains_key(name));
+        wired
+    }
 }
