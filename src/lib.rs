@@ -1,7 +1,10 @@
 //! gorae: reproduce a project's development environment from one declarative file.
 //!
-//! The pipeline is config (file -> validated model) -> plan (desired state, pure) ->
-//! apply (difference against the engine). Commands in [`commands`] wire the steps.
+//! The pipeline runs one way: config (file -> validated model) -> plan::desired (the
+//! wanted state, with gorae.lock's pins) -> observe (what the engine has, read once)
+//! -> plan::decide (every action with its reason, pure) -> apply (carries it out).
+//! `gorae plan` prints the decision instead of applying it. Commands in
+//! [`commands`] wire the steps.
 
 pub mod apply;
 pub mod ci;

@@ -10,6 +10,7 @@ mod calls;
 mod daily;
 mod images;
 mod name_clash;
+mod plan;
 mod tasks;
 
 use support::TestProject;

@@ -8,7 +8,16 @@ fn completion_scripts_name_the_subcommands() {
         let output = gorae(&repo(), &["completions", shell]);
         assert_eq!(code(&output), 0, "{shell}");
         let script = stdout(&output);
-        for command in ["up", "down", "init", "schema", "completions", "ci", "graph"] {
+        for command in [
+            "up",
+            "down",
+            "init",
+            "schema",
+            "completions",
+            "ci",
+            "graph",
+            "plan",
+        ] {
             assert!(script.contains(command), "{shell} script lacks `{command}`");
         }
     }
