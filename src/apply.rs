@@ -358,14 +358,29 @@ impl Run<'_> {
             .await
             .map_err(ServiceError::Image)?;
         let container = step.settle(&image.info.id);
-
-        self.wait_for_dependencies(step).await?;
-
-        let started = Instant::now();
         let done = ServiceDone {
             container: container.clone(),
             built: image.built_here,
         };
+        // Create early, start late: a new container is created as soon as its image
+        // is here, while its dependencies are still starting (nothing in it depends
+        // on them at run time), and started only once they are ready.
+        let created = match &container {
+            ContainerStep::Create | ContainerStep::Recreate { .. } => {
+                Some(self.create(step, service, &container, &image).await?)
+            }
+            _ => None,
+        };
+        if let Err(skipped) = self.wait_for_dependencies(step).await {
+            if created.is_some() {
+                self.ui.note(&format!(
+                    "{name}: created, not started; the next `gorae up` starts it once its dependencies are ready"
+                ));
+            }
+            return Err(skipped);
+        }
+
+        let started = Instant::now();
         let id = match &container {
             ContainerStep::Done { .. } => {
                 self.ui.service(name, Event::Unchanged);
@@ -379,26 +394,7 @@ impl Run<'_> {
                 id.clone()
             }
             ContainerStep::Create | ContainerStep::Recreate { .. } => {
-                if let ContainerStep::Recreate { id, reasons } = &container {
-                    self.ui.service(
-                        name,
-                        Event::Recreating {
-                            reason: reasons.join("; "),
-                        },
-                    );
-                    self.engine.stop_and_remove(id).await?;
-                } else {
-                    self.ui.service(name, Event::Creating);
-                }
-                self.prepare_resources(service).await?;
-                let spec = step.spec_for(&image.reference, &image.info.id);
-                let id = self.engine.create_container(&spec).await.map_err(|err| match err {
-                    EngineError::Conflict(message) => EngineError::Conflict(format!(
-                        "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
-                        spec.name
-                    )),
-                    other => other,
-                })?;
+                let id = created.unwrap_or_default();
                 self.engine.start_container(&id).await?;
                 id
             }
@@ -426,6 +422,38 @@ impl Run<'_> {
             }
         }
         Ok(done)
+    }
+
+    /// Replaces or creates the step's container (not started); returns its id.
+    async fn create(
+        &self,
+        step: &Step,
+        service: &ServicePlan,
+        container: &ContainerStep,
+        image: &crate::images::ResolvedImage,
+    ) -> Result<String, ServiceError> {
+        let name = step.service.as_str();
+        if let ContainerStep::Recreate { id, reasons } = container {
+            self.ui.service(
+                name,
+                Event::Recreating {
+                    reason: reasons.join("; "),
+                },
+            );
+            self.engine.stop_and_remove(id).await?;
+        } else {
+            self.ui.service(name, Event::Creating);
+        }
+        self.prepare_resources(service).await?;
+        let spec = step.spec_for(&image.reference, &image.info.id);
+        let id = self.engine.create_container(&spec).await.map_err(|err| match err {
+            EngineError::Conflict(message) => EngineError::Conflict(format!(
+                "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
+                spec.name
+            )),
+            other => other,
+        })?;
+        Ok(id)
     }
 
     async fn wait_for_dependencies(&self, step: &Step) -> Result<(), ServiceError> {

@@ -501,3 +501,50 @@ fn recreating_a_database_stops_it_gracefully_so_its_data_is_kept() {
     let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "unsaved"]);
     assert_eq!(stdout(&value).trim(), "kept");
 }
+
+/// Create early, start late: a dependent's container is created while its
+/// dependency is still starting, and started only once that dependency answers,
+/// as the engine's own timestamps show.
+#[test]
+fn a_dependent_is_created_early_and_started_only_after_its_dependency_is_ready() {
+    ensure_stand_in_images();
+    let project = TestProject::new("early");
+    let yaml = project.services_yaml(
+        "  db:\n    template: postgres\n  web:\n    image: python:3.12\n    command: [\"python\", \"-c\", \"import socket,time; s=socket.socket(); s.bind(('',7000)); s.listen(); time.sleep(600)\"]\n    ready: { tcp: 7000 }\n    depends_on: [db]\n",
+    );
+    let project = project.file("gorae.yaml", &yaml);
+    let launched = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs_f64()
+        % 86_400.0;
+    let up = project.gorae(&["up", "--json"]);
+    assert!(up.status.success(), "up failed:\n{}", stderr(&up));
+    let db_ready = stderr(&up)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|event| event["service"] == "db" && event["event"] == "ready")
+        .and_then(|event| event["t"].as_f64())
+        .unwrap_or_else(|| panic!("no ready event of db:\n{}", stderr(&up)));
+    // gorae's clock starts after `launched`, so this is at or before db was ready.
+    let db_ready_at = launched + db_ready;
+    let web = support::containers_of(project.name())
+        .into_iter()
+        .find(|(service, _)| service == "web")
+        .expect("a web container")
+        .1;
+    let created = seconds_of_day(&docker_inspect(&web, "{{.Created}}"));
+    let started = seconds_of_day(&docker_inspect(&web, "{{.State.StartedAt}}"));
+    // Seconds from db's readiness, across midnight too.
+    let since_ready = |at: f64| (at - db_ready_at + 129_600.0) % 86_400.0 - 43_200.0;
+    assert!(
+        since_ready(created) < 0.0,
+        "web created {:.3}s after db was ready",
+        since_ready(created)
+    );
+    assert!(
+        since_ready(started) >= 0.0,
+        "web started {:.3}s before db was ready",
+        -since_ready(started)
+    );
+}
