@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use tokio::sync::{OnceCell, watch};
 
 use crate::config::ServiceKind;
-use crate::engine::{Engine, EngineError, ExistingContainer};
+use crate::engine::{ContainerSpec, Engine, EngineError, ExistingContainer};
 use crate::exit::ExitCode;
 use crate::images::{ImageError, Images};
 use crate::observe::{self, ObserveFailure};
@@ -367,18 +367,13 @@ impl Run<'_> {
         // on them at run time), and started only once they are ready.
         let created = match &container {
             ContainerStep::Create | ContainerStep::Recreate { .. } => {
-                Some(self.create(step, service, &container, &image).await?)
+                Some(self.create_early(step, service, &container, &image).await?)
             }
-            _ => None,
+            _ => {
+                self.wait_for_dependencies(step).await?;
+                None
+            }
         };
-        if let Err(skipped) = self.wait_for_dependencies(step).await {
-            if created.is_some() {
-                self.ui.note(&format!(
-                    "{name}: created, not started; the next `gorae up` starts it once its dependencies are ready"
-                ));
-            }
-            return Err(skipped);
-        }
 
         let started = Instant::now();
         let id = match &container {
@@ -424,8 +419,12 @@ impl Run<'_> {
         Ok(done)
     }
 
-    /// Replaces or creates the step's container (not started); returns its id.
-    async fn create(
+    /// Creates the step's container while its dependencies get ready, and returns
+    /// its id once they are, not started. A re-created service keeps its old
+    /// container running until then: the new one is made under a spare name and takes
+    /// the name over once the old one is gone. When a dependency fails, the new
+    /// container is removed again (it never ran) and the old one is left running.
+    async fn create_early(
         &self,
         step: &Step,
         service: &ServicePlan,
@@ -433,27 +432,65 @@ impl Run<'_> {
         image: &crate::images::ResolvedImage,
     ) -> Result<String, ServiceError> {
         let name = step.service.as_str();
-        if let ContainerStep::Recreate { id, reasons } = container {
-            self.ui.service(
-                name,
-                Event::Recreating {
-                    reason: reasons.join("; "),
-                },
-            );
-            self.engine.stop_and_remove(id).await?;
-        } else {
-            self.ui.service(name, Event::Creating);
-        }
-        self.prepare_resources(service).await?;
         let spec = step.spec_for(&image.reference, &image.info.id);
-        let id = self.engine.create_container(&spec).await.map_err(|err| match err {
-            EngineError::Conflict(message) => EngineError::Conflict(format!(
-                "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
-                spec.name
-            )),
-            other => other,
-        })?;
-        Ok(id)
+        let ContainerStep::Recreate { id: old, reasons } = container else {
+            self.ui.service(name, Event::Creating);
+            self.prepare_resources(service).await?;
+            let (created, ready) =
+                tokio::join!(self.create_named(&spec), self.wait_for_dependencies(step));
+            let id = created?;
+            if let Err(skipped) = ready {
+                self.engine.remove_container(&id).await?;
+                return Err(skipped);
+            }
+            return Ok(id);
+        };
+        self.ui.service(
+            name,
+            Event::Recreating {
+                reason: reasons.join("; "),
+            },
+        );
+        self.prepare_resources(service).await?;
+        let mut spare = spec.clone();
+        spare.name = format!("{}-next", spec.name);
+        let retire_old = async {
+            self.wait_for_dependencies(step).await?;
+            self.engine.stop_and_remove(old).await?;
+            Ok::<_, ServiceError>(())
+        };
+        let (created, retired) = tokio::join!(self.engine.create_container(&spare), retire_old);
+        if let Err(err) = retired {
+            if let Ok(id) = &created {
+                self.engine.remove_container(id).await?;
+            }
+            return Err(err);
+        }
+        match created {
+            Ok(id) => {
+                self.engine.rename_container(&id, &spec.name).await?;
+                Ok(id)
+            }
+            // A spare left by an interrupted `up` holds that name: make this one the
+            // plain way (the next `up` removes the spare as an orphan).
+            Err(EngineError::Conflict(_)) => Ok(self.create_named(&spec).await?),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Creates the container by its own name; a clash is a container gorae does not
+    /// manage.
+    async fn create_named(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
+        self.engine
+            .create_container(spec)
+            .await
+            .map_err(|err| match err {
+                EngineError::Conflict(message) => EngineError::Conflict(format!(
+                    "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
+                    spec.name
+                )),
+                other => other,
+            })
     }
 
     async fn wait_for_dependencies(&self, step: &Step) -> Result<(), ServiceError> {

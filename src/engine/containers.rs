@@ -10,7 +10,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
@@ -306,6 +306,13 @@ impl Engine {
             .build();
         let created = self.docker.create_container(Some(options), body).await?;
         Ok(created.id)
+    }
+
+    /// Gives a container another name (the one its predecessor just freed).
+    pub async fn rename_container(&self, id: &str, name: &str) -> Result<(), EngineError> {
+        let options = RenameContainerOptionsBuilder::default().name(name).build();
+        self.docker.rename_container(id, options).await?;
+        Ok(())
     }
 
     pub async fn start_container(&self, id: &str) -> Result<(), EngineError> {
