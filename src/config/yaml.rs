@@ -188,6 +188,7 @@ pub fn parse(source: &Source) -> (Option<Node>, Vec<Diagnostic>) {
         nodes: 0,
         bytes: 0,
         diagnostics: Vec::new(),
+        aliased: false,
     };
     let mut parser = Parser::new_from_str(&source.text);
     loop {
@@ -311,6 +312,8 @@ struct Builder<'a> {
     nodes: usize,
     bytes: usize,
     diagnostics: Vec<Diagnostic>,
+    /// Whether an alias has been copied: the help for a file over the limits differs.
+    aliased: bool,
 }
 
 impl Builder<'_> {
@@ -433,6 +436,7 @@ impl Builder<'_> {
                     return Err(Abort);
                 };
                 let span = Span::new(mark.line(), mark.col() + 1, 1);
+                self.aliased = true;
                 // Counted before the copy is made, so a copy over the limits is never made.
                 self.count(size, span)?;
                 let Some((node, _)) = self.anchors.get(&id) else {
@@ -481,22 +485,38 @@ impl Builder<'_> {
     fn count(&mut self, size: Size, span: Span) -> Result<(), Abort> {
         self.nodes = self.nodes.saturating_add(size.nodes);
         self.bytes = self.bytes.saturating_add(size.bytes);
+        // Only a file with aliases owes its size to them; for any other, the fix is a
+        // smaller file.
+        const ALIASES: &str =
+            "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones";
         if self.nodes > MAX_NODES {
+            let help = if self.aliased {
+                ALIASES.to_string()
+            } else {
+                format!(
+                    "gorae reads at most {MAX_NODES} values (keys, values and list items) from one file; remove the services and entries the project does not need, or split it into smaller projects, each with its own gorae.yaml"
+                )
+            };
             self.diagnostics.push(self.source.error(
                 span,
                 format!("the file holds more than {MAX_NODES} values"),
-                "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones",
+                help,
             ));
             return Err(Abort);
         }
         if self.bytes > MAX_SCALAR_BYTES {
+            let mib = MAX_SCALAR_BYTES / (1024 * 1024);
+            let help = if self.aliased {
+                ALIASES.to_string()
+            } else {
+                format!(
+                    "gorae reads at most {mib} MiB of text in the values of one file; keep long text (scripts, certificates) in files the project mounts or builds from"
+                )
+            };
             self.diagnostics.push(self.source.error(
                 span,
-                format!(
-                    "the file's values add up to more than {} MiB of text",
-                    MAX_SCALAR_BYTES / (1024 * 1024)
-                ),
-                "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones",
+                format!("the file's values add up to more than {mib} MiB of text"),
+                help,
             ));
             return Err(Abort);
         }
@@ -709,6 +729,42 @@ mod tests {
         let (root, diagnostics) = parse(&Source::new("t.yaml", text));
         assert!(root.is_none());
         assert!(diagnostics[0].message.contains("more than"));
+    }
+
+    #[test]
+    fn a_file_of_many_values_without_aliases_is_told_the_limit_not_about_aliases() {
+        let text: String = (0..MAX_NODES / 2 + 1)
+            .map(|i| format!("k{i}: v\n"))
+            .collect();
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        assert!(root.is_none());
+        assert_eq!(
+            diagnostics[0].message,
+            format!("the file holds more than {MAX_NODES} values")
+        );
+        let help = &diagnostics[0].help;
+        assert!(
+            help.contains(&format!("at most {MAX_NODES} values")),
+            "{help}"
+        );
+        assert!(help.contains("split it"), "{help}");
+        assert!(!help.contains("aliases"), "{help}");
+    }
+
+    #[test]
+    fn a_file_over_the_limit_through_aliases_is_told_about_them() {
+        let text = format!(
+            "a: &a [{}]\nb: [{}]\n",
+            vec!["x"; 1000].join(", "),
+            vec!["*a"; 300].join(", ")
+        );
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        assert!(root.is_none());
+        assert!(
+            diagnostics[0].help.contains("aliases (*name)"),
+            "{}",
+            diagnostics[0].help
+        );
     }
 
     #[test]
