@@ -194,13 +194,13 @@ impl<'a> Checker<'a> {
         if let Some(scalar) = node.as_scalar()
             && matches!(scalar.kind(), Kind::Int | Kind::Float | Kind::Bool)
         {
-            let written = &scalar.written;
+            let written = scalar.written();
             let reads_as = written.parse::<f64>().ok().map(|v| v.to_string());
             let message = match reads_as {
                 _ if scalar.kind() == Kind::Bool => {
                     format!("{what} {written} is a boolean in YAML")
                 }
-                Some(value) if &value != written => {
+                Some(value) if value != written => {
                     format!("{what} {written} is a number in YAML and reads as {value}")
                 }
                 _ => format!("{what} {written} is a number in YAML"),

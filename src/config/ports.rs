@@ -102,9 +102,9 @@ pub fn read_ports(check: &mut Checker, node: &Node, service: &str) -> Vec<(PortM
                 item.span,
                 format!(
                     "port `{}` is a number with a fraction in YAML",
-                    scalar.written
+                    scalar.written()
                 ),
-                format!("quote it: \"{}\"", scalar.written),
+                format!("quote it: \"{}\"", scalar.written()),
             );
             continue;
         }

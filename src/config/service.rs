@@ -134,7 +134,7 @@ pub fn read_service(
 
 /// `redis: "7"`: template `redis`, version 7.
 fn read_shorthand(check: &mut Checker, ctx: &Context, name: &str, node: &Node) -> Written {
-    let text = node.as_scalar().map(|s| s.written.as_str()).unwrap_or("");
+    let text = node.as_scalar().map(|s| s.written()).unwrap_or("");
     if ctx.templates.is_broken(name) {
         return Written {
             source_reported: true,

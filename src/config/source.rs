@@ -112,6 +112,13 @@ impl Source {
         self.lines.len()
     }
 
+    /// The byte offsets of a 1-based line's start and end (before its line break).
+    pub fn line_bounds(&self, line: usize) -> Option<(usize, usize)> {
+        line.checked_sub(1)
+            .and_then(|index| self.lines.get(index))
+            .copied()
+    }
+
     /// The byte offset of a 1-based column on a 1-based line, clamped to the line's end.
     pub fn byte_at(&self, line: usize, col: usize) -> usize {
         let Some(&(start, end)) = line.checked_sub(1).and_then(|i| self.lines.get(i)) else {

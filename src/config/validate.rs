@@ -224,7 +224,7 @@ fn indent_fixes(services: &[Entry], top: &[Entry]) -> (Vec<Entry>, Vec<IndentFix
             && entry
                 .value
                 .as_scalar()
-                .is_some_and(|s| s.written.is_empty())
+                .is_some_and(|s| s.written().is_empty())
     };
     let mut out: Vec<Entry> = Vec::new();
     let mut fixes = Vec::new();
