@@ -82,9 +82,9 @@ impl<'a> Checker<'a> {
 
     /// Reports keys not in `allowed`, suggesting the closest one. `aliases` maps names
     /// people bring from other tools (Compose) to gorae's key.
-    pub fn known_keys(
+    pub fn known_keys<'e>(
         &mut self,
-        entries: &[Entry],
+        entries: impl IntoIterator<Item = &'e Entry>,
         allowed: &[&str],
         aliases: &[(&str, &str)],
         context: &str,
