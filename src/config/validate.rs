@@ -97,7 +97,10 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
         image_prefix: image_prefix.as_deref(),
         home: (inputs.env)("HOME"),
     };
-    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    // Collected first and made a map at once: the map is then built from sorted
+    // entries with full nodes, where inserting one by one leaves them half empty
+    // (a draft is large, so that is megabytes for a big file).
+    let mut read: Vec<(String, Draft)> = Vec::new();
     match get("services") {
         None => check.error(
             root.span,
@@ -116,12 +119,14 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
                 for service in &services {
                     let draft =
                         read_service(check, &ctx, &service.key, service.key_span, &service.value);
-                    drafts.insert(service.key.clone(), draft);
+                    read.push((service.key.clone(), draft));
                 }
             }
         }
     }
 
+    // Service names are unique (the YAML reader drops a repeated key).
+    let drafts: BTreeMap<String, Draft> = read.into_iter().collect();
     check_dependencies(check, &drafts);
     check_exports(check, &drafts);
     // Ports in file order, so the second of two publications is the one reported.
