@@ -13,8 +13,7 @@ use super::secrets::mask_env;
 
 /// The resolved project as YAML, secrets masked.
 pub fn to_normalized_yaml(project: &Project) -> String {
-    // Serialising plain structs of strings and numbers cannot fail.
-    serde_yaml::to_string(&view(project)).unwrap_or_default()
+    to_yaml(&view(project))
 }
 
 /// The resolved project as pretty JSON (the same data as the YAML), secrets masked.
@@ -25,7 +24,10 @@ pub fn to_normalized_json(project: &Project) -> String {
 /// Any plain data as YAML, for views built outside this module (`config --resolved`);
 /// keeps the YAML writer inside `config`.
 pub fn to_yaml<T: Serialize>(value: &T) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
+    // The fast writer covers nearly every project; serde_yaml writes the rest (and
+    // serialising plain structs of strings and numbers cannot fail).
+    super::block_yaml::to_string(value)
+        .unwrap_or_else(|| serde_yaml::to_string(value).unwrap_or_default())
 }
 
 #[derive(Serialize)]
