@@ -3,6 +3,7 @@
 //! `None`, so one pass collects every error of a file.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 
 use super::diagnostic::Diagnostic;
 use super::interpolate::is_var_name;
@@ -68,7 +69,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The entries of a map; `what` names the value in messages ("`env` of service `web`").
-    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
+    pub fn map<'n>(&mut self, node: &'n Node, what: impl Display) -> Option<&'n [Entry]> {
         if let Some(entries) = node.as_map() {
             return Some(entries);
         }
@@ -82,12 +83,12 @@ impl<'a> Checker<'a> {
 
     /// Reports keys not in `allowed`, suggesting the closest one. `aliases` maps names
     /// people bring from other tools (Compose) to gorae's key.
-    pub fn known_keys(
+    pub fn known_keys<'e>(
         &mut self,
-        entries: &[Entry],
+        entries: impl IntoIterator<Item = &'e Entry>,
         allowed: &[&str],
         aliases: &[(&str, &str)],
-        context: &str,
+        context: impl Display,
     ) {
         for entry in entries {
             if allowed.contains(&entry.key.as_str()) {
@@ -139,21 +140,27 @@ impl<'a> Checker<'a> {
     /// A string; numbers and booleans count as the text written (`1` is "1"). Control
     /// characters other than tab are refused: the engine rejects NUL anywhere, and a line
     /// break in a name, path, image or variable is a mistake that would only show later.
-    pub fn string(&mut self, node: &Node, what: &str) -> Option<String> {
-        let text = self.any_string(node, what)?;
-        self.no_control(node, what, &text, false)?;
+    pub fn string(&mut self, node: &Node, what: impl Display) -> Option<String> {
+        let text = self.any_string(node, &what)?;
+        self.no_control(node, &what, &text, false)?;
         Some(text)
     }
 
     /// Like [`Self::string`], but line breaks are kept: an argument of a command may be
     /// a multi-line shell script.
-    pub fn argument(&mut self, node: &Node, what: &str) -> Option<String> {
-        let text = self.any_string(node, what)?;
-        self.no_control(node, what, &text, true)?;
+    pub fn argument(&mut self, node: &Node, what: impl Display) -> Option<String> {
+        let text = self.any_string(node, &what)?;
+        self.no_control(node, &what, &text, true)?;
         Some(text)
     }
 
-    fn no_control(&mut self, node: &Node, what: &str, text: &str, line_breaks: bool) -> Option<()> {
+    fn no_control(
+        &mut self,
+        node: &Node,
+        what: impl Display,
+        text: &str,
+        line_breaks: bool,
+    ) -> Option<()> {
         let allowed = |c: char| c == '\t' || (line_breaks && c == '\n');
         let Some(c) = text.chars().find(|&c| c.is_control() && !allowed(c)) else {
             return Some(());
@@ -173,7 +180,7 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn any_string(&mut self, node: &Node, what: &str) -> Option<String> {
+    fn any_string(&mut self, node: &Node, what: impl Display) -> Option<String> {
         match &node.value {
             Value::Scalar(scalar) if scalar.broken => None,
             Value::Scalar(scalar) if scalar.kind() != Kind::Null => Some(scalar.text.clone()),
@@ -190,17 +197,17 @@ impl<'a> Checker<'a> {
 
     /// A non-empty string that YAML did not read as a number. A version written `3.10`
     /// is the float 3.1 to any YAML reader, so it must be quoted.
-    pub fn version(&mut self, node: &Node, what: &str) -> Option<String> {
+    pub fn version(&mut self, node: &Node, what: impl Display) -> Option<String> {
         if let Some(scalar) = node.as_scalar()
             && matches!(scalar.kind(), Kind::Int | Kind::Float | Kind::Bool)
         {
-            let written = &scalar.written;
+            let written = scalar.written();
             let reads_as = written.parse::<f64>().ok().map(|v| v.to_string());
             let message = match reads_as {
                 _ if scalar.kind() == Kind::Bool => {
                     format!("{what} {written} is a boolean in YAML")
                 }
-                Some(value) if &value != written => {
+                Some(value) if value != written => {
                     format!("{what} {written} is a number in YAML and reads as {value}")
                 }
                 _ => format!("{what} {written} is a number in YAML"),
@@ -208,7 +215,7 @@ impl<'a> Checker<'a> {
             self.error(node.span, message, format!("quote it: \"{written}\""));
             return None;
         }
-        let text = self.string(node, what)?;
+        let text = self.string(node, &what)?;
         let valid = text
             .chars()
             .next()
@@ -230,7 +237,7 @@ impl<'a> Checker<'a> {
 
     /// A list of strings (a command). A single string is rejected with the list it
     /// probably means, because splitting it would need shell rules nobody can see.
-    pub fn command(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+    pub fn command(&mut self, node: &Node, what: impl Display) -> Option<Vec<String>> {
         if let Some(scalar) = node.as_scalar()
             && scalar.kind() != Kind::Null
         {
@@ -267,14 +274,14 @@ impl<'a> Checker<'a> {
         }
         let mut words = Vec::new();
         for item in items {
-            words.push(self.argument(item, &format!("an argument of {what}"))?);
+            words.push(self.argument(item, format_args!("an argument of {what}"))?);
         }
         Some(words)
     }
 
     /// A TCP/UDP port number, 1 to 65535, written as a number or a string of digits.
-    pub fn port(&mut self, node: &Node, what: &str) -> Option<u16> {
-        let text = self.string(node, what)?;
+    pub fn port(&mut self, node: &Node, what: impl Display) -> Option<u16> {
+        let text = self.string(node, &what)?;
         match parse_port(&text) {
             Some(port) => Some(port),
             None => {
@@ -290,7 +297,7 @@ impl<'a> Checker<'a> {
 
     /// Environment variables: a map of scalars, or a list of `KEY=VALUE`. Values keep the
     /// text written. Returns the variables with the span of each entry.
-    pub fn env(&mut self, node: &Node, what: &str) -> Option<Vec<(String, String, Span)>> {
+    pub fn env(&mut self, node: &Node, what: impl Display) -> Option<Vec<(String, String, Span)>> {
         let mut vars: Vec<(String, String, Span)> = Vec::new();
         match &node.value {
             Value::Map(entries) => {
@@ -311,7 +318,7 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     let Some(value) =
-                        self.string(&entry.value, &format!("variable `{}`", entry.key))
+                        self.string(&entry.value, format_args!("variable `{}`", entry.key))
                     else {
                         continue;
                     };
@@ -322,7 +329,7 @@ impl<'a> Checker<'a> {
                 // Where each name was first set, so a repeat is found without a search.
                 let mut first_set: HashMap<String, Span> = HashMap::new();
                 for item in items {
-                    let Some(text) = self.string(item, &format!("an entry of {what}")) else {
+                    let Some(text) = self.string(item, format_args!("an entry of {what}")) else {
                         continue;
                     };
                     let Some((key, value)) = text.split_once('=') else {
@@ -375,7 +382,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A list of plain names (`depends_on`, `secret_env`), each with its span.
-    pub fn names(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Span)>> {
+    pub fn names(&mut self, node: &Node, what: impl Display) -> Option<Vec<(String, Span)>> {
         let Some(items) = node.as_seq() else {
             self.error(
                 node.span,
@@ -386,7 +393,7 @@ impl<'a> Checker<'a> {
         };
         let mut names = Vec::new();
         for item in items {
-            if let Some(name) = self.string(item, &format!("an entry of {what}")) {
+            if let Some(name) = self.string(item, format_args!("an entry of {what}")) {
                 names.push((name, item.span));
             }
         }
@@ -394,10 +401,10 @@ impl<'a> Checker<'a> {
     }
 
     /// A readiness probe: a map with exactly one of `command`, `tcp`, `http`, `running`.
-    pub fn probe(&mut self, node: &Node, what: &str) -> Option<ProbeSpec> {
+    pub fn probe(&mut self, node: &Node, what: impl Display) -> Option<ProbeSpec> {
         const KINDS: [&str; 4] = ["command", "tcp", "http", "running"];
-        let entries = self.map(node, what)?;
-        self.known_keys(entries, &KINDS, &[], what);
+        let entries = self.map(node, &what)?;
+        self.known_keys(entries, &KINDS, &[], &what);
         let chosen: Vec<&Entry> = entries
             .iter()
             .filter(|e| KINDS.contains(&e.key.as_str()))
@@ -435,7 +442,9 @@ impl<'a> Checker<'a> {
                 Value::Map(fields) => {
                     self.known_keys(fields, &["port", "path"], &[], &inner);
                     let port = match fields.iter().find(|e| e.key == "port") {
-                        Some(port) => Some(self.port(&port.value, &format!("`port` of {inner}"))?),
+                        Some(port) => {
+                            Some(self.port(&port.value, format_args!("`port` of {inner}"))?)
+                        }
                         None => None,
                     };
                     let path = match fields.iter().find(|e| e.key == "path") {
@@ -454,8 +463,8 @@ impl<'a> Checker<'a> {
 
     /// A request path: `/` and then only the characters a URL's path and query may hold
     /// (RFC 3986), so nothing written here can end the request line or add a header.
-    fn http_path(&mut self, node: &Node, what: &str) -> Option<String> {
-        let path = self.string(node, what)?;
+    fn http_path(&mut self, node: &Node, what: impl Display) -> Option<String> {
+        let path = self.string(node, &what)?;
         if !path.starts_with('/') {
             self.error(
                 node.span,

@@ -134,84 +134,80 @@ fn start_at_first_declared(
 
 /// Every cycle found by a depth-first search, each as the services along it (first
 /// repeated at the end) with the span of the `depends_on` entry leading to each.
-/// Iterative, so a long chain of services cannot overflow the stack.
+/// Iterative, so a long chain of services cannot overflow the stack. Services are
+/// numbered once (in name order, the order of the search) and the search works on the
+/// numbers: looking each name up in the map at every step costs a string comparison
+/// per level of the tree, which dominates in a file of many services.
 fn find_cycles(drafts: &BTreeMap<String, Draft>) -> Vec<Vec<(String, Span)>> {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
-        OnPath,
+        /// On the current search path, at this position.
+        OnPath(usize),
         Done,
     }
-    let edges = |name: &str| -> Vec<(String, Span)> {
-        drafts
-            .get(name)
-            .map(|draft| {
-                draft
-                    .depends_on
-                    .iter()
-                    .filter(|(dep, _)| dep != name && drafts.contains_key(dep))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut state: BTreeMap<&str, State> = drafts
-        .keys()
-        .map(|name| (name.as_str(), State::New))
+    let services: Vec<(&String, &Draft)> = drafts.iter().collect();
+    let number: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(index, (name, _))| (name.as_str(), index))
         .collect();
+    // The dependencies of each service that are services, itself left out.
+    let edges: Vec<Vec<(usize, Span)>> = services
+        .iter()
+        .enumerate()
+        .map(|(index, (_, draft))| {
+            draft
+                .depends_on
+                .iter()
+                .filter_map(|(dep, span)| {
+                    let to = *number.get(dep.as_str())?;
+                    (to != index).then_some((to, *span))
+                })
+                .collect()
+        })
+        .collect();
+    let mut state = vec![State::New; services.len()];
     /// One service on the current search path.
     struct Step {
-        name: String,
+        service: usize,
         /// The `depends_on` entry that led here.
         span: Span,
-        edges: Vec<(String, Span)>,
         next: usize,
     }
     let mut cycles = Vec::new();
-    // Where each service on the current path is, so closing a cycle needs no search.
-    let mut on_path: HashMap<String, usize> = HashMap::new();
-    for (start, draft) in drafts {
-        if state.get(start.as_str()) != Some(&State::New) {
+    for (start, (_, draft)) in services.iter().enumerate() {
+        if state[start] != State::New {
             continue;
         }
         let mut path = vec![Step {
-            name: start.clone(),
+            service: start,
             span: draft.name_span,
-            edges: edges(start),
             next: 0,
         }];
-        state.insert(start.as_str(), State::OnPath);
-        on_path.insert(start.clone(), 0);
+        state[start] = State::OnPath(0);
         while let Some(step) = path.last_mut() {
-            let Some((dep, span)) = step.edges.get(step.next).cloned() else {
-                if let Some(done) = path.pop()
-                    && let Some((key, _)) = drafts.get_key_value(&done.name)
-                {
-                    on_path.remove(&done.name);
-                    state.insert(key.as_str(), State::Done);
+            let Some(&(dep, span)) = edges[step.service].get(step.next) else {
+                if let Some(done) = path.pop() {
+                    state[done.service] = State::Done;
                 }
                 continue;
             };
             step.next += 1;
-            let Some((key, _)) = drafts.get_key_value(&dep) else {
-                continue;
-            };
-            match state.get(key.as_str()) {
-                Some(State::New) => {
-                    state.insert(key.as_str(), State::OnPath);
-                    on_path.insert(dep.clone(), path.len());
-                    let edges = edges(&dep);
+            match state[dep] {
+                State::New => {
+                    state[dep] = State::OnPath(path.len());
                     path.push(Step {
-                        name: dep,
+                        service: dep,
                         span,
-                        edges,
                         next: 0,
                     });
                 }
-                Some(State::OnPath) if cycles.len() < MAX_CYCLES => {
-                    let from = on_path.get(&dep).copied().unwrap_or(0);
-                    let mut cycle = shortened(&path[from..], |step| (step.name.clone(), step.span));
-                    cycle.push((dep, span));
+                State::OnPath(from) if cycles.len() < MAX_CYCLES => {
+                    let name = |service: usize| services[service].0.clone();
+                    let mut cycle =
+                        shortened(&path[from..], |step| (name(step.service), step.span));
+                    cycle.push((name(dep), span));
                     cycles.push(cycle);
                 }
                 _ => {}

@@ -245,7 +245,7 @@ pub fn interpolate_tree(
                 return;
             }
             match interpolate(&scalar.text, vars) {
-                Ok(text) => scalar.text = text,
+                Ok(text) => scalar.set_interpolated(text),
                 Err(error) => {
                     scalar.broken = true;
                     if diagnostics.len() >= super::fields::MAX_KEPT {

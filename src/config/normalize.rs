@@ -9,12 +9,11 @@ use serde::Serialize;
 use super::model::{DockerfileSource, ImageSource, Mount, Probe, Project, Service, ServiceKind};
 use super::paths::show_relative;
 use super::ports::display as display_port;
-use super::secrets::mask_env;
+use super::secrets::mask_value;
 
 /// The resolved project as YAML, secrets masked.
 pub fn to_normalized_yaml(project: &Project) -> String {
-    // Serialising plain structs of strings and numbers cannot fail.
-    serde_yaml::to_string(&view(project)).unwrap_or_default()
+    to_yaml(&view(project))
 }
 
 /// The resolved project as pretty JSON (the same data as the YAML), secrets masked.
@@ -25,52 +24,96 @@ pub fn to_normalized_json(project: &Project) -> String {
 /// Any plain data as YAML, for views built outside this module (`config --resolved`);
 /// keeps the YAML writer inside `config`.
 pub fn to_yaml<T: Serialize>(value: &T) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
+    // The fast writer covers nearly every project; serde_yaml writes the rest (and
+    // serialising plain structs of strings and numbers cannot fail).
+    super::block_yaml::to_string(value)
+        .unwrap_or_else(|| serde_yaml::to_string(value).unwrap_or_default())
 }
 
+// The view borrows what it shows as written in the project and builds only what it
+// shows differently (masked values, ports, paths): a project of thousands of services
+// is not copied once more to be printed.
+
 #[derive(Serialize)]
-struct ProjectView {
-    name: String,
+struct ProjectView<'a> {
+    name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    image_prefix: Option<String>,
-    services: BTreeMap<String, ServiceView>,
+    image_prefix: Option<&'a str>,
+    services: Services<'a>,
+}
+
+/// The services by name, each made into its view only as it is written.
+struct Services<'a>(&'a Project);
+
+impl Serialize for Services<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let project = self.0;
+        serializer.collect_map(
+            project
+                .services
+                .iter()
+                .map(|(name, service)| (name, service_view(project, service))),
+        )
+    }
 }
 
 #[derive(Serialize)]
-struct ServiceView {
+struct ServiceView<'a> {
     kind: ServiceKind,
     #[serde(skip_serializing_if = "Option::is_none")]
-    template: Option<TemplateView>,
+    template: Option<TemplateView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<String>,
+    image: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     build: Option<BuildView>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    command: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    env: BTreeMap<String, String>,
+    command: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Masked::is_empty")]
+    env: Masked<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ports: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     volumes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    depends_on: Vec<String>,
+    data: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    depends_on: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    ready: Option<Probe>,
+    ready: Option<&'a Probe>,
     timeout: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u16>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    exports: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Masked::is_empty")]
+    exports: Masked<'a>,
+}
+
+/// Variables with secrets masked (see [`mask_value`]), masked as they are written.
+struct Masked<'a> {
+    vars: &'a BTreeMap<String, String>,
+    secret: &'a [String],
+}
+
+impl Masked<'_> {
+    fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+}
+
+impl Serialize for Masked<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.vars
+                .iter()
+                .map(|(name, value)| (name, mask_value(name, value, self.secret))),
+        )
+    }
 }
 
 #[derive(Serialize)]
-struct TemplateView {
-    name: String,
+struct TemplateView<'a> {
+    name: &'a str,
     revision: u32,
-    origin: String,
+    origin: &'a str,
 }
 
 #[derive(Serialize)]
@@ -82,22 +125,18 @@ struct BuildView {
 
 /// A probe in the shape the file uses to write it: a map with one of the keys. (A
 /// struct, not an enum, because serde_yaml writes enums as YAML tags.)
-fn view(project: &Project) -> ProjectView {
+fn view(project: &Project) -> ProjectView<'_> {
     ProjectView {
-        name: project.name.clone(),
-        image_prefix: project.image_prefix.clone(),
-        services: project
-            .services
-            .iter()
-            .map(|(name, service)| (name.clone(), service_view(project, service)))
-            .collect(),
+        name: &project.name,
+        image_prefix: project.image_prefix.as_deref(),
+        services: Services(project),
     }
 }
 
-fn service_view(project: &Project, service: &Service) -> ServiceView {
+fn service_view<'a>(project: &'a Project, service: &'a Service) -> ServiceView<'a> {
     let show = |path: &std::path::Path| show_relative(path, &project.dir);
     let (image, build) = match &service.image {
-        ImageSource::Pull { image } => (Some(image.clone()), None),
+        ImageSource::Pull { image } => (Some(image.as_str()), None),
         ImageSource::Build {
             context,
             dockerfile,
@@ -141,22 +180,28 @@ fn service_view(project: &Project, service: &Service) -> ServiceView {
     ServiceView {
         kind: service.kind,
         template: service.template.as_ref().map(|t| TemplateView {
-            name: t.name.clone(),
+            name: &t.name,
             revision: t.revision,
-            origin: t.origin.clone(),
+            origin: &t.origin,
         }),
         image,
         build,
-        command: service.command.clone(),
-        env: mask_env(&service.env, &service.secret_env),
+        command: service.command.as_deref(),
+        env: Masked {
+            vars: &service.env,
+            secret: &service.secret_env,
+        },
         ports: service.ports.iter().map(display_port).collect(),
         volumes,
-        data: service.data_dir.clone(),
-        depends_on: service.depends_on.clone(),
-        ready: service.ready.clone(),
+        data: service.data_dir.as_deref(),
+        depends_on: &service.depends_on,
+        ready: service.ready.as_ref(),
         timeout: format_duration(service.ready_timeout),
         port: service.port,
-        exports: mask_env(&service.exports, &service.secret_env),
+        exports: Masked {
+            vars: &service.exports,
+            secret: &service.secret_env,
+        },
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::fields::Checker;
 use super::model::Mount;
+use super::service::KeyOf;
 use super::source::Span;
 use super::yaml::Node;
 
@@ -116,7 +117,10 @@ pub fn read_volumes(
     node: &Node,
     service: &str,
 ) -> Vec<(Mount, Span)> {
-    let what = format!("`volumes` of service `{service}`");
+    let what = KeyOf {
+        key: "volumes",
+        service,
+    };
     let Some(items) = node.as_seq() else {
         check.error(
             node.span,
@@ -127,7 +131,7 @@ pub fn read_volumes(
     };
     let mut mounts = Vec::new();
     for item in items {
-        let Some(text) = check.string(item, &format!("an entry of {what}")) else {
+        let Some(text) = check.string(item, format_args!("an entry of {what}")) else {
             continue;
         };
         if let Some(mount) = read_volume(check, project, home, &text, item.span) {

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::fields::{Checker, parse_port};
 use super::model::{PortMapping, Protocol};
+use super::service::KeyOf;
 use super::source::Span;
 use super::yaml::{Kind, Node};
 
@@ -84,7 +85,10 @@ pub fn parse_port_mapping(text: &str) -> Result<PortMapping, Fault> {
 
 /// Reads a service's `ports:` list, with the span of each entry.
 pub fn read_ports(check: &mut Checker, node: &Node, service: &str) -> Vec<(PortMapping, Span)> {
-    let what = format!("`ports` of service `{service}`");
+    let what = KeyOf {
+        key: "ports",
+        service,
+    };
     let Some(items) = node.as_seq() else {
         check.error(
             node.span,
@@ -102,13 +106,13 @@ pub fn read_ports(check: &mut Checker, node: &Node, service: &str) -> Vec<(PortM
                 item.span,
                 format!(
                     "port `{}` is a number with a fraction in YAML",
-                    scalar.written
+                    scalar.written()
                 ),
-                format!("quote it: \"{}\"", scalar.written),
+                format!("quote it: \"{}\"", scalar.written()),
             );
             continue;
         }
-        let Some(text) = check.string(item, &format!("an entry of {what}")) else {
+        let Some(text) = check.string(item, format_args!("an entry of {what}")) else {
             continue;
         };
         match parse_port_mapping(&text) {

@@ -16,6 +16,19 @@ use super::source::Span;
 use super::template::{Templates, is_template_name};
 use super::yaml::{Entry, Kind, Node, Value};
 
+/// `` `key` of service `name` ``, for messages about a service's value.
+#[derive(Clone, Copy)]
+pub struct KeyOf<'a> {
+    pub key: &'a str,
+    pub service: &'a str,
+}
+
+impl std::fmt::Display for KeyOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "`{}` of service `{}`", self.key, self.service)
+    }
+}
+
 /// How long `up` waits for a service to be ready, unless `timeout:` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `up` waits for a task to finish; tasks (migrations, seeds) take longer.
@@ -134,7 +147,7 @@ pub fn read_service(
 
 /// `redis: "7"`: template `redis`, version 7.
 fn read_shorthand(check: &mut Checker, ctx: &Context, name: &str, node: &Node) -> Written {
-    let text = node.as_scalar().map(|s| s.written.as_str()).unwrap_or("");
+    let text = node.as_scalar().map(|s| s.written()).unwrap_or("");
     if ctx.templates.is_broken(name) {
         return Written {
             source_reported: true,
@@ -170,8 +183,7 @@ fn read_shorthand(check: &mut Checker, ctx: &Context, name: &str, node: &Node) -
 }
 
 fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Entry]) -> Written {
-    let context = format!("service `{name}`");
-    check.known_keys(entries, &KEYS, &ALIASES, &context);
+    check.known_keys(entries, &KEYS, &ALIASES, format_args!("service `{name}`"));
     let mut w = Written {
         misspelt: Checker::probably_meant(entries, &KEYS, &ALIASES),
         ..Written::default()
@@ -179,32 +191,33 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
     for entry in entries {
         let value = &entry.value;
         let span = value.span;
-        let what = |key: &str| format!("`{key}` of service `{name}`");
+        // Written out only when a message needs it.
+        let what = |key| KeyOf { key, service: name };
         match entry.key.as_str() {
-            "template" => w.template = check.string(value, &what("template")).map(|t| (t, span)),
+            "template" => w.template = check.string(value, what("template")).map(|t| (t, span)),
             "version" => w.version = check.version(value, "version").map(|v| (v, span)),
-            "image" => w.image = check.string(value, &what("image")).map(|i| (i, span)),
+            "image" => w.image = check.string(value, what("image")).map(|i| (i, span)),
             "dockerfile" => {
-                w.dockerfile = check.string(value, &what("dockerfile")).map(|d| (d, span))
+                w.dockerfile = check.string(value, what("dockerfile")).map(|d| (d, span))
             }
-            "build" => w.build = check.string(value, &what("build")).map(|b| (b, span)),
-            "command" => w.command = check.command(value, &what("command")),
-            "env" => w.env = check.env(value, &what("env")).unwrap_or_default(),
+            "build" => w.build = check.string(value, what("build")).map(|b| (b, span)),
+            "command" => w.command = check.command(value, what("command")),
+            "env" => w.env = check.env(value, what("env")).unwrap_or_default(),
             "ports" => w.ports = read_ports(check, value, name),
             "volumes" => {
                 w.volumes = read_volumes(check, ctx.project, ctx.home.as_deref(), value, name)
             }
             "depends_on" => {
-                w.depends_on = check.names(value, &what("depends_on")).unwrap_or_default()
+                w.depends_on = check.names(value, what("depends_on")).unwrap_or_default()
             }
             // Problems with a probe as a whole read best pointing at the `ready` key.
             "ready" => {
                 w.ready = check
-                    .probe(value, &what("ready"))
+                    .probe(value, what("ready"))
                     .map(|p| (p, entry.key_span))
             }
             "kind" => {
-                w.kind = match check.string(value, &what("kind")).as_deref() {
+                w.kind = match check.string(value, what("kind")).as_deref() {
                     Some("service") => Some(ServiceKind::Service),
                     Some("task") => Some(ServiceKind::Task),
                     Some(other) => {
@@ -221,7 +234,7 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "timeout" => w.timeout = read_timeout(check, value, name),
             "inputs" => {
                 w.inputs = check
-                    .names(value, &what("inputs"))
+                    .names(value, what("inputs"))
                     .map(|paths| (paths, entry.key_span))
             }
             "watch" => {
@@ -271,7 +284,13 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 fn read_timeout(check: &mut Checker, node: &Node, service: &str) -> Option<Duration> {
-    let text = check.string(node, &format!("`timeout` of service `{service}`"))?;
+    let text = check.string(
+        node,
+        KeyOf {
+            key: "timeout",
+            service,
+        },
+    )?;
     let duration = parse_duration(&text);
     if duration.is_none() {
         let help = if text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {

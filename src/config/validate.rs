@@ -1,6 +1,7 @@
 //! The project file's top level (`name`, `image_prefix`, `services`) and the checks
 //! across services, turning the spanned tree into the validated [`Project`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -59,13 +60,11 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
     for fix in &misplaced {
         fix.report(check);
     }
-    let known: Vec<_> = entries
+    let known = entries
         .iter()
         .filter(|e| !e.key.starts_with("x-"))
-        .filter(|e| !misplaced.iter().any(|fix| fix.moved_top_level(&e.key)))
-        .cloned()
-        .collect();
-    check.known_keys(&known, &KEYS, &[], "the top level");
+        .filter(|e| !misplaced.iter().any(|fix| fix.moved_top_level(&e.key)));
+    check.known_keys(known, &KEYS, &[], "the top level");
 
     let dir = inputs
         .file
@@ -98,7 +97,10 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
         image_prefix: image_prefix.as_deref(),
         home: (inputs.env)("HOME"),
     };
-    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    // Collected first and made a map at once: the map is then built from sorted
+    // entries with full nodes, where inserting one by one leaves them half empty
+    // (a draft is large, so that is megabytes for a big file).
+    let mut read: Vec<(String, Draft)> = Vec::new();
     match get("services") {
         None => check.error(
             root.span,
@@ -117,12 +119,14 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
                 for service in &services {
                     let draft =
                         read_service(check, &ctx, &service.key, service.key_span, &service.value);
-                    drafts.insert(service.key.clone(), draft);
+                    read.push((service.key.clone(), draft));
                 }
             }
         }
     }
 
+    // Service names are unique (the YAML reader drops a repeated key).
+    let drafts: BTreeMap<String, Draft> = read.into_iter().collect();
     check_dependencies(check, &drafts);
     check_exports(check, &drafts);
     // Ports in file order, so the second of two publications is the one reported.
@@ -217,16 +221,20 @@ fn is_service_key(key: &str) -> bool {
 
 /// The services as the user meant them: a service with an empty value followed by
 /// entries that are service keys (under `services:`, or after it at the top level)
-/// gets those keys; the fixes are returned so each can be reported once.
-fn indent_fixes(services: &[Entry], top: &[Entry]) -> (Vec<Entry>, Vec<IndentFix>) {
+/// gets those keys; the fixes are returned so each can be reported once. Services
+/// as written are borrowed, not copied: a big file's tree is not doubled.
+fn indent_fixes<'a>(
+    services: &'a [Entry],
+    top: &'a [Entry],
+) -> (Vec<Cow<'a, Entry>>, Vec<IndentFix>) {
     let empty = |entry: &Entry| {
         entry.value.is_null()
             && entry
                 .value
                 .as_scalar()
-                .is_some_and(|s| s.written.is_empty())
+                .is_some_and(|s| s.written().is_empty())
     };
-    let mut out: Vec<Entry> = Vec::new();
+    let mut out: Vec<Cow<Entry>> = Vec::new();
     let mut fixes = Vec::new();
     let mut index = 0;
     while index < services.len() {
@@ -241,7 +249,7 @@ fn indent_fixes(services: &[Entry], top: &[Entry]) -> (Vec<Entry>, Vec<IndentFix
             Vec::new()
         };
         if moved.is_empty() {
-            out.push(entry.clone());
+            out.push(Cow::Borrowed(entry));
             continue;
         }
         index += moved.len();
@@ -250,7 +258,7 @@ fn indent_fixes(services: &[Entry], top: &[Entry]) -> (Vec<Entry>, Vec<IndentFix
             keys: moved.iter().map(|e| (e.key.clone(), e.key_span)).collect(),
             top_level: false,
         });
-        out.push(adopt(entry, &moved));
+        out.push(Cow::Owned(adopt(entry, &moved)));
     }
     // `services:` ending in an empty service, followed by service keys at the top.
     if let Some(last) = out.last_mut().filter(|last| empty(last)) {
@@ -264,7 +272,7 @@ fn indent_fixes(services: &[Entry], top: &[Entry]) -> (Vec<Entry>, Vec<IndentFix
                 keys: moved.iter().map(|e| (e.key.clone(), e.key_span)).collect(),
                 top_level: true,
             });
-            *last = adopt(last, &moved);
+            *last = Cow::Owned(adopt(last, &moved));
         }
     }
     (out, fixes)

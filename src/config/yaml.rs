@@ -50,8 +50,10 @@ pub struct Entry {
 pub struct Scalar {
     /// The value gorae uses: the parsed text after `${VAR}` interpolation.
     pub text: String,
-    /// The parsed text before interpolation; decides what YAML type the value has.
-    pub written: String,
+    /// The parsed text before interpolation, kept only when interpolation changed it
+    /// (see [`Scalar::written`]): nearly every value has no `${`, and a second copy of
+    /// each would cost a large file an allocation per value.
+    original: Option<String>,
     pub style: Style,
     /// `!!str` forces a string even for plain text such as `7`.
     pub forced_string: bool,
@@ -83,7 +85,20 @@ impl Scalar {
         if self.style != Style::Plain || self.forced_string {
             return Kind::Str;
         }
-        classify_plain(&self.written)
+        classify_plain(self.written())
+    }
+
+    /// The parsed text before interpolation; decides what YAML type the value has.
+    pub fn written(&self) -> &str {
+        self.original.as_deref().unwrap_or(&self.text)
+    }
+
+    /// Replaces the text with its interpolated form, keeping what was written.
+    pub fn set_interpolated(&mut self, text: String) {
+        if text != self.text {
+            let written = std::mem::replace(&mut self.text, text);
+            self.original.get_or_insert(written);
+        }
     }
 }
 
@@ -188,6 +203,8 @@ pub fn parse(source: &Source) -> (Option<Node>, Vec<Diagnostic>) {
         nodes: 0,
         bytes: 0,
         diagnostics: Vec::new(),
+        aliased: false,
+        cursor: Cursor::default(),
     };
     let mut parser = Parser::new_from_str(&source.text);
     loop {
@@ -287,10 +304,15 @@ enum Frame {
         entries: Vec<Entry>,
         key: PendingKey,
         size: Size,
-        /// Keys so far, to find duplicates without a quadratic search.
-        seen: HashMap<String, Span>,
+        /// Where each key is in `entries`, to find duplicates without a quadratic
+        /// search; built only once the map has [`INDEXED_KEYS`] entries, as a short map
+        /// is searched faster than it is hashed (and most maps are short).
+        index: Option<HashMap<String, usize>>,
     },
 }
+
+/// From this many entries on, a map's keys are looked up in a hash map.
+const INDEXED_KEYS: usize = 16;
 
 /// In a map, nodes alternate between keys and values; this is what the last key was.
 enum PendingKey {
@@ -311,6 +333,18 @@ struct Builder<'a> {
     nodes: usize,
     bytes: usize,
     diagnostics: Vec<Diagnostic>,
+    /// Whether an alias has been copied: the help for a file over the limits differs.
+    aliased: bool,
+    /// Where the last scalar started, for [`Builder::byte_at`].
+    cursor: Cursor,
+}
+
+/// A parser position (1-based line, 1-based column in characters) and its byte offset.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cursor {
+    line: usize,
+    col: usize,
+    byte: usize,
 }
 
 impl Builder<'_> {
@@ -343,8 +377,8 @@ impl Builder<'_> {
                 let node = Node {
                     span,
                     value: Value::Scalar(Scalar {
-                        written: text.clone(),
                         text,
+                        original: None,
                         style,
                         forced_string,
                         broken: false,
@@ -370,7 +404,7 @@ impl Builder<'_> {
                     entries: Vec::new(),
                     key: PendingKey::None,
                     size: ONE_NODE,
-                    seen: HashMap::new(),
+                    index: None,
                 })
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -433,6 +467,7 @@ impl Builder<'_> {
                     return Err(Abort);
                 };
                 let span = Span::new(mark.line(), mark.col() + 1, 1);
+                self.aliased = true;
                 // Counted before the copy is made, so a copy over the limits is never made.
                 self.count(size, span)?;
                 let Some((node, _)) = self.anchors.get(&id) else {
@@ -481,22 +516,38 @@ impl Builder<'_> {
     fn count(&mut self, size: Size, span: Span) -> Result<(), Abort> {
         self.nodes = self.nodes.saturating_add(size.nodes);
         self.bytes = self.bytes.saturating_add(size.bytes);
+        // Only a file with aliases owes its size to them; for any other, the fix is a
+        // smaller file.
+        const ALIASES: &str =
+            "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones";
         if self.nodes > MAX_NODES {
+            let help = if self.aliased {
+                ALIASES.to_string()
+            } else {
+                format!(
+                    "gorae reads at most {MAX_NODES} values (keys, values and list items) from one file; remove the services and entries the project does not need, or split it into smaller projects, each with its own gorae.yaml"
+                )
+            };
             self.diagnostics.push(self.source.error(
                 span,
                 format!("the file holds more than {MAX_NODES} values"),
-                "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones",
+                help,
             ));
             return Err(Abort);
         }
         if self.bytes > MAX_SCALAR_BYTES {
+            let mib = MAX_SCALAR_BYTES / (1024 * 1024);
+            let help = if self.aliased {
+                ALIASES.to_string()
+            } else {
+                format!(
+                    "gorae reads at most {mib} MiB of text in the values of one file; keep long text (scripts, certificates) in files the project mounts or builds from"
+                )
+            };
             self.diagnostics.push(self.source.error(
                 span,
-                format!(
-                    "the file's values add up to more than {} MiB of text",
-                    MAX_SCALAR_BYTES / (1024 * 1024)
-                ),
-                "aliases (*name) copy everything their anchor (&name) names; use fewer or smaller ones",
+                format!("the file's values add up to more than {mib} MiB of text"),
+                help,
             ));
             return Err(Abort);
         }
@@ -524,36 +575,36 @@ impl Builder<'_> {
                 entries,
                 key,
                 size: total,
-                seen,
+                index,
                 ..
             }) => {
                 *total = total.plus(size);
                 match std::mem::replace(key, PendingKey::None) {
                     PendingKey::None => {
-                        *key = match &node.value {
+                        let span = node.span;
+                        *key = match node.value {
                             Value::Scalar(scalar) => {
-                                if let Some(&first_span) = seen.get(&scalar.text) {
+                                if let Some(first) = find_key(entries, index, &scalar.text) {
                                     let diagnostic = self
                                         .source
                                         .error(
-                                            node.span,
+                                            span,
                                             format!("duplicate key `{}`", scalar.text),
                                             "remove one of the two entries; YAML keeps only one of them",
                                         )
                                         .with_note(
                                             "first written here",
-                                            Some(self.source.locate(first_span)),
+                                            Some(self.source.locate(entries[first].key_span)),
                                         );
                                     self.diagnostics.push(diagnostic);
                                     PendingKey::Rejected
                                 } else {
-                                    seen.insert(scalar.text.clone(), node.span);
-                                    PendingKey::Valid(scalar.text.clone(), node.span)
+                                    PendingKey::Valid(scalar.text, span)
                                 }
                             }
                             _ => {
                                 let diagnostic = self.source.error(
-                                    node.span,
+                                    span,
                                     format!("a key must be a name, not {}", node.describe()),
                                     "write a plain name before the colon",
                                 );
@@ -563,11 +614,22 @@ impl Builder<'_> {
                         };
                     }
                     PendingKey::Valid(name, key_span) => {
+                        if let Some(index) = index {
+                            index.insert(name.clone(), entries.len());
+                        } else if entries.len() + 1 >= INDEXED_KEYS {
+                            let mut keys: HashMap<String, usize> = entries
+                                .iter()
+                                .enumerate()
+                                .map(|(at, entry)| (entry.key.clone(), at))
+                                .collect();
+                            keys.insert(name.clone(), entries.len());
+                            *index = Some(keys);
+                        }
                         let mut value = node;
                         // An empty value's marker is wherever the parser went next (often
                         // the next line); its key is the place to point at.
                         if value.is_null()
-                            && value.as_scalar().is_some_and(|s| s.written.is_empty())
+                            && value.as_scalar().is_some_and(|s| s.written().is_empty())
                         {
                             value.span = key_span;
                         }
@@ -586,8 +648,12 @@ impl Builder<'_> {
 
     /// The span of a scalar: from its marker to the end of its text on that line. Costs
     /// the length of the scalar, not of the line, so a one-line file stays linear.
-    fn scalar_span(&self, mark: Marker, style: Style, text: &str) -> Span {
-        let rest = self.source.rest_of_line(mark.line(), mark.col() + 1);
+    fn scalar_span(&mut self, mark: Marker, style: Style, text: &str) -> Span {
+        let (line, col) = (mark.line(), mark.col() + 1);
+        let Some((_, end)) = self.source.line_bounds(line) else {
+            return Span::new(line, col, 1);
+        };
+        let rest = &self.source.text[self.byte_at(line, col)..end];
         let len = match (style, rest.chars().next()) {
             (Style::Quoted, Some(quote)) if quote == '\'' || quote == '"' => {
                 quoted_len(rest, quote)
@@ -597,7 +663,47 @@ impl Builder<'_> {
                 rest.chars().take(wanted).count()
             }
         };
-        Span::new(mark.line(), mark.col() + 1, len.max(1))
+        Span::new(line, col, len.max(1))
+    }
+
+    /// The byte offset of a 1-based line and column, as [`Source::byte_at`] finds it.
+    /// Scalars arrive in file order, so the walk starts where the previous scalar's did
+    /// (or at the start of a later line): all lookups together cost the length of the
+    /// file, where a search from the nearest checkpoint would cost up to a checkpoint
+    /// interval for each value of a one-line file. (The parser's character index is no
+    /// shortcut: it counts bytes inside block scalars.)
+    fn byte_at(&mut self, line: usize, col: usize) -> usize {
+        let Some((start, end)) = self.source.line_bounds(line) else {
+            return self.source.byte_at(line, col);
+        };
+        let cursor = self.cursor;
+        let (mut at, mut byte) = if line == cursor.line && col >= cursor.col {
+            (cursor.col, cursor.byte)
+        } else if line > cursor.line {
+            (1, start)
+        } else {
+            return self.source.byte_at(line, col);
+        };
+        let mut chars = self.source.text[byte..end].chars();
+        while at < col {
+            let Some(c) = chars.next() else { break };
+            byte += c.len_utf8();
+            at += 1;
+        }
+        self.cursor = Cursor {
+            line,
+            col: at,
+            byte,
+        };
+        byte
+    }
+}
+
+/// The position in `entries` of `key`, through the map's index when it has one.
+fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
+    match index {
+        Some(index) => index.get(key).copied(),
+        None => entries.iter().position(|entry| entry.key == key),
     }
 }
 
@@ -712,6 +818,42 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_many_values_without_aliases_is_told_the_limit_not_about_aliases() {
+        let text: String = (0..MAX_NODES / 2 + 1)
+            .map(|i| format!("k{i}: v\n"))
+            .collect();
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        assert!(root.is_none());
+        assert_eq!(
+            diagnostics[0].message,
+            format!("the file holds more than {MAX_NODES} values")
+        );
+        let help = &diagnostics[0].help;
+        assert!(
+            help.contains(&format!("at most {MAX_NODES} values")),
+            "{help}"
+        );
+        assert!(help.contains("split it"), "{help}");
+        assert!(!help.contains("aliases"), "{help}");
+    }
+
+    #[test]
+    fn a_file_over_the_limit_through_aliases_is_told_about_them() {
+        let text = format!(
+            "a: &a [{}]\nb: [{}]\n",
+            vec!["x"; 1000].join(", "),
+            vec!["*a"; 300].join(", ")
+        );
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        assert!(root.is_none());
+        assert!(
+            diagnostics[0].help.contains("aliases (*name)"),
+            "{}",
+            diagnostics[0].help
+        );
+    }
+
+    #[test]
     fn aliases_of_long_strings_are_stopped_by_their_bytes() {
         // Few nodes, but 1000 copies of 100 KB would be 100 MB.
         let text = format!(
@@ -734,6 +876,59 @@ mod tests {
         let root = parse_ok(&text);
         let b = get(&root, "b").as_seq().unwrap();
         assert_eq!(b[1].span, Span::new(1, 3000 + 16, 3));
+    }
+
+    #[test]
+    fn positions_stay_right_after_block_scalars_line_endings_and_multibyte_text() {
+        // The parser's character index counts bytes inside block scalars; spans come
+        // from lines and columns, so the é's in the block do not shift what follows.
+        let text = "a: |\n  ééé\n  ü\r\nb: [x, \"ü\", yé]\r\nc: {k: 'v', m: ñ}\rd: é\n";
+        let root = parse_ok(text);
+        assert_eq!(get(&root, "a").as_scalar().unwrap().text, "ééé\nü\n");
+        let b = get(&root, "b").as_seq().unwrap();
+        assert_eq!(
+            b.iter().map(|n| n.span).collect::<Vec<_>>(),
+            [Span::new(4, 5, 1), Span::new(4, 8, 3), Span::new(4, 13, 2)]
+        );
+        assert_eq!(get(get(&root, "c"), "k").span, Span::new(5, 8, 3));
+        assert_eq!(get(get(&root, "c"), "m").span, Span::new(5, 16, 1));
+        assert_eq!(get(&root, "d").span, Span::new(6, 4, 1));
+    }
+
+    #[test]
+    fn duplicate_keys_in_a_long_map_are_found_through_its_index() {
+        // k3 was written before the map was long enough to be indexed, k35 after.
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k3: again\nk35: again\n");
+        let (root, diagnostics) = parse(&Source::new("t.yaml", text));
+        let found: Vec<(String, usize, usize)> = diagnostics
+            .iter()
+            .map(|d| {
+                let line = d.location.as_ref().unwrap().line;
+                let first = d.notes[0].location.as_ref().unwrap().line;
+                (d.message.clone(), line, first)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("duplicate key `k3`".to_string(), 41, 4),
+                ("duplicate key `k35`".to_string(), 42, 36)
+            ]
+        );
+        let root = root.unwrap();
+        assert_eq!(root.as_map().unwrap().len(), 40);
+        assert_eq!(get(&root, "k35").as_scalar().unwrap().text, "35");
+    }
+
+    #[test]
+    fn interpolation_keeps_the_written_text_for_the_type() {
+        let root = parse_ok("v: 3.10\n");
+        let mut scalar = get(&root, "v").as_scalar().unwrap().clone();
+        assert_eq!(scalar.written(), "3.10");
+        scalar.set_interpolated("abc".to_string());
+        assert_eq!((scalar.text.as_str(), scalar.written()), ("abc", "3.10"));
+        assert_eq!(scalar.kind(), Kind::Float);
     }
 
     #[test]
