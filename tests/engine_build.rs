@@ -89,6 +89,13 @@ fn builds_run_only_when_their_inputs_change() {
     let log = stderr(&edited);
     assert!(log.contains("web    building (server.js changed)"), "{log}");
     assert!(!log.contains("api    building"), "{log}");
+    // That reason came from the last build's file list, which gorae keeps under the
+    // XDG_CACHE_HOME the harness gives it; HOME stays empty (also checked on drop).
+    let kept = project
+        .cache_home()
+        .join(format!("gorae/contexts/gorae-{}-web.json", project.name()));
+    assert!(kept.is_file(), "no file list at {}", kept.display());
+    project.assert_home_untouched();
     let after = ids(&project);
     assert_ne!(id_of(&before, "web"), id_of(&after, "web"));
     assert_eq!(id_of(&before, "api"), id_of(&after, "api"));

@@ -85,11 +85,11 @@ fn exec_on_an_unknown_or_stopped_service_says_what_to_do() {
 /// Runs `script` in the project so that gorae sees a terminal (a pty that
 /// `script` creates); `commands` is a line of sh run on that terminal.
 fn on_terminal(project: &TestProject, commands: &str, input: &[u8]) -> (Option<i32>, String) {
-    let mut script = Command::new("script")
+    let mut script = project
+        .environment(&mut Command::new("script"))
         .args(["-qec", commands, "/dev/null"])
         .current_dir(project.path())
         .env("GORAE", env!("CARGO_BIN_EXE_gorae"))
-        .env("GORAE_IMAGE_PREFIX", crate::support::IMAGE_PREFIX)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

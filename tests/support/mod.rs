@@ -1,5 +1,6 @@
 //! Harness for the real-engine tests: the stand-in images, a temporary project
-//! per test that runs the built `gorae`, and cleanup of whatever it created.
+//! per test that runs the built `gorae` with a home of its own, and cleanup of
+//! whatever it created.
 
 // Each test file compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
@@ -9,7 +10,7 @@ pub mod proxy;
 pub mod registry;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,6 +80,10 @@ fn test_process_of(image: &str) -> Option<u32> {
 pub struct TestProject {
     name: String,
     dir: tempfile::TempDir,
+    /// `home/` and `cache/`: HOME and XDG_CACHE_HOME of every gorae the project
+    /// runs, so the suite writes nothing under the developer's own home. Outside
+    /// `dir`, which is what gets built.
+    own: tempfile::TempDir,
 }
 
 impl TestProject {
@@ -91,7 +96,14 @@ impl TestProject {
             .prefix(&format!("{name}-"))
             .tempdir()
             .expect("create a temp dir for the test project");
-        Self { name, dir }
+        let own = tempfile::Builder::new()
+            .prefix(&format!("{name}-home-"))
+            .tempdir()
+            .expect("create a temp home for the test project");
+        for sub in ["home", "cache"] {
+            fs::create_dir(own.path().join(sub)).expect("create the temp home");
+        }
+        Self { name, dir, own }
     }
 
     pub fn name(&self) -> &str {
@@ -100,6 +112,30 @@ impl TestProject {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// HOME of the gorae runs: empty, and it must stay so ([`Drop`] checks).
+    pub fn home(&self) -> PathBuf {
+        self.own.path().join("home")
+    }
+
+    /// XDG_CACHE_HOME of the gorae runs.
+    pub fn cache_home(&self) -> PathBuf {
+        self.own.path().join("cache")
+    }
+
+    /// Asserts that nothing was written to [`Self::home`].
+    pub fn assert_home_untouched(&self) {
+        let written: Vec<PathBuf> = fs::read_dir(self.home())
+            .expect("read the temp home")
+            .flatten()
+            .map(|entry| entry.path())
+            .collect();
+        assert!(
+            written.is_empty(),
+            "{}: something wrote into HOME instead of XDG_CACHE_HOME: {written:?}",
+            self.name
+        );
     }
 
     /// Writes `contents` to `rel_path` under the project, creating parent dirs.
@@ -156,26 +192,43 @@ impl TestProject {
     /// spawn it (signals, concurrency).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gorae"));
+        self.environment(&mut cmd)
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// The environment every gorae of this project runs in, also for a command
+    /// that runs gorae in turn (a shell, `script`).
+    pub fn environment<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
         // The developer's own GORAE_* settings must not change what a test sees.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("GORAE_") {
                 cmd.env_remove(key);
             }
         }
-        cmd.args(args)
-            .current_dir(self.path())
+        // Whatever gorae keeps between runs lands in the project's own dirs: the
+        // other XDG bases are unset, so they too default to the temp HOME.
+        for key in ["XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"] {
+            cmd.env_remove(key);
+        }
+        cmd.env("HOME", self.home())
+            .env("XDG_CACHE_HOME", self.cache_home())
             .env("GORAE_IMAGE_PREFIX", IMAGE_PREFIX)
-            .env("NO_COLOR", "1");
-        cmd
     }
 }
 
 impl Drop for TestProject {
     /// Runs after a failed or panicking test too. Cleans up through the labels
     /// with the docker CLI rather than `gorae down`, so that a bug in gorae
-    /// cannot leave resources behind. The temp dir is removed afterwards.
+    /// cannot leave resources behind. The temp dirs are removed afterwards.
     fn drop(&mut self) {
         remove_labelled(&self.name);
+        // Every test checks its home; a failing test already says what failed.
+        if !std::thread::panicking() {
+            self.assert_home_untouched();
+        }
     }
 }
 
