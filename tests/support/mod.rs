@@ -1,10 +1,11 @@
 //! Harness for the real-engine tests: the stand-in images, a temporary project
 //! per test that runs the built `gorae` with a home of its own, and cleanup of
-//! whatever it created.
+//! whatever it created, built images included.
 
 // Each test file compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod built_images;
 pub mod check_schema;
 pub mod proxy;
 pub mod registry;
@@ -36,43 +37,8 @@ pub fn ensure_stand_in_images() {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
-        remove_images_of_finished_test_processes();
+        built_images::remove_left_by_finished_test_processes();
     });
-}
-
-/// Removes the images that gorae built for test projects of test processes that
-/// have ended. Each test process leaves its own built images in place while it runs,
-/// since a concurrent build may be using their layers as its cache. Without this
-/// sweep they pile up across runs, and the engine then answers every image list
-/// more slowly, including the one in a no-op `gorae up`.
-fn remove_images_of_finished_test_processes() {
-    let Ok(out) = Command::new("docker")
-        .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
-        .output()
-    else {
-        return;
-    };
-    let stale: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|image| {
-            test_process_of(image).is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-        })
-        .map(str::to_owned)
-        .collect();
-    if !stale.is_empty() {
-        // Best effort: an image another test still uses stays, and goes next time.
-        let _ = Command::new("docker").arg("rmi").args(&stale).output();
-    }
-}
-
-/// The test process that made `image`: gorae names a project's images
-/// `gorae-PROJECT:TAG`, and test projects are `gt-SHORT-PID-N` ([`TestProject::new`]).
-fn test_process_of(image: &str) -> Option<u32> {
-    let (repository, _) = image.split_once(':')?;
-    let project = repository.strip_prefix("gorae-gt-")?;
-    let mut parts = project.rsplit('-');
-    parts.next()?.parse::<usize>().ok()?;
-    parts.next()?.parse().ok()
 }
 
 /// A project in a temporary directory with a name no other test (or test
@@ -182,10 +148,14 @@ impl TestProject {
 
     /// Like [`Self::gorae`] with extra environment variables (they win).
     pub fn gorae_with_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
-        self.command(args)
+        let out = self
+            .command(args)
             .envs(envs.iter().copied())
             .output()
-            .expect("run the gorae binary")
+            .expect("run the gorae binary");
+        // A moment when this gorae no longer builds: other projects' images may go.
+        built_images::queue([]);
+        out
     }
 
     /// The `gorae` command as the other helpers run it, for tests that need to
@@ -200,8 +170,10 @@ impl TestProject {
     }
 
     /// The environment every gorae of this project runs in, also for a command
-    /// that runs gorae in turn (a shell, `script`).
+    /// that runs gorae in turn (a shell, `script`). The command holds off the
+    /// removal of built images while it runs ([`built_images`]).
     pub fn environment<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        built_images::hold_while_running(cmd);
         // The developer's own GORAE_* settings must not change what a test sees.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("GORAE_") {
@@ -221,10 +193,12 @@ impl TestProject {
 
 impl Drop for TestProject {
     /// Runs after a failed or panicking test too. Cleans up through the labels
-    /// with the docker CLI rather than `gorae down`, so that a bug in gorae
-    /// cannot leave resources behind. The temp dirs are removed afterwards.
+    /// and the image names with the docker CLI rather than `gorae down`, so that
+    /// a bug in gorae cannot leave resources behind. The temp dirs are removed
+    /// afterwards.
     fn drop(&mut self) {
         remove_labelled(&self.name);
+        built_images::remove_built_for(&self.name);
         // Every test checks its home; a failing test already says what failed.
         if !std::thread::panicking() {
             self.assert_home_untouched();
@@ -234,8 +208,7 @@ impl Drop for TestProject {
 
 /// Best effort: removes every container, network and volume labelled with
 /// `project`. Never panics, since it runs while a failed test unwinds. Built images
-/// stay: another test building the same content at the same time may be using
-/// their layers as its cache, and removing them under it fails that build.
+/// go separately, when no build may be using their layers ([`built_images`]).
 #[allow(clippy::print_stderr, reason = "what a test tells its runner")]
 pub fn remove_labelled(project: &str) {
     let filter = format!("label=dev.gorae.project={project}");
