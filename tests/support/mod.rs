@@ -127,6 +127,12 @@ impl TestProject {
         self.project_yaml(&format!("services:\n{services}"))
     }
 
+    /// Writes (or rewrites) gorae.yaml: [`Self::services_yaml`] of `services`.
+    pub fn services(self, services: &str) -> Self {
+        let yaml = self.services_yaml(services);
+        self.file("gorae.yaml", &yaml)
+    }
+
     /// Runs the built `gorae` in the project dir and returns what it did.
     pub fn gorae(&self, args: &[&str]) -> Output {
         self.gorae_with_env(args, &[])
@@ -134,16 +140,20 @@ impl TestProject {
 
     /// Like [`Self::gorae`], and asserts success, showing both streams if not.
     pub fn gorae_ok(&self, args: &[&str]) -> Output {
-        let out = self.gorae(args);
-        assert!(
-            out.status.success(),
-            "`gorae {}` failed ({})\n--- stdout\n{}\n--- stderr\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        self.run(args).succeeds()
+    }
+
+    /// Runs `gorae ARGS`, to assert on: `project.run(&["down"]).fails_with(8)`.
+    pub fn run(&self, args: &[&str]) -> Ran {
+        Ran {
+            args: args.join(" "),
+            output: self.gorae(args),
+        }
+    }
+
+    /// `gorae up --ci`, to assert on: `project.up().succeeds()`.
+    pub fn up(&self) -> Ran {
+        self.run(&["up", "--ci"])
     }
 
     /// Like [`Self::gorae`] with extra environment variables (they win).
@@ -188,6 +198,40 @@ impl TestProject {
         cmd.env("HOME", self.home())
             .env("XDG_CACHE_HOME", self.cache_home())
             .env("GORAE_IMAGE_PREFIX", IMAGE_PREFIX)
+    }
+}
+
+/// A finished gorae run; each check shows the command and both streams when it fails.
+#[must_use = "assert on the run: succeeds() or fails_with(code)"]
+pub struct Ran {
+    args: String,
+    output: Output,
+}
+
+impl Ran {
+    /// Asserts exit code 0; returns what the run printed.
+    pub fn succeeds(self) -> Output {
+        self.exits_with(0)
+    }
+
+    /// Asserts exit code `code`, not 0; returns what the run printed.
+    pub fn fails_with(self, code: i32) -> Output {
+        assert_ne!(code, 0, "a failure has a non-zero exit code");
+        self.exits_with(code)
+    }
+
+    fn exits_with(self, code: i32) -> Output {
+        let out = self.output;
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "`gorae {}` ended with {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     }
 }
 
