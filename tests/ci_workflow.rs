@@ -169,7 +169,10 @@ impl Runner {
             let dir = step["working-directory"]
                 .as_str()
                 .map_or_else(|| working.clone(), |d| checkout.join(d));
-            let out = Command::new("bash")
+            let mut bash = Command::new("bash");
+            // Steps run gorae, which may build: no test may remove images meanwhile.
+            support::built_images::hold_while_running(&mut bash);
+            let out = bash
                 .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
                 .current_dir(&dir)
                 .env_clear()

@@ -89,6 +89,13 @@ fn builds_run_only_when_their_inputs_change() {
     let log = stderr(&edited);
     assert!(log.contains("web    building (server.js changed)"), "{log}");
     assert!(!log.contains("api    building"), "{log}");
+    // That reason came from the last build's file list, which gorae keeps under the
+    // XDG_CACHE_HOME the harness gives it; HOME stays empty (also checked on drop).
+    let kept = project
+        .cache_home()
+        .join(format!("gorae/contexts/gorae-{}-web.json", project.name()));
+    assert!(kept.is_file(), "no file list at {}", kept.display());
+    project.assert_home_untouched();
     let after = ids(&project);
     assert_ne!(id_of(&before, "web"), id_of(&after, "web"));
     assert_eq!(id_of(&before, "api"), id_of(&after, "api"));
@@ -372,4 +379,28 @@ fn a_failed_build_exits_5_with_the_last_lines_of_its_output() {
     );
     assert!(log.contains("returned a non-zero code: 42"), "{log}");
     assert!(support::containers_of(project.name()).is_empty());
+}
+
+#[test]
+fn a_running_gorae_holds_off_the_removal_of_built_images() {
+    // Any command prepared by the harness holds the lock for its process's life,
+    // also after the harness's own handle is gone.
+    let project = TestProject::new("holdoff");
+    let mut command = std::process::Command::new("sleep");
+    project.environment(&mut command).arg("30");
+    let mut child = command.spawn().expect("run sleep");
+    drop(command);
+    let held = !support::built_images::removal_could_run();
+    child.kill().expect("stop sleep");
+    child.wait().expect("wait for sleep");
+    assert!(held, "a removal could run while a command of a test ran");
+    // Other test processes' gorae runs are short: the lock comes free soon.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !support::built_images::removal_could_run() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lock stayed held after the command ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -36,15 +36,11 @@ fn dependent_starts_only_after_its_dependency_is_ready() {
     ensure_stand_in_images();
     // Postgres spends its first seconds initialising with no TCP listener, so a
     // dependent started early would fail to connect.
-    let project = TestProject::new("order");
-    let yaml = project.services_yaml(&format!(
-            "  db:\n    template: postgres\n  check:\n    image: python:3.12\n    kind: task\n    depends_on: [db]\n    command: [\"python\", \"-c\", {}]\n",
-            serde_json::to_string(CONNECT_ONCE).unwrap()
-        ),
-    );
-    let project = project.file("gorae.yaml", &yaml);
-    let up = project.gorae(&["up", "--ci"]);
-    assert!(up.status.success(), "up failed:\n{}", stderr(&up));
+    let project = TestProject::new("order").services(&format!(
+        "  db:\n    template: postgres\n  check:\n    image: python:3.12\n    kind: task\n    depends_on: [db]\n    command: [\"python\", \"-c\", {}]\n",
+        serde_json::to_string(CONNECT_ONCE).unwrap()
+    ));
+    project.up().succeeds();
     let logs = project.gorae_ok(&["logs", "check"]);
     assert!(
         stdout(&logs).contains("dependency answered"),
@@ -59,13 +55,10 @@ fn independent_services_start_in_parallel() {
     // Each service needs two seconds before it listens; started one after the
     // other their start times would be two seconds apart.
     let slow = "[\"python\", \"-c\", \"import time,socket; time.sleep(2); s=socket.socket(); s.bind(('',7000)); s.listen(); time.sleep(600)\"]";
-    let project = TestProject::new("parallel");
-    let yaml = project.services_yaml(&format!(
-            "  a:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n  b:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n"
-        ),
-    );
-    let project = project.file("gorae.yaml", &yaml);
-    project.gorae_ok(&["up", "--ci"]);
+    let project = TestProject::new("parallel").services(&format!(
+        "  a:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n  b:\n    image: python:3.12\n    command: {slow}\n    ready: {{ tcp: 7000 }}\n"
+    ));
+    project.up().succeeds();
     let rows = started_at(&project);
     assert_eq!(rows.len(), 2, "{rows:?}");
     let times: Vec<f64> = rows.iter().map(|(_, _, t)| seconds_of_day(t)).collect();
@@ -117,8 +110,7 @@ print('wired', os.environ['REDIS_URL'], rows)"#;
     let project = project
         .file("gorae.yaml", &yaml)
         .file("app/pgwire.py", &pgwire);
-    let up = project.gorae(&["up", "--ci"]);
-    assert!(up.status.success(), "up failed:\n{}", stderr(&up));
+    project.up().succeeds();
     let logs = stdout(&project.gorae_ok(&["logs", "check"]));
     assert!(logs.contains("wired redis://cache:6379"), "{logs}");
     assert!(logs.contains("shop") && logs.contains("shopper"), "{logs}");
@@ -133,18 +125,16 @@ fn second_up_touches_nothing_and_an_env_change_recreates_only_that_service() {
             "  cache: {{ template: redis }}\n  app:\n    image: python:3.12\n    command: [\"python\", \"-m\", \"http.server\", \"8000\"]\n    ready: {{ tcp: 8000 }}\n    depends_on: [cache]\n    env: {{ GREETING: {value} }}\n"
         )
     };
-    let yaml = project.services_yaml(&services("hello"));
-    let project = project.file("gorae.yaml", &yaml);
-    project.gorae_ok(&["up", "--ci"]);
+    let project = project.services(&services("hello"));
+    project.up().succeeds();
     let first = started_at(&project);
 
-    let again = project.gorae_ok(&["up", "--ci"]);
+    let again = project.up().succeeds();
     assert_eq!(first, started_at(&project), "a no-op up changed containers");
     assert!(stderr(&again).contains("up to date"), "{}", stderr(&again));
 
-    let yaml = project.services_yaml(&services("bonjour"));
-    let project = project.file("gorae.yaml", &yaml);
-    project.gorae_ok(&["up", "--ci"]);
+    let project = project.services(&services("bonjour"));
+    project.up().succeeds();
     let after = started_at(&project);
     let id = |rows: &[(String, String, String)], service: &str| {
         rows.iter()
@@ -169,11 +159,9 @@ fn second_up_touches_nothing_and_an_env_change_recreates_only_that_service() {
 #[test]
 fn redis_and_postgres_data_survive_down_and_up() {
     ensure_stand_in_images();
-    let project = TestProject::new("data");
-    let yaml =
-        project.services_yaml("  cache: { template: redis }\n  db: { template: postgres }\n");
-    let project = project.file("gorae.yaml", &yaml);
-    project.gorae_ok(&["up", "--ci"]);
+    let project = TestProject::new("data")
+        .services("  cache: { template: redis }\n  db: { template: postgres }\n");
+    project.up().succeeds();
     project.gorae_ok(&["exec", "cache", "--", "redis-cli", "SET", "answer", "42"]);
     project.gorae_ok(&[
         "exec",
@@ -195,7 +183,7 @@ fn redis_and_postgres_data_survive_down_and_up() {
     );
     assert!(support::containers_of(project.name()).is_empty());
 
-    project.gorae_ok(&["up", "--ci"]);
+    project.up().succeeds();
     let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "answer"]);
     assert_eq!(stdout(&value).trim(), "42");
     let rows = project.gorae_ok(&[
@@ -219,7 +207,7 @@ fn redis_and_postgres_data_survive_down_and_up() {
         "{}",
         stderr(&wipe)
     );
-    project.gorae_ok(&["up", "--ci"]);
+    project.up().succeeds();
     let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "answer"]);
     assert_eq!(stdout(&value).trim(), "", "data survived down --volumes");
 }
@@ -227,14 +215,10 @@ fn redis_and_postgres_data_survive_down_and_up() {
 #[test]
 fn down_leaves_another_project_untouched() {
     ensure_stand_in_images();
-    let mine = TestProject::new("mine");
-    let yaml = mine.services_yaml("  cache: { template: redis }\n");
-    let mine = mine.file("gorae.yaml", &yaml);
-    let theirs = TestProject::new("theirs");
-    let yaml = theirs.services_yaml("  cache: { template: redis }\n");
-    let theirs = theirs.file("gorae.yaml", &yaml);
-    mine.gorae_ok(&["up", "--ci"]);
-    theirs.gorae_ok(&["up", "--ci"]);
+    let mine = TestProject::new("mine").services("  cache: { template: redis }\n");
+    let theirs = TestProject::new("theirs").services("  cache: { template: redis }\n");
+    mine.up().succeeds();
+    theirs.up().succeeds();
     let before = started_at(&theirs);
     mine.gorae_ok(&["down", "--volumes"]);
     assert!(support::containers_of(mine.name()).is_empty());
@@ -249,11 +233,10 @@ fn two_directories_claiming_one_name_are_told_so() {
     let first = TestProject::new("clash");
     let yaml = first.services_yaml("  cache: { template: redis }\n");
     let first = first.file("gorae.yaml", &yaml);
-    first.gorae_ok(&["up", "--ci"]);
+    first.up().succeeds();
     let second = TestProject::new("clash2").file("gorae.yaml", &yaml);
     for command in [&["up", "--ci"][..], &["down"][..]] {
-        let out = second.gorae(command);
-        assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+        let out = second.run(command).fails_with(8);
         assert!(
             stderr(&out).contains("already used by") || stderr(&out).contains("is used by"),
             "{}",
@@ -267,13 +250,10 @@ fn two_directories_claiming_one_name_are_told_so() {
 fn ports_publish_on_loopback_unless_written_out() {
     ensure_stand_in_images();
     let (local, open) = (free_port(), free_port());
-    let project = TestProject::new("ports");
-    let yaml = project.services_yaml(&format!(
-            "  cache:\n    template: redis\n    ports: [\"{local}:6379\"]\n  open:\n    template: redis\n    ports: [\"0.0.0.0:{open}:6379\"]\n"
-        ),
-    );
-    let project = project.file("gorae.yaml", &yaml);
-    project.gorae_ok(&["up", "--ci"]);
+    let project = TestProject::new("ports").services(&format!(
+        "  cache:\n    template: redis\n    ports: [\"{local}:6379\"]\n  open:\n    template: redis\n    ports: [\"0.0.0.0:{open}:6379\"]\n"
+    ));
+    project.up().succeeds();
     let name = |service: &str| format!("{}-{service}", project.name());
     let bindings = docker_inspect(&name("cache"), "{{json .HostConfig.PortBindings}}");
     assert!(
@@ -294,14 +274,10 @@ fn a_taken_host_port_is_reported_before_anything_starts() {
     ensure_stand_in_images();
     let holder = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = holder.local_addr().expect("addr").port();
-    let project = TestProject::new("taken");
-    let yaml = project.services_yaml(&format!(
-            "  cache: {{ template: redis }}\n  web:\n    template: redis\n    ports: [\"{port}:6379\"]\n"
-        ),
-    );
-    let project = project.file("gorae.yaml", &yaml);
-    let up = project.gorae(&["up", "--ci"]);
-    assert_eq!(up.status.code(), Some(8), "{}", stderr(&up));
+    let project = TestProject::new("taken").services(&format!(
+        "  cache: {{ template: redis }}\n  web:\n    template: redis\n    ports: [\"{port}:6379\"]\n"
+    ));
+    let up = project.up().fails_with(8);
     assert!(
         stderr(&up).contains(&format!("127.0.0.1:{port}")),
         "{}",
@@ -321,12 +297,8 @@ fn a_taken_host_port_is_reported_before_anything_starts() {
 #[test]
 fn a_crashing_service_fails_up_with_its_logs() {
     ensure_stand_in_images();
-    let project = TestProject::new("crash");
-    let yaml = project.services_yaml("  cache: { template: redis }\n  bad:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo boom-marker-123; exit 3\"]\n    ready: { tcp: 9 }\n",
-    );
-    let project = project.file("gorae.yaml", &yaml);
-    let up = project.gorae(&["up", "--ci"]);
-    assert_eq!(up.status.code(), Some(6), "{}", stderr(&up));
+    let project = TestProject::new("crash").services("  cache: { template: redis }\n  bad:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo boom-marker-123; exit 3\"]\n    ready: { tcp: 9 }\n");
+    let up = project.up().fails_with(6);
     let err = stderr(&up);
     assert!(err.contains("service `bad` exited with code 3"), "{err}");
     assert!(err.contains("boom-marker-123"), "logs not shown: {err}");
@@ -346,12 +318,8 @@ fn a_crashing_service_fails_up_with_its_logs() {
 #[test]
 fn a_service_never_ready_times_out_with_its_logs() {
     ensure_stand_in_images();
-    let project = TestProject::new("never");
-    let yaml = project.services_yaml("  slow:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo still-booting; sleep 600\"]\n    ready: { tcp: 9999 }\n    timeout: 2s\n",
-    );
-    let project = project.file("gorae.yaml", &yaml);
-    let up = project.gorae(&["up", "--ci"]);
-    assert_eq!(up.status.code(), Some(7), "{}", stderr(&up));
+    let project = TestProject::new("never").services("  slow:\n    image: python:3.12\n    command: [\"sh\", \"-c\", \"echo still-booting; sleep 600\"]\n    ready: { tcp: 9999 }\n    timeout: 2s\n");
+    let up = project.up().fails_with(7);
     assert!(stderr(&up).contains("still-booting"), "{}", stderr(&up));
     assert!(
         stderr(&up).contains("not ready after 2s"),
@@ -362,9 +330,7 @@ fn a_service_never_ready_times_out_with_its_logs() {
 
 #[test]
 fn unreachable_engine_is_one_clear_line() {
-    let project = TestProject::new("noengine");
-    let yaml = project.services_yaml("  cache: { template: redis }\n");
-    let project = project.file("gorae.yaml", &yaml);
+    let project = TestProject::new("noengine").services("  cache: { template: redis }\n");
     let out = project.gorae_with_env(
         &["up"],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
@@ -387,11 +353,9 @@ fn unreachable_engine_is_one_clear_line() {
 #[test]
 fn a_missing_image_that_cannot_be_pulled_says_how_to_get_it() {
     ensure_stand_in_images();
-    let project = TestProject::new("nopull");
-    let yaml = project.services_yaml("  ghost:\n    image: gorae-no-such-image:1\n");
-    let project = project.file("gorae.yaml", &yaml);
-    let up = project.gorae(&["up", "--ci"]);
-    assert_eq!(up.status.code(), Some(9), "{}", stderr(&up));
+    let project =
+        TestProject::new("nopull").services("  ghost:\n    image: gorae-no-such-image:1\n");
+    let up = project.up().fails_with(9);
     let err = stderr(&up);
     assert!(
         err.contains("cannot pull image `gorae-test/gorae-no-such-image:1`"),
@@ -442,7 +406,7 @@ fn ctrl_c_stops_up_and_the_next_up_continues() {
         stderr(&interrupted)
     );
 
-    project.gorae_ok(&["up", "--ci"]);
+    project.up().succeeds();
     let services: Vec<String> = support::containers_of(project.name())
         .into_iter()
         .map(|(s, _)| s)
@@ -453,10 +417,8 @@ fn ctrl_c_stops_up_and_the_next_up_continues() {
 #[test]
 fn two_ups_at_once_never_make_two_copies() {
     ensure_stand_in_images();
-    let project = TestProject::new("twice");
-    let yaml =
-        project.services_yaml("  cache: { template: redis }\n  db: { template: postgres }\n");
-    let project = project.file("gorae.yaml", &yaml);
+    let project = TestProject::new("twice")
+        .services("  cache: { template: redis }\n  db: { template: postgres }\n");
     let spawn = || {
         project
             .command(&["up", "--ci"])
@@ -486,16 +448,14 @@ fn recreating_a_database_stops_it_gracefully_so_its_data_is_kept() {
             "name: {name}\nservices:\n  cache:\n    template: redis\n    env: {{ MARK: \"{value}\" }}\n"
         )
     };
-    let yaml = with_env("one");
-    let project = project.file("gorae.yaml", &yaml);
-    project.gorae_ok(&["up", "--ci"]);
+    let project = project.file("gorae.yaml", &with_env("one"));
+    project.up().succeeds();
     // Redis keeps this in memory only; it reaches the volume only if redis is
     // stopped (SIGTERM makes it save), not killed.
     project.gorae_ok(&["exec", "cache", "--", "redis-cli", "SET", "unsaved", "kept"]);
     let before = support::containers_of(project.name());
-    let yaml = with_env("two");
-    let project = project.file("gorae.yaml", &yaml);
-    let up = project.gorae_ok(&["up", "--ci"]);
+    let project = project.file("gorae.yaml", &with_env("two"));
+    let up = project.up().succeeds();
     assert!(stderr(&up).contains("re-creating"), "{}", stderr(&up));
     assert_ne!(before, support::containers_of(project.name()));
     let value = project.gorae_ok(&["exec", "cache", "--", "redis-cli", "GET", "unsaved"]);

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use super::Failure;
 use crate::cli::ExecArgs;
 use crate::config::{Project, ServiceKind};
-use crate::engine::{Engine, ExecIo, ExistingContainer};
+use crate::engine::{Engine, ExecIo, ExecStreams, ExistingContainer};
 use crate::exit::ExitCode;
 use crate::{plan, tty};
 
@@ -45,10 +45,25 @@ pub async fn run(file: Option<&Path>, args: &ExecArgs) -> anyhow::Result<i32> {
         // ...` from a terminal, output redirected, must not wait for typed input.
         let stdin = !std::io::stdin().is_terminal();
         engine
-            .exec_attached(&container.id, &command, ExecIo::Pipes { stdin })
+            .exec_attached(
+                &container.id,
+                &command,
+                ExecIo::Pipes { stdin },
+                process_streams(),
+            )
             .await?
     };
     Ok(i32::try_from(code).unwrap_or(ExitCode::Failure.code()))
+}
+
+/// This process's own streams. The bytes pass through as they come, not through
+/// `output`, which writes whole results.
+fn process_streams() -> ExecStreams<tokio::io::Stdin, tokio::io::Stdout, tokio::io::Stderr> {
+    ExecStreams {
+        stdin: tokio::io::stdin(),
+        stdout: tokio::io::stdout(),
+        stderr: tokio::io::stderr(),
+    }
 }
 
 /// The service's container, if it is running.
@@ -97,7 +112,7 @@ async fn with_tty(engine: &Engine, id: &str, command: &[String]) -> anyhow::Resu
     let mut terminated = signal(SignalKind::terminate())?;
     let mut hung_up = signal(SignalKind::hangup())?;
     let _raw = tty::RawMode::enable().context("cannot put the terminal into raw mode")?;
-    let session = engine.exec_attached(id, command, ExecIo::Tty { size });
+    let session = engine.exec_attached(id, command, ExecIo::Tty { size }, process_streams());
     tokio::pin!(session);
     loop {
         tokio::select! {

@@ -1,16 +1,16 @@
-//! A command run in a container with this process's stdin and stdout attached, as
-//! `gorae exec` needs it: separate streams for pipes, one TTY for a person.
+//! A command run in a container with the streams it is given attached, as `gorae
+//! exec` needs it: separate streams for pipes, one TTY for a person.
 
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::query_parameters::ResizeExecOptions;
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
 use super::{Engine, EngineError};
 
-/// How the command meets this process.
+/// How the command meets its streams.
 pub enum ExecIo {
     /// stdout and stderr kept apart; stdin forwarded when `stdin` is set.
     Pipes { stdin: bool },
@@ -19,15 +19,35 @@ pub enum ExecIo {
     Tty { size: watch::Receiver<(u16, u16)> },
 }
 
+/// What the command reads and where its output goes. `stdin` is read only when
+/// [`ExecIo`] forwards it; on a TTY all output arrives as one stream, on `stdout`.
+pub struct ExecStreams<I, O, E> {
+    pub stdin: I,
+    pub stdout: O,
+    pub stderr: E,
+}
+
 impl Engine {
-    /// Runs a command in a running container with this process's stdin, stdout
-    /// and stderr attached; returns the command's exit code.
-    pub async fn exec_attached(
+    /// Runs a command in a running container with `streams` attached; returns the
+    /// command's exit code. A write that fails (the reader closed the pipe) is
+    /// dropped and the command still runs to its end.
+    pub async fn exec_attached<I, O, E>(
         &self,
         id: &str,
         command: &[String],
         io: ExecIo,
-    ) -> Result<i64, EngineError> {
+        streams: ExecStreams<I, O, E>,
+    ) -> Result<i64, EngineError>
+    where
+        I: AsyncRead + Unpin + Send + 'static,
+        O: AsyncWrite + Unpin,
+        E: AsyncWrite + Unpin,
+    {
+        let ExecStreams {
+            mut stdin,
+            mut stdout,
+            mut stderr,
+        } = streams;
         let (tty, forward_stdin, mut size) = match io {
             ExecIo::Pipes { stdin } => (false, stdin, None),
             ExecIo::Tty { size } => (true, true, Some(size)),
@@ -51,10 +71,9 @@ impl Engine {
         } = self.docker.start_exec(&exec.id, Some(start)).await?
         {
             if forward_stdin {
-                // Left blocked on a read once the command ends; the runtime is shut
-                // down without waiting for it.
+                // A stdin that never ends (a terminal) leaves this blocked on a read
+                // once the command ends; the runtime is shut down without waiting.
                 tokio::spawn(async move {
-                    let mut stdin = tokio::io::stdin();
                     let _ = tokio::io::copy(&mut stdin, &mut input).await;
                     let _ = input.shutdown().await;
                 });
@@ -65,8 +84,6 @@ impl Engine {
                 let (rows, cols) = *size.borrow_and_update();
                 self.resize_exec(&exec.id, rows, cols).await;
             }
-            let mut stdout = tokio::io::stdout();
-            let mut stderr = tokio::io::stderr();
             loop {
                 tokio::select! {
                     chunk = output.next() => {

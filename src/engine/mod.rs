@@ -21,7 +21,7 @@ pub use containers::{
     ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec, STOP_TIMEOUT_SECS,
 };
 pub use error::EngineError;
-pub use exec::ExecIo;
+pub use exec::{ExecIo, ExecStreams};
 pub use images::{BuildProgress, ImageInfo, split_tag};
 pub use resources::Labelled;
 pub use system::SystemInfo;

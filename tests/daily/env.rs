@@ -45,11 +45,11 @@ s.sendall(b'PING\r\n')
 print(s.recv(16).decode().strip())""#,
         gorae = sh_quote(env!("CARGO_BIN_EXE_gorae"))
     );
-    let connected = Command::new("sh")
+    let connected = project
+        .environment(&mut Command::new("sh"))
         .arg("-c")
         .arg(&script)
         .current_dir(project.path())
-        .env("GORAE_IMAGE_PREFIX", crate::support::IMAGE_PREFIX)
         .output()
         .expect("run sh (and psql, python3 from the host)");
     assert!(

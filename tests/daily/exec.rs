@@ -1,11 +1,17 @@
 //! `gorae exec`: exit codes and stdin pass through; a terminal gets a TTY of the
-//! right size and is restored afterwards; a missing service is a clear error.
+//! right size and is restored afterwards; a missing service is a clear error. Under
+//! it, the engine's exec reads and writes whatever streams it is given.
 
 use std::io::Write;
+use std::pin::Pin;
 use std::process::{Command, Stdio};
+use std::task::{Context, Poll};
+
+use gorae::engine::{Engine, ExecIo, ExecStreams};
+use tokio::io::AsyncWrite;
 
 use crate::sh_quote;
-use crate::support::{TestProject, docker, ensure_stand_in_images, stderr, stdout};
+use crate::support::{TestProject, containers_of, docker, ensure_stand_in_images, stderr, stdout};
 
 fn redis_project(short: &str) -> TestProject {
     let project = TestProject::new(short);
@@ -85,11 +91,11 @@ fn exec_on_an_unknown_or_stopped_service_says_what_to_do() {
 /// Runs `script` in the project so that gorae sees a terminal (a pty that
 /// `script` creates); `commands` is a line of sh run on that terminal.
 fn on_terminal(project: &TestProject, commands: &str, input: &[u8]) -> (Option<i32>, String) {
-    let mut script = Command::new("script")
+    let mut script = project
+        .environment(&mut Command::new("script"))
         .args(["-qec", commands, "/dev/null"])
         .current_dir(project.path())
         .env("GORAE", env!("CARGO_BIN_EXE_gorae"))
-        .env("GORAE_IMAGE_PREFIX", crate::support::IMAGE_PREFIX)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -131,4 +137,115 @@ fn exec_on_a_terminal_gets_a_sized_tty_and_restores_the_terminal() {
     );
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("shell=bash answer=42"), "{out}");
+}
+
+/// A reader that went away: every write fails as on a closed pipe.
+struct ClosedPipe;
+
+impl AsyncWrite for ClosedPipe {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn exec_reads_and_writes_the_streams_it_is_given() {
+    ensure_stand_in_images();
+    let project = redis_project("execstreams");
+    project.gorae_ok(&["up", "--ci"]);
+    let containers = containers_of(project.name());
+    let [(_, id)] = containers.as_slice() else {
+        panic!("one container expected: {containers:?}");
+    };
+    let command = |script: &str| ["sh", "-c", script].map(String::from);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let engine = Engine::connect().await.expect("connect to the engine");
+
+        // Pipes: stdin in, stdout and stderr apart, the exit code back.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let streams = ExecStreams {
+            stdin: &b"typed\nlines\n"[..],
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        let io = ExecIo::Pipes { stdin: true };
+        let code = engine
+            .exec_attached(id, &command("tac; echo oops >&2; exit 3"), io, streams)
+            .await
+            .expect("exec");
+        assert_eq!(code, 3);
+        assert_eq!(String::from_utf8_lossy(&out), "lines\ntyped\n");
+        assert_eq!(String::from_utf8_lossy(&err), "oops\n");
+
+        // stdin not forwarded: the command reads an empty stdin, and nothing of ours.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let streams = ExecStreams {
+            stdin: &b"not for it"[..],
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        let io = ExecIo::Pipes { stdin: false };
+        let code = engine
+            .exec_attached(id, &command("wc -c"), io, streams)
+            .await
+            .expect("exec");
+        assert_eq!((code, String::from_utf8_lossy(&out).trim()), (0, "0"));
+
+        // A closed stdout loses the output, not the run: stderr and the code arrive.
+        let mut err = Vec::new();
+        let streams = ExecStreams {
+            stdin: &b""[..],
+            stdout: ClosedPipe,
+            stderr: &mut err,
+        };
+        let io = ExecIo::Pipes { stdin: false };
+        let script = "seq 1 20000; echo done >&2; exit 4";
+        let code = engine
+            .exec_attached(id, &command(script), io, streams)
+            .await
+            .expect("exec");
+        assert_eq!(code, 4);
+        assert_eq!(String::from_utf8_lossy(&err), "done\n");
+
+        // A TTY: one stream, on stdout, with the terminal's line endings. Its stdin
+        // stays open, as a terminal's does.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let (_sizes, size) = tokio::sync::watch::channel((24, 80));
+        let (_keyboard, stdin) = tokio::io::duplex(64);
+        let streams = ExecStreams {
+            stdin,
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        let code = engine
+            .exec_attached(
+                id,
+                &command("tty; echo oops >&2"),
+                ExecIo::Tty { size },
+                streams,
+            )
+            .await
+            .expect("exec");
+        let out = String::from_utf8_lossy(&out);
+        assert_eq!(code, 0);
+        assert!(
+            out.starts_with("/dev/pts/") && out.ends_with("\r\noops\r\n"),
+            "{out:?}"
+        );
+        assert!(err.is_empty(), "{err:?}");
+    });
 }

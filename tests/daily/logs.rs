@@ -88,7 +88,8 @@ fn logs_interleave_services_by_time_with_prefixes_tail_and_colour() {
     // Colour only on a terminal, and not with NO_COLOR; never into a pipe.
     let on_terminal = |no_color: Option<&str>| {
         let mut command = Command::new("script");
-        command
+        project
+            .environment(&mut command)
             .args([
                 "-qec",
                 &format!("{} logs --tail 1", sh_quote(env!("CARGO_BIN_EXE_gorae"))),

@@ -1,15 +1,17 @@
 //! Harness for the real-engine tests: the stand-in images, a temporary project
-//! per test that runs the built `gorae`, and cleanup of whatever it created.
+//! per test that runs the built `gorae` with a home of its own, and cleanup of
+//! whatever it created, built images included.
 
 // Each test file compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod built_images;
 pub mod check_schema;
 pub mod proxy;
 pub mod registry;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,43 +37,8 @@ pub fn ensure_stand_in_images() {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
-        remove_images_of_finished_test_processes();
+        built_images::remove_left_by_finished_test_processes();
     });
-}
-
-/// Removes the images that gorae built for test projects of test processes that
-/// have ended. Each test process leaves its own built images in place while it runs,
-/// since a concurrent build may be using their layers as its cache. Without this
-/// sweep they pile up across runs, and the engine then answers every image list
-/// more slowly, including the one in a no-op `gorae up`.
-fn remove_images_of_finished_test_processes() {
-    let Ok(out) = Command::new("docker")
-        .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
-        .output()
-    else {
-        return;
-    };
-    let stale: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|image| {
-            test_process_of(image).is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-        })
-        .map(str::to_owned)
-        .collect();
-    if !stale.is_empty() {
-        // Best effort: an image another test still uses stays, and goes next time.
-        let _ = Command::new("docker").arg("rmi").args(&stale).output();
-    }
-}
-
-/// The test process that made `image`: gorae names a project's images
-/// `gorae-PROJECT:TAG`, and test projects are `gt-SHORT-PID-N` ([`TestProject::new`]).
-fn test_process_of(image: &str) -> Option<u32> {
-    let (repository, _) = image.split_once(':')?;
-    let project = repository.strip_prefix("gorae-gt-")?;
-    let mut parts = project.rsplit('-');
-    parts.next()?.parse::<usize>().ok()?;
-    parts.next()?.parse().ok()
 }
 
 /// A project in a temporary directory with a name no other test (or test
@@ -79,6 +46,10 @@ fn test_process_of(image: &str) -> Option<u32> {
 pub struct TestProject {
     name: String,
     dir: tempfile::TempDir,
+    /// `home/` and `cache/`: HOME and XDG_CACHE_HOME of every gorae the project
+    /// runs, so the suite writes nothing under the developer's own home. Outside
+    /// `dir`, which is what gets built.
+    own: tempfile::TempDir,
 }
 
 impl TestProject {
@@ -91,7 +62,14 @@ impl TestProject {
             .prefix(&format!("{name}-"))
             .tempdir()
             .expect("create a temp dir for the test project");
-        Self { name, dir }
+        let own = tempfile::Builder::new()
+            .prefix(&format!("{name}-home-"))
+            .tempdir()
+            .expect("create a temp home for the test project");
+        for sub in ["home", "cache"] {
+            fs::create_dir(own.path().join(sub)).expect("create the temp home");
+        }
+        Self { name, dir, own }
     }
 
     pub fn name(&self) -> &str {
@@ -100,6 +78,30 @@ impl TestProject {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// HOME of the gorae runs: empty, and it must stay so ([`Drop`] checks).
+    pub fn home(&self) -> PathBuf {
+        self.own.path().join("home")
+    }
+
+    /// XDG_CACHE_HOME of the gorae runs.
+    pub fn cache_home(&self) -> PathBuf {
+        self.own.path().join("cache")
+    }
+
+    /// Asserts that nothing was written to [`Self::home`].
+    pub fn assert_home_untouched(&self) {
+        let written: Vec<PathBuf> = fs::read_dir(self.home())
+            .expect("read the temp home")
+            .flatten()
+            .map(|entry| entry.path())
+            .collect();
+        assert!(
+            written.is_empty(),
+            "{}: something wrote into HOME instead of XDG_CACHE_HOME: {written:?}",
+            self.name
+        );
     }
 
     /// Writes `contents` to `rel_path` under the project, creating parent dirs.
@@ -125,6 +127,12 @@ impl TestProject {
         self.project_yaml(&format!("services:\n{services}"))
     }
 
+    /// Writes (or rewrites) gorae.yaml: [`Self::services_yaml`] of `services`.
+    pub fn services(self, services: &str) -> Self {
+        let yaml = self.services_yaml(services);
+        self.file("gorae.yaml", &yaml)
+    }
+
     /// Runs the built `gorae` in the project dir and returns what it did.
     pub fn gorae(&self, args: &[&str]) -> Output {
         self.gorae_with_env(args, &[])
@@ -132,57 +140,119 @@ impl TestProject {
 
     /// Like [`Self::gorae`], and asserts success, showing both streams if not.
     pub fn gorae_ok(&self, args: &[&str]) -> Output {
-        let out = self.gorae(args);
-        assert!(
-            out.status.success(),
-            "`gorae {}` failed ({})\n--- stdout\n{}\n--- stderr\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        self.run(args).succeeds()
+    }
+
+    /// Runs `gorae ARGS`, to assert on: `project.run(&["down"]).fails_with(8)`.
+    pub fn run(&self, args: &[&str]) -> Ran {
+        Ran {
+            args: args.join(" "),
+            output: self.gorae(args),
+        }
+    }
+
+    /// `gorae up --ci`, to assert on: `project.up().succeeds()`.
+    pub fn up(&self) -> Ran {
+        self.run(&["up", "--ci"])
     }
 
     /// Like [`Self::gorae`] with extra environment variables (they win).
     pub fn gorae_with_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
-        self.command(args)
+        let out = self
+            .command(args)
             .envs(envs.iter().copied())
             .output()
-            .expect("run the gorae binary")
+            .expect("run the gorae binary");
+        // A moment when this gorae no longer builds: other projects' images may go.
+        built_images::queue([]);
+        out
     }
 
     /// The `gorae` command as the other helpers run it, for tests that need to
     /// spawn it (signals, concurrency).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gorae"));
+        self.environment(&mut cmd)
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// The environment every gorae of this project runs in, also for a command
+    /// that runs gorae in turn (a shell, `script`). The command holds off the
+    /// removal of built images while it runs ([`built_images`]).
+    pub fn environment<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        built_images::hold_while_running(cmd);
         // The developer's own GORAE_* settings must not change what a test sees.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("GORAE_") {
                 cmd.env_remove(key);
             }
         }
-        cmd.args(args)
-            .current_dir(self.path())
+        // Whatever gorae keeps between runs lands in the project's own dirs: the
+        // other XDG bases are unset, so they too default to the temp HOME.
+        for key in ["XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"] {
+            cmd.env_remove(key);
+        }
+        cmd.env("HOME", self.home())
+            .env("XDG_CACHE_HOME", self.cache_home())
             .env("GORAE_IMAGE_PREFIX", IMAGE_PREFIX)
-            .env("NO_COLOR", "1");
-        cmd
+    }
+}
+
+/// A finished gorae run; each check shows the command and both streams when it fails.
+#[must_use = "assert on the run: succeeds() or fails_with(code)"]
+pub struct Ran {
+    args: String,
+    output: Output,
+}
+
+impl Ran {
+    /// Asserts exit code 0; returns what the run printed.
+    pub fn succeeds(self) -> Output {
+        self.exits_with(0)
+    }
+
+    /// Asserts exit code `code`, not 0; returns what the run printed.
+    pub fn fails_with(self, code: i32) -> Output {
+        assert_ne!(code, 0, "a failure has a non-zero exit code");
+        self.exits_with(code)
+    }
+
+    fn exits_with(self, code: i32) -> Output {
+        let out = self.output;
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "`gorae {}` ended with {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     }
 }
 
 impl Drop for TestProject {
     /// Runs after a failed or panicking test too. Cleans up through the labels
-    /// with the docker CLI rather than `gorae down`, so that a bug in gorae
-    /// cannot leave resources behind. The temp dir is removed afterwards.
+    /// and the image names with the docker CLI rather than `gorae down`, so that
+    /// a bug in gorae cannot leave resources behind. The temp dirs are removed
+    /// afterwards.
     fn drop(&mut self) {
         remove_labelled(&self.name);
+        built_images::remove_built_for(&self.name);
+        // Every test checks its home; a failing test already says what failed.
+        if !std::thread::panicking() {
+            self.assert_home_untouched();
+        }
     }
 }
 
 /// Best effort: removes every container, network and volume labelled with
 /// `project`. Never panics, since it runs while a failed test unwinds. Built images
-/// stay: another test building the same content at the same time may be using
-/// their layers as its cache, and removing them under it fails that build.
+/// go separately, when no build may be using their layers ([`built_images`]).
 #[allow(clippy::print_stderr, reason = "what a test tells its runner")]
 pub fn remove_labelled(project: &str) {
     let filter = format!("label=dev.gorae.project={project}");
