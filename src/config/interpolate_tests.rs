@@ -165,6 +165,57 @@ fn an_interpolation_error_not_written_out_on_the_line_points_at_the_value() {
     );
 }
 
+#[test]
+fn a_reference_on_a_later_line_of_its_value_is_underlined_there() {
+    let gone = || "variable `GONE` is not set".to_string();
+    let cases: &[(&str, Reported)] = &[
+        // Quoted and plain values folded onto a second line: the text has no line
+        // break, but the reference is on the line after the value's first.
+        (
+            "services:\n  web:\n    image: x\n    env:\n      A: \"first\n        ${GONE}\"\n",
+            (6, 9, 7, gone()),
+        ),
+        (
+            "services:\n  web:\n    image: x\n    env:\n      A: first\n        then ${GONE}\n",
+            (6, 14, 7, gone()),
+        ),
+        // With `|-` the text has no final line break.
+        (
+            "services:\n  web:\n    image: x\n    command:\n      - |-\n        echo start\n        echo ${GONE}\n",
+            (7, 14, 7, gone()),
+        ),
+    ];
+    for (yaml, expected) in cases {
+        assert_eq!(positions(yaml), std::slice::from_ref(expected), "{yaml}");
+    }
+}
+
+#[test]
+fn the_search_for_a_reference_stays_within_its_value() {
+    // The same characters outside the value are not taken for the faulty reference:
+    // later on its line, on the line before it, or on a line past its own.
+    let cases: &[(&str, Reported)] = &[
+        // `\u0024` is `$` once unescaped, so the reference is not written out in the
+        // value: the whole value is underlined.
+        (
+            "services:\n  web:\n    image: x\n    env: { A: \"\\u0024{NOPE}\", B: \"$${NOPE}\" }\n",
+            (4, 15, 14, "variable `NOPE` is not set".to_string()),
+        ),
+        (
+            "services:\n  web:\n    image: x\n    env:\n      A: \"\\u0024{NOPE}\\n\"\n      B: x\n      C: y\n      D: \"$${NOPE}\"\n",
+            (5, 10, 16, "variable `NOPE` is not set".to_string()),
+        ),
+        // A comment on a block's `|` line is not part of its text.
+        (
+            "services:\n  web:\n    image: x\n    command:\n      - | # needs ${GONE}\n        a\n        echo ${GONE}\n",
+            (7, 14, 7, "variable `GONE` is not set".to_string()),
+        ),
+    ];
+    for (yaml, expected) in cases {
+        assert_eq!(positions(yaml), std::slice::from_ref(expected), "{yaml}");
+    }
+}
+
 /// The spans of `.env` errors.
 fn dotenv_errors(text: &str) -> Vec<(Span, String)> {
     parse_dotenv(text)
