@@ -133,7 +133,7 @@ async fn check_ports(
 ) -> Result<(), ObserveFailure> {
     let mut taken = Vec::new();
     for service in plan.services.iter().filter(|s| selected.contains(&s.name)) {
-        for mapping in &service.spec.ports {
+        for mapping in &service.published {
             let ours = existing.iter().any(|c| {
                 c.service == service.name
                     && c.is_running()
