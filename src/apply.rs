@@ -147,7 +147,8 @@ struct Run<'a, T> {
     /// Set once no network or volume of the name belongs to another directory.
     resources_checked: OnceCell<()>,
     network: OnceCell<()>,
-    deadline: Option<Instant>,
+    /// When the whole `up` gives up, and the `--timeout` that set it.
+    deadline: Option<(Instant, Duration)>,
     status: HashMap<String, watch::Sender<Status>>,
 }
 
@@ -237,7 +238,7 @@ pub async fn carry_out<T: Target>(
         ui,
         resources_checked,
         network: OnceCell::new(),
-        deadline: timeout.map(|t| started + t),
+        deadline: timeout.map(|t| (started + t, t)),
         status: plan
             .services
             .iter()
@@ -567,12 +568,12 @@ impl<T: Target> Run<'_, T> {
         Ok(())
     }
 
+    /// When waiting for `service` ends, and the timeout that ends it, as the user
+    /// set it (the service's own, or `--timeout` when that comes first), for messages.
     fn deadline_for(&self, service: &ServicePlan) -> (Instant, Duration) {
         let own = Instant::now() + service.ready_timeout;
         match self.deadline {
-            Some(global) if global < own => {
-                (global, global.saturating_duration_since(Instant::now()))
-            }
+            Some((global, overall)) if global < own => (global, overall),
             _ => (own, service.ready_timeout),
         }
     }
@@ -589,14 +590,16 @@ impl<T: Target> Run<'_, T> {
 
     async fn wait_ready(&self, service: &ServicePlan, id: &str) -> Result<(), ServiceError> {
         let (deadline, timeout) = self.deadline_for(service);
-        let waited = self.target.wait_ready(
-            id,
-            &self.plan.network,
-            service.ready.as_ref(),
-            deadline,
-            timeout,
-        )
-        .await;
+        let waited = self
+            .target
+            .wait_ready(
+                id,
+                &self.plan.network,
+                service.ready.as_ref(),
+                deadline,
+                timeout,
+            )
+            .await;
         match waited {
             Ok(()) => Ok(()),
             Err(NotReady::Engine(err)) => Err(err.into()),

@@ -39,10 +39,8 @@ pub trait Target {
     async fn start_container(&self, id: &str) -> Result<(), EngineError>;
     async fn stop_and_remove(&self, id: &str) -> Result<(), EngineError>;
     async fn remove_container(&self, id: &str) -> Result<(), EngineError>;
-    async fn scoped_containers(
-        &self,
-        scope: &Scope,
-    ) -> Result<Vec<ExistingContainer>, EngineError>;
+    async fn scoped_containers(&self, scope: &Scope)
+    -> Result<Vec<ExistingContainer>, EngineError>;
     /// Whether a running container still passes its quick probe, once.
     async fn still_ready(&self, id: &str, address: Option<&str>, probe: Option<&Probe>) -> bool;
     /// Probes until the container is ready, it stops, or `deadline` passes

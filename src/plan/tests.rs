@@ -42,9 +42,7 @@ fn dependents_get_exported_variables_and_explicit_env_wins() {
         "{:?}",
         web.spec.env
     );
-    assert!(
-        web.spec.env.get("REDIS_URL").map(String::as_str) == Some("redis://override:1")
-    );
+    assert!(web.spec.env.get("REDIS_URL").map(String::as_str) == Some("redis://override:1"));
     let cache = plan
         .services
         .iter()
@@ -397,7 +395,12 @@ services:
     assert_eq!(
         spec.ports
             .iter()
-            .map(|p| fields(&p.host_ip, p.host_port, p.container_port, p.protocol.as_str()))
+            .map(|p| fields(
+                &p.host_ip,
+                p.host_port,
+                p.container_port,
+                p.protocol.as_str()
+            ))
             .collect::<Vec<_>>(),
         project.services["web"]
             .ports
