@@ -87,6 +87,14 @@ pub enum ImagePlan {
     },
 }
 
+/// Which engine resources are a loaded project's: its name and directory.
+pub fn scope_of(project: &Project) -> Scope {
+    Scope {
+        name: project.name.clone(),
+        dir: project.dir.display().to_string(),
+    }
+}
+
 /// Name of the project network.
 pub fn network_name(project: &str) -> String {
     format!("{project}_default")
