@@ -363,7 +363,7 @@ impl<T: Target> Run<'_, T> {
         // Service failures and skips are reported where they happen; these two end
         // the whole `up` and are shown in full afterwards, so one line is enough here.
         let fatal = match &result {
-            Err(ServiceError::Image(err)) => Some(err.to_string()),
+            Err(ServiceError::Image(err)) => Some(with_causes(err)),
             Err(ServiceError::Engine(err)) => Some(err.to_string()),
             Err(ServiceError::Clash(clash)) => Some(clash.to_string()),
             Err(ServiceError::NameTaken { message, .. }) => Some(message.clone()),
@@ -671,6 +671,17 @@ impl<T: Target> Run<'_, T> {
             timed_out,
         })
     }
+}
+
+/// An error and its causes on one line, as the final report chains them.
+fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        text.push_str(&format!(": {next}"));
+        cause = next.source();
+    }
+    text
 }
 
 fn first_line(text: &str) -> String {

@@ -89,11 +89,7 @@ pub async fn observe(
                 observed.task_inputs.insert(service.name.clone(), digest);
             }
             Some(Err(reason)) => {
-                return Err(ImageError::Context {
-                    service: service.name.clone(),
-                    reason,
-                }
-                .into());
+                return Err(ImageError::context(&service.name, reason).into());
             }
         }
     }

@@ -624,3 +624,13 @@ async fn an_image_that_cannot_be_had_ends_up_with_its_own_code_and_skips_depende
     assert!(!calls.iter().any(|c| c.starts_with("start")), "{calls:?}");
     assert!(fake.named("shop-web").is_none() && fake.named("shop-db").is_none());
 }
+
+#[test]
+fn a_fatal_failure_is_shown_with_its_causes_on_one_line() {
+    let unreadable = std::io::Error::other("disk gone");
+    let err = ImageError::context("web", unreadable);
+    assert_eq!(
+        with_causes(&err),
+        "cannot read the build context of service `web`: disk gone"
+    );
+}
