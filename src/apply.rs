@@ -16,9 +16,15 @@ use crate::images::{ImageError, Images};
 use crate::observe::{self, ObserveFailure};
 use crate::plan::{self, ContainerStep, Decision, Plan, ServicePlan, Step};
 use crate::ports::TakenPort;
-use crate::readiness::{self, NotReady};
-use crate::scope::{self, NameClash, ObserveError};
+use crate::readiness::NotReady;
+use crate::scope::{NameClash, ObserveError};
 use crate::ui::{Event, Ui};
+
+mod target;
+#[cfg(test)]
+mod tests;
+
+pub use target::{Live, Target};
 
 /// How many log lines of a failed service are shown.
 pub const FAILURE_LOG_LINES: usize = 30;
@@ -51,6 +57,11 @@ pub enum UpError {
     NameClash(#[from] NameClash),
     #[error("{}\n  hint: stop what holds the port, or publish on another one (\"8081:{}\")", list(.0), .0.first().map(|p| p.mapping.container_port).unwrap_or_default())]
     PortsTaken(Vec<TakenPort>),
+    /// A container gorae does not manage holds a service's container name.
+    #[error(
+        "engine refused: {message}\n  hint: a container named `{name}` exists but gorae does not manage it; remove or rename it"
+    )]
+    NameTaken { name: String, message: String },
     #[error(transparent)]
     Image(#[from] ImageError),
     #[error("{}{}", list(failures), left_running(running))]
@@ -69,7 +80,7 @@ impl UpError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             UpError::NameClash(clash) => clash.exit_code(),
-            UpError::PortsTaken(_) => ExitCode::Conflict,
+            UpError::PortsTaken(_) | UpError::NameTaken { .. } => ExitCode::Conflict,
             UpError::Image(err) => err.exit_code(),
             UpError::Engine(err) => err.exit_code(),
             UpError::Services { failures, .. } if failures.iter().all(|f| f.timed_out) => {
@@ -129,15 +140,15 @@ enum Status {
 }
 
 /// Everything the service tasks of one `up` share.
-struct Run<'a> {
-    engine: &'a Engine,
+struct Run<'a, T> {
+    target: &'a T,
     plan: &'a Plan,
     ui: &'a Ui,
-    images: &'a Images<'a>,
     /// Set once no network or volume of the name belongs to another directory.
     resources_checked: OnceCell<()>,
     network: OnceCell<()>,
-    deadline: Option<Instant>,
+    /// When the whole `up` gives up, and the `--timeout` that set it.
+    deadline: Option<(Instant, Duration)>,
     status: HashMap<String, watch::Sender<Status>>,
 }
 
@@ -185,6 +196,17 @@ pub async fn apply<'a>(
     images: &Images<'a>,
     decision: &Decision,
 ) -> Result<UpReport, UpError> {
+    carry_out(&Live { engine, images }, plan, ui, timeout, decision).await
+}
+
+/// [`apply`] on any [`Target`]: the engine, or an in-memory one in the tests.
+pub async fn carry_out<T: Target>(
+    target: &T,
+    plan: &Plan,
+    ui: &Ui,
+    timeout: Option<Duration>,
+    decision: &Decision,
+) -> Result<UpReport, UpError> {
     let started = Instant::now();
     // The network and volumes are listed only when something may be created: a
     // no-op `up` stays at three engine calls (version, containers, images). A
@@ -196,13 +218,13 @@ pub async fn apply<'a>(
         .iter()
         .any(|step| step.container == ContainerStep::Create)
     {
-        scope::check_resources(engine, &plan.scope()).await?;
+        target.check_resources(&plan.scope()).await?;
         resources_checked.set(()).ok();
     }
     let mut report = UpReport::default();
     let removals = decision.removals.iter().map(|removal| async move {
         ui.service(&removal.service, Event::Stopping);
-        engine.stop_and_remove(&removal.id).await?;
+        target.stop_and_remove(&removal.id).await?;
         ui.service(&removal.service, Event::Removed);
         Ok::<_, EngineError>(removal.service.clone())
     });
@@ -211,13 +233,12 @@ pub async fn apply<'a>(
     }
 
     let run = Run {
-        engine,
+        target,
         plan,
         ui,
-        images,
         resources_checked,
         network: OnceCell::new(),
-        deadline: timeout.map(|t| started + t),
+        deadline: timeout.map(|t| (started + t, t)),
         status: plan
             .services
             .iter()
@@ -243,6 +264,9 @@ pub async fn apply<'a>(
             Err(ServiceError::Image(err)) => return Err(UpError::Image(err)),
             Err(ServiceError::Engine(err)) => return Err(UpError::Engine(err)),
             Err(ServiceError::Clash(clash)) => return Err(UpError::NameClash(clash)),
+            Err(ServiceError::NameTaken { name, message }) => {
+                return Err(UpError::NameTaken { name, message });
+            }
             Err(ServiceError::Failed(failure)) => failures.push(failure),
             Err(ServiceError::Skipped) => {}
         }
@@ -252,7 +276,7 @@ pub async fn apply<'a>(
     }
     // Asked of the engine, not taken from the report: a finished task is not
     // running, and a skipped service may still run from an earlier `up`.
-    let running = match engine.scoped_containers(&plan.scope()).await {
+    let running = match target.scoped_containers(&plan.scope()).await {
         Ok(containers) => running_services(&containers),
         Err(err) => return Err(UpError::Engine(err)),
     };
@@ -280,6 +304,11 @@ enum ServiceError {
     Image(ImageError),
     Engine(EngineError),
     Clash(NameClash),
+    /// See [`UpError::NameTaken`].
+    NameTaken {
+        name: String,
+        message: String,
+    },
     Failed(ServiceFailure),
     /// A dependency failed; that one is reported.
     Skipped,
@@ -320,7 +349,7 @@ impl From<EngineError> for ServiceError {
     }
 }
 
-impl Run<'_> {
+impl<T: Target> Run<'_, T> {
     async fn service(&self, step: &Step) -> Result<ServiceDone, ServiceError> {
         let result = self.bring_up(step).await;
         let status = if result.is_ok() {
@@ -334,9 +363,10 @@ impl Run<'_> {
         // Service failures and skips are reported where they happen; these two end
         // the whole `up` and are shown in full afterwards, so one line is enough here.
         let fatal = match &result {
-            Err(ServiceError::Image(err)) => Some(err.to_string()),
+            Err(ServiceError::Image(err)) => Some(with_causes(err)),
             Err(ServiceError::Engine(err)) => Some(err.to_string()),
             Err(ServiceError::Clash(clash)) => Some(clash.to_string()),
+            Err(ServiceError::NameTaken { message, .. }) => Some(message.clone()),
             _ => None,
         };
         if let Some(message) = fatal {
@@ -353,8 +383,8 @@ impl Run<'_> {
         };
         // Images are fetched or built while dependencies are still starting.
         let image = self
-            .images
-            .resolve(service)
+            .target
+            .image(service)
             .await
             .map_err(ServiceError::Image)?;
         let container = step.settle(&image.info.id);
@@ -385,12 +415,12 @@ impl Run<'_> {
             ContainerStep::Keep { id } | ContainerStep::KeepIfSameImage { id, .. } => id.clone(),
             ContainerStep::Start { id } => {
                 self.ui.service(name, Event::Starting);
-                self.engine.start_container(id).await?;
+                self.target.start_container(id).await?;
                 id.clone()
             }
             ContainerStep::Create | ContainerStep::Recreate { .. } => {
                 let id = created.unwrap_or_default();
-                self.engine.start_container(&id).await?;
+                self.target.start_container(&id).await?;
                 id
             }
         };
@@ -440,7 +470,7 @@ impl Run<'_> {
                 tokio::join!(self.create_named(&spec), self.wait_for_dependencies(step));
             let id = created?;
             if let Err(skipped) = ready {
-                self.engine.remove_container(&id).await?;
+                self.target.remove_container(&id).await?;
                 return Err(skipped);
             }
             return Ok(id);
@@ -456,40 +486,40 @@ impl Run<'_> {
         spare.name = format!("{}-next", spec.name);
         let retire_old = async {
             self.wait_for_dependencies(step).await?;
-            self.engine.stop_and_remove(old).await?;
+            self.target.stop_and_remove(old).await?;
             Ok::<_, ServiceError>(())
         };
-        let (created, retired) = tokio::join!(self.engine.create_container(&spare), retire_old);
+        let (created, retired) = tokio::join!(self.target.create_container(&spare), retire_old);
         if let Err(err) = retired {
             if let Ok(id) = &created {
-                self.engine.remove_container(id).await?;
+                self.target.remove_container(id).await?;
             }
             return Err(err);
         }
         match created {
             Ok(id) => {
-                self.engine.rename_container(&id, &spec.name).await?;
+                self.target.rename_container(&id, &spec.name).await?;
                 Ok(id)
             }
             // A spare left by an interrupted `up` holds that name: make this one the
             // plain way (the next `up` removes the spare as an orphan).
-            Err(EngineError::Conflict(_)) => Ok(self.create_named(&spec).await?),
+            Err(EngineError::Conflict(_)) => self.create_named(&spec).await,
             Err(err) => Err(err.into()),
         }
     }
 
     /// Creates the container by its own name; a clash is a container gorae does not
     /// manage.
-    async fn create_named(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
-        self.engine
+    async fn create_named(&self, spec: &ContainerSpec) -> Result<String, ServiceError> {
+        self.target
             .create_container(spec)
             .await
             .map_err(|err| match err {
-                EngineError::Conflict(message) => EngineError::Conflict(format!(
-                    "{message}\n  hint: a container named `{}` exists but gorae does not manage it; remove or rename it",
-                    spec.name
-                )),
-                other => other,
+                EngineError::Conflict(message) => ServiceError::NameTaken {
+                    name: spec.name.clone(),
+                    message,
+                },
+                other => other.into(),
             })
     }
 
@@ -521,32 +551,29 @@ impl Run<'_> {
     /// that no other directory owns any of them.
     async fn prepare_resources(&self, service: &ServicePlan) -> Result<(), ServiceError> {
         self.resources_checked
-            .get_or_try_init(|| async {
-                scope::check_resources(self.engine, &self.plan.scope()).await
-            })
+            .get_or_try_init(|| async { self.target.check_resources(&self.plan.scope()).await })
             .await?;
         self.network
             .get_or_try_init(|| async {
-                self.engine
+                self.target
                     .ensure_network(&self.plan.network, &self.plan.resource_labels)
                     .await
-                    .map(drop)
             })
             .await?;
         for volume in &service.volumes {
-            self.engine
+            self.target
                 .ensure_volume(volume, &self.plan.resource_labels)
                 .await?;
         }
         Ok(())
     }
 
+    /// When waiting for `service` ends, and the timeout that ends it, as the user
+    /// set it (the service's own, or `--timeout` when that comes first), for messages.
     fn deadline_for(&self, service: &ServicePlan) -> (Instant, Duration) {
         let own = Instant::now() + service.ready_timeout;
         match self.deadline {
-            Some(global) if global < own => {
-                (global, global.saturating_duration_since(Instant::now()))
-            }
+            Some((global, overall)) if global < own => (global, overall),
             _ => (own, service.ready_timeout),
         }
     }
@@ -556,27 +583,23 @@ impl Run<'_> {
     /// probe once and still accepts connections on its port is taken as ready, which
     /// costs one connect instead of a command run in the container.
     async fn still_ready(&self, step: &Step, id: &str) -> bool {
-        readiness::attempt(
-            self.engine,
-            id,
-            step.address.as_deref(),
-            step.quick_probe.as_ref(),
-        )
-        .await
-        .is_ok()
+        self.target
+            .still_ready(id, step.address.as_deref(), step.quick_probe.as_ref())
+            .await
     }
 
     async fn wait_ready(&self, service: &ServicePlan, id: &str) -> Result<(), ServiceError> {
         let (deadline, timeout) = self.deadline_for(service);
-        let waited = readiness::wait_ready(
-            self.engine,
-            id,
-            &self.plan.network,
-            service.ready.as_ref(),
-            deadline,
-            timeout,
-        )
-        .await;
+        let waited = self
+            .target
+            .wait_ready(
+                id,
+                &self.plan.network,
+                service.ready.as_ref(),
+                deadline,
+                timeout,
+            )
+            .await;
         match waited {
             Ok(()) => Ok(()),
             Err(NotReady::Engine(err)) => Err(err.into()),
@@ -597,7 +620,7 @@ impl Run<'_> {
     ) -> Result<(), ServiceError> {
         self.ui.service(&service.name, Event::Waiting);
         let (deadline, timeout) = self.deadline_for(service);
-        let exit = tokio::time::timeout_at(deadline.into(), self.engine.wait_exit(id)).await;
+        let exit = tokio::time::timeout_at(deadline.into(), self.target.wait_exit(id)).await;
         match exit {
             Ok(Ok(0)) => {
                 self.ui.service(
@@ -637,7 +660,7 @@ impl Run<'_> {
             },
         );
         let logs = self
-            .engine
+            .target
             .last_logs(id, FAILURE_LOG_LINES)
             .await
             .unwrap_or_else(|err| format!("(logs unavailable: {err})"));
@@ -648,6 +671,17 @@ impl Run<'_> {
             timed_out,
         })
     }
+}
+
+/// An error and its causes on one line, as the final report chains them.
+fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        text.push_str(&format!(": {next}"));
+        cause = next.source();
+    }
+    text
 }
 
 fn first_line(text: &str) -> String {

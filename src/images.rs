@@ -73,13 +73,31 @@ pub enum ImageError {
         reason: String,
         output: String,
     },
-    #[error("cannot read the build context of service `{service}`: {reason}")]
-    Context { service: String, reason: String },
+    /// The cause is the source, not part of this message, so it is printed once in
+    /// the chain and stays reachable (an `io::Error` under a context's file); it is
+    /// shared through `Arc` with every service waiting for the same build.
+    #[error("cannot read the build context of service `{service}`")]
+    Context {
+        service: String,
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
 
 impl ImageError {
+    /// A build context of `service` that could not be read, because of `cause`.
+    pub fn context(
+        service: &str,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ImageError {
+        ImageError::Context {
+            service: service.to_string(),
+            source: Arc::from(cause.into()),
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             ImageError::Pull { .. }
@@ -442,11 +460,8 @@ impl<'a> Images<'a> {
         repository: &str,
         pull_bases: bool,
     ) -> Result<Result<BuildInputs, String>, ImageError> {
-        let context_error = |reason: String| ImageError::Context {
-            service: name.to_string(),
-            reason,
-        };
-        let dockerfile = dockerfile_text(dockerfile).map_err(context_error)?;
+        let dockerfile =
+            dockerfile_text(dockerfile).map_err(|reason| ImageError::context(name, reason))?;
         let mut base_ids = Vec::new();
         let mut by_id = HashMap::new();
         for base in base_images(&dockerfile) {
@@ -473,8 +488,8 @@ impl<'a> Images<'a> {
         let dir = context_dir.to_path_buf();
         let scanned = tokio::task::spawn_blocking(move || context::scan(&dir))
             .await
-            .map_err(|err| context_error(err.to_string()))?
-            .map_err(|err| context_error(err.to_string()))?;
+            .map_err(|err| ImageError::context(name, err))?
+            .map_err(|err| ImageError::context(name, err))?;
         let hash = scanned.build_hash(&dockerfile, &base_ids);
         Ok(Ok(BuildInputs {
             tag: format!("{repository}:{}", &hash[..16]),
@@ -549,15 +564,11 @@ impl<'a> Images<'a> {
         scanned: &BuildContext,
         dockerfile: &str,
     ) -> Result<ImageInfo, ImageError> {
-        let context_error = |reason: String| ImageError::Context {
-            service: name.to_string(),
-            reason,
-        };
         let (scanned, dockerfile_for_tar) = (scanned.clone(), dockerfile.to_string());
         let tar = tokio::task::spawn_blocking(move || scanned.tar(&dockerfile_for_tar))
             .await
-            .map_err(|err| context_error(err.to_string()))?
-            .map_err(|err| context_error(err.to_string()))?;
+            .map_err(|err| ImageError::context(name, err))?
+            .map_err(|err| ImageError::context(name, err))?;
 
         let _one_at_a_time = self.building.lock().await;
         let mut output: Vec<String> = Vec::new();
@@ -701,6 +712,27 @@ impl ManifestCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_context_keeps_its_io_error_as_the_source_and_says_it_once() {
+        let unreadable = context::ContextError::Read {
+            path: PathBuf::from("/shop/web/secret.pem"),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let err = ImageError::context("web", unreadable);
+        // Shared with every service of the build, the cause is still the typed one.
+        let shared = err.clone();
+        let io = std::error::Error::source(&shared)
+            .and_then(std::error::Error::source)
+            .and_then(|cause| cause.downcast_ref::<std::io::Error>())
+            .expect("the io::Error under the context's file");
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(shared)),
+            "cannot read the build context of service `web`: cannot read /shop/web/secret.pem: permission denied"
+        );
+        assert_eq!(err.exit_code(), ExitCode::BuildFailed);
+    }
 
     #[test]
     fn a_missing_locked_digest_gets_a_lock_hint_and_a_missing_tag_a_name_hint() {

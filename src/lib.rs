@@ -20,6 +20,7 @@ pub mod hash;
 pub mod images;
 pub mod init;
 pub mod lock;
+pub mod mount;
 pub mod observe;
 pub mod output;
 pub mod plan;

@@ -298,10 +298,8 @@ pub async fn pin(
     let mut entries: BTreeMap<String, BTreeMap<String, LockedImage>> = BTreeMap::new();
     let mut ids = BTreeMap::new();
     for (name, service) in &project.services {
-        let (_, references) = references(service).map_err(|reason| ImageError::Context {
-            service: name.clone(),
-            reason,
-        })?;
+        let (_, references) =
+            references(service).map_err(|reason| ImageError::context(name, reason))?;
         for reference in references {
             let key = unprefix(project, &reference);
             let kept = locked

@@ -89,11 +89,7 @@ pub async fn observe(
                 observed.task_inputs.insert(service.name.clone(), digest);
             }
             Some(Err(reason)) => {
-                return Err(ImageError::Context {
-                    service: service.name.clone(),
-                    reason,
-                }
-                .into());
+                return Err(ImageError::context(&service.name, reason).into());
             }
         }
     }
@@ -133,7 +129,7 @@ async fn check_ports(
 ) -> Result<(), ObserveFailure> {
     let mut taken = Vec::new();
     for service in plan.services.iter().filter(|s| selected.contains(&s.name)) {
-        for mapping in &service.spec.ports {
+        for mapping in &service.published {
             let ours = existing.iter().any(|c| {
                 c.service == service.name
                     && c.is_running()

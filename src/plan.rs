@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{DockerfileSource, ImageSource, Mount, Probe, Project, ServiceKind};
-use crate::engine::{ContainerSpec, MountSpec, Scope, labels};
+use crate::config::{DockerfileSource, ImageSource, PortMapping, Probe, Project, ServiceKind};
+use crate::engine::{ContainerSpec, Mount, Protocol, PublishedPort, Scope, labels};
 use crate::hash::hex;
 
 mod decide;
@@ -65,6 +65,8 @@ pub struct ServicePlan {
     pub ready_timeout: Duration,
     /// The main container port, if the service has one.
     pub port: Option<u16>,
+    /// The published ports as gorae.yaml gives them, to check they are free.
+    pub published: Vec<PortMapping>,
     /// Engine volumes this service mounts.
     pub volumes: Vec<String>,
     /// A task's input paths in its build context (see [`crate::task_inputs`]).
@@ -83,6 +85,14 @@ pub enum ImagePlan {
         /// Repository (one per project) the content-hash tag is added to.
         repository: String,
     },
+}
+
+/// Which engine resources are a loaded project's: its name and directory.
+pub fn scope_of(project: &Project) -> Scope {
+    Scope {
+        name: project.name.clone(),
+        dir: project.dir.display().to_string(),
+    }
 }
 
 /// Name of the project network.
@@ -150,37 +160,18 @@ fn plan_service(
     if let Some(data_dir) = &service.data_dir {
         let name = volume_name(&project.name, &format!("{}_data", service.name));
         volumes.push(name.clone());
-        mounts.push(MountSpec::Volume {
+        mounts.push(Mount::Volume {
             name,
             target: data_dir.clone(),
             read_only: false,
         });
     }
     for mount in &service.volumes {
-        mounts.push(match mount {
-            Mount::Bind {
-                source,
-                target,
-                read_only,
-            } => MountSpec::Bind {
-                source: source.display().to_string(),
-                target: target.clone(),
-                read_only: *read_only,
-            },
-            Mount::Volume {
-                name,
-                target,
-                read_only,
-            } => {
-                let name = volume_name(&project.name, name);
-                volumes.push(name.clone());
-                MountSpec::Volume {
-                    name,
-                    target: target.clone(),
-                    read_only: *read_only,
-                }
-            }
-        });
+        let mount = mount.with_volume_name(|short| volume_name(&project.name, short));
+        if let Mount::Volume { name, .. } = &mount {
+            volumes.push(name.clone());
+        }
+        mounts.push(mount);
     }
 
     let image = match &service.image {
@@ -207,7 +198,7 @@ fn plan_service(
         name: container_name(&project.name, &service.name),
         image: String::new(),
         command: supervised_command(service),
-        env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        env,
         labels: BTreeMap::from([
             (labels::PROJECT.to_string(), project.name.clone()),
             (
@@ -217,7 +208,7 @@ fn plan_service(
             (labels::SERVICE.to_string(), service.name.clone()),
             (labels::KIND.to_string(), kind.to_string()),
         ]),
-        ports: service.ports.clone(),
+        ports: service.ports.iter().map(published).collect(),
         mounts,
         network: network.to_string(),
         aliases: vec![service.name.clone()],
@@ -231,8 +222,22 @@ fn plan_service(
         ready: service.ready.clone(),
         ready_timeout: service.ready_timeout,
         port: service.port,
+        published: service.ports.clone(),
         volumes,
         inputs: service.inputs.clone(),
+    }
+}
+
+/// A port of gorae.yaml as the engine publishes it.
+fn published(port: &PortMapping) -> PublishedPort {
+    PublishedPort {
+        host_ip: port.host_ip.clone(),
+        host_port: port.host_port,
+        container_port: port.container_port,
+        protocol: match port.protocol {
+            crate::config::Protocol::Tcp => Protocol::Tcp,
+            crate::config::Protocol::Udp => Protocol::Udp,
+        },
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Probe, Project, ServiceKind};
-use crate::engine::MountSpec;
+use crate::engine::Mount;
 use crate::hash::hex;
 use crate::images::{ImageError, Images};
 use crate::lock;
@@ -99,13 +99,7 @@ pub async fn resolve(
                 (tag, digest)
             }
         };
-        let env = service
-            .spec
-            .env
-            .iter()
-            .filter_map(|entry| entry.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env = service.spec.env.clone();
         services.insert(
             service.name.clone(),
             ResolvedService {
@@ -164,20 +158,20 @@ fn fingerprint(services: &BTreeMap<String, ResolvedService>) -> String {
 }
 
 /// `source:target[:ro]`, with sources inside the project written relative to it.
-fn mount_words(mount: &MountSpec, project_dir: &Path) -> String {
+fn mount_words(mount: &Mount, project_dir: &Path) -> String {
     let (source, target, read_only) = match mount {
-        MountSpec::Bind {
+        Mount::Bind {
             source,
             target,
             read_only,
         } => {
-            let relative = Path::new(source)
+            let relative = source
                 .strip_prefix(project_dir)
                 .map(|rel| format!("./{}", rel.display()))
-                .unwrap_or_else(|_| source.clone());
+                .unwrap_or_else(|_| source.display().to_string());
             (relative, target, *read_only)
         }
-        MountSpec::Volume {
+        Mount::Volume {
             name,
             target,
             read_only,

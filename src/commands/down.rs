@@ -24,7 +24,7 @@ pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCod
     })
     .await?;
     // Only what carries this directory's label: another directory may use the name.
-    let owned = scope::observe(&engine, &scope::scope_of(&project)).await?;
+    let owned = scope::observe(&engine, &crate::plan::scope_of(&project)).await?;
     let containers = owned.containers;
     let ui = ui.with_services(containers.iter().map(|c| c.service.as_str()));
 

@@ -128,7 +128,7 @@ pub fn load_project(file: Option<&Path>) -> anyhow::Result<Project> {
 /// This project's containers, networks and volumes; fails (exit 8) when another
 /// directory uses the project's name. Every command reads the engine through here.
 pub async fn observe(engine: &Engine, project: &Project) -> anyhow::Result<crate::scope::Owned> {
-    Ok(crate::scope::observe(engine, &crate::scope::scope_of(project)).await?)
+    Ok(crate::scope::observe(engine, &crate::plan::scope_of(project)).await?)
 }
 
 /// Connects to the engine.

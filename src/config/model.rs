@@ -128,24 +128,9 @@ pub enum Protocol {
     Udp,
 }
 
-/// One mount into the container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mount {
-    /// A host path (absolute) bound into the container.
-    Bind {
-        source: PathBuf,
-        target: String,
-        read_only: bool,
-    },
-    /// A named volume; `name` is the user's short name, the engine volume is
-    /// `<project>_<name>`.
-    Volume {
-        name: String,
-        target: String,
-        read_only: bool,
-    },
-}
+/// One mount into the container (a volume by the user's short name; the engine
+/// volume is `<project>_<name>`). The engine's requests use the same type.
+pub use crate::mount::Mount;
 
 /// A readiness probe, run by gorae from the client side.
 #[derive(Debug, Clone, PartialEq, Eq)]

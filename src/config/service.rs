@@ -589,11 +589,7 @@ fn check_mount_targets(
     volumes: &[(Mount, Span)],
     data_dir: &mut Option<String>,
 ) -> Vec<Mount> {
-    let target = |mount: &Mount| match mount {
-        Mount::Bind { target, .. } | Mount::Volume { target, .. } => {
-            target.trim_end_matches('/').to_string()
-        }
-    };
+    let target = |mount: &Mount| mount.target().trim_end_matches('/').to_string();
     let mut mounted: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
     for (mount, span) in volumes {
         let this = target(mount);

@@ -82,7 +82,8 @@ pub enum EntryKind {
 /// Why reading a context failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
-    #[error("cannot read {path}: {source}")]
+    /// The `io::Error` is the source, printed after this in the chain.
+    #[error("cannot read {path}")]
     Read { path: PathBuf, source: io::Error },
     #[error("{0}")]
     Ignore(String),

@@ -13,10 +13,9 @@ use bollard::query_parameters::{
     RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::{Stream, StreamExt};
-use serde::Serialize;
 
+use super::request::{ContainerSpec, Mount};
 use super::{Engine, EngineError, labels};
-use crate::config::{PortMapping, Protocol};
 
 /// Seconds a container gets between its stop signal and SIGKILL.
 pub const STOP_TIMEOUT_SECS: i32 = 10;
@@ -63,37 +62,6 @@ impl ExistingContainer {
         let rest = self.status.strip_prefix("Exited (")?;
         rest.split_once(')')?.0.parse().ok()
     }
-}
-
-/// Everything that goes into creating one container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContainerSpec {
-    pub name: String,
-    pub image: String,
-    pub command: Option<Vec<String>>,
-    /// `KEY=VALUE`, sorted.
-    pub env: Vec<String>,
-    pub labels: BTreeMap<String, String>,
-    pub ports: Vec<PortMapping>,
-    pub mounts: Vec<MountSpec>,
-    pub network: String,
-    /// DNS names on the project network (the service name).
-    pub aliases: Vec<String>,
-}
-
-/// A mount with its engine-level volume name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum MountSpec {
-    Bind {
-        source: String,
-        target: String,
-        read_only: bool,
-    },
-    Volume {
-        name: String,
-        target: String,
-        read_only: bool,
-    },
 }
 
 /// What `inspect` tells about a container's life.
@@ -226,14 +194,7 @@ impl Engine {
         let mut port_bindings = HashMap::new();
         let mut exposed = Vec::new();
         for port in &spec.ports {
-            let key = format!(
-                "{}/{}",
-                port.container_port,
-                match port.protocol {
-                    Protocol::Tcp => "tcp",
-                    Protocol::Udp => "udp",
-                }
-            );
+            let key = port.container_key();
             exposed.push(key.clone());
             // Always set the host address: the engine's default is every interface.
             port_bindings
@@ -249,18 +210,18 @@ impl Engine {
             .mounts
             .iter()
             .map(|mount| match mount {
-                MountSpec::Bind {
+                Mount::Bind {
                     source,
                     target,
                     read_only,
                 } => EngineMount {
                     typ: Some(MountType::BIND),
-                    source: Some(source.clone()),
+                    source: Some(source.display().to_string()),
                     target: Some(target.clone()),
                     read_only: Some(*read_only),
                     ..Default::default()
                 },
-                MountSpec::Volume {
+                Mount::Volume {
                     name,
                     target,
                     read_only,
@@ -294,7 +255,7 @@ impl Engine {
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             cmd: spec.command.clone(),
-            env: Some(spec.env.clone()),
+            env: Some(spec.env_assignments()),
             labels: Some(spec.labels.clone().into_iter().collect()),
             exposed_ports: Some(exposed),
             host_config: Some(host_config),

@@ -9,6 +9,7 @@ mod error;
 mod exec;
 mod files;
 mod images;
+mod request;
 mod resources;
 pub mod scope;
 mod system;
@@ -17,12 +18,11 @@ use std::time::Duration;
 
 use bollard::Docker;
 
-pub use containers::{
-    ContainerSpec, ContainerState, ExecOutput, ExistingContainer, MountSpec, STOP_TIMEOUT_SECS,
-};
+pub use containers::{ContainerState, ExecOutput, ExistingContainer, STOP_TIMEOUT_SECS};
 pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
 pub use images::{BuildProgress, ImageInfo, split_tag};
+pub use request::{ContainerSpec, Mount, Protocol, PublishedPort};
 pub use resources::Labelled;
 pub use system::SystemInfo;
 

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 
 use super::{Engine, EngineError, ExistingContainer, Labelled, Scope};
-use crate::config::Project;
 use crate::exit::ExitCode;
 
 /// This project's resources, as the engine has them now.
@@ -88,14 +87,6 @@ impl ObserveError {
             ObserveError::Clash(clash) => clash.exit_code(),
             ObserveError::Engine(err) => err.exit_code(),
         }
-    }
-}
-
-/// The scope of a loaded project.
-pub fn scope_of(project: &Project) -> Scope {
-    Scope {
-        name: project.name.clone(),
-        dir: project.dir.display().to_string(),
     }
 }
 

@@ -27,9 +27,8 @@ pub fn digests(spec: &ContainerSpec, image_id: &str) -> BTreeMap<String, String>
         ),
         ("labels".to_string(), short(&labels)),
     ]);
-    for entry in &spec.env {
-        let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
-        parts.insert(format!("env.{name}"), short(&value));
+    for (name, value) in &spec.env {
+        parts.insert(format!("env.{name}"), short(value));
     }
     parts
 }

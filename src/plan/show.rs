@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{ContainerStep, Decision, ImageStep, Plan, Step};
 use crate::config::{Project, ServiceKind, mask_value};
-use crate::engine::MountSpec;
+use crate::engine::Mount;
 
 /// One line per service and per removal, then a summary line.
 pub fn text(project: &str, decision: &Decision) -> String {
@@ -188,7 +188,7 @@ pub fn docker(project: &Project, plan: &Plan, decision: &Decision) -> String {
                     line(words(["docker", "rm", "-f", &spec.name]));
                 }
                 for mount in &spec.mounts {
-                    if let MountSpec::Volume { name, .. } = mount {
+                    if let Mount::Volume { name, .. } = mount {
                         line(words(["docker", "volume", "create", name]));
                     }
                 }
@@ -211,16 +211,12 @@ fn create_words(step: &Step, secret_env: &[String]) -> Vec<String> {
         out.push("--label".into());
         out.push(format!("{key}={value}"));
     }
-    for entry in &spec.env {
-        let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
+    for (name, value) in &spec.env {
         out.push("-e".into());
         out.push(format!("{name}={}", mask_value(name, value, secret_env)));
     }
     for port in &spec.ports {
-        let protocol = match port.protocol {
-            crate::config::Protocol::Tcp => "tcp",
-            crate::config::Protocol::Udp => "udp",
-        };
+        let protocol = port.protocol.as_str();
         out.push("-p".into());
         out.push(format!(
             "{}:{}:{}/{protocol}",
@@ -229,16 +225,16 @@ fn create_words(step: &Step, secret_env: &[String]) -> Vec<String> {
     }
     for mount in &spec.mounts {
         let (kind, source, target, read_only) = match mount {
-            MountSpec::Bind {
+            Mount::Bind {
                 source,
                 target,
                 read_only,
-            } => ("bind", source, target, *read_only),
-            MountSpec::Volume {
+            } => ("bind", source.display().to_string(), target, *read_only),
+            Mount::Volume {
                 name,
                 target,
                 read_only,
-            } => ("volume", name, target, *read_only),
+            } => ("volume", name.clone(), target, *read_only),
         };
         out.push("--mount".into());
         out.push(format!(

@@ -37,23 +37,24 @@ fn dependents_get_exported_variables_and_explicit_env_wins() {
     let plan = desired(&project(SHOP));
     let web = plan.services.iter().find(|s| s.name == "web").expect("web");
     assert!(
-        web.spec
-            .env
-            .contains(&"DATABASE_URL=postgres://postgres:postgres@db:5432/shop".to_string()),
+        web.spec.env.get("DATABASE_URL").map(String::as_str)
+            == Some("postgres://postgres:postgres@db:5432/shop"),
         "{:?}",
         web.spec.env
     );
-    assert!(
-        web.spec
-            .env
-            .contains(&"REDIS_URL=redis://override:1".to_string())
-    );
+    assert!(web.spec.env.get("REDIS_URL").map(String::as_str) == Some("redis://override:1"));
     let cache = plan
         .services
         .iter()
         .find(|s| s.name == "cache")
         .expect("cache");
-    assert!(!cache.spec.env.iter().any(|e| e.starts_with("DATABASE_URL")));
+    assert!(
+        !cache
+            .spec
+            .env
+            .keys()
+            .any(|name| name.starts_with("DATABASE_URL"))
+    );
 }
 
 #[test]
@@ -91,7 +92,7 @@ fn config_hash_is_stable_and_sensitive_to_spec_and_image() {
     );
     assert_ne!(config_hash(web, "sha256:a"), config_hash(web, "sha256:b"));
     let mut changed = web.clone();
-    changed.env.push("EXTRA=1".into());
+    changed.env.insert("EXTRA".into(), "1".into());
     assert_ne!(
         config_hash(web, "sha256:a"),
         config_hash(&changed, "sha256:a")
@@ -366,7 +367,7 @@ services:
     );
     // Sorted by name; the dependency's exports first, the service's own env on top.
     assert_eq!(
-        spec.env,
+        spec.env_assignments(),
         [
             "ALPHA=1",
             "DATABASE_URL=postgres://postgres:postgres@db:5432/shop",
@@ -387,22 +388,49 @@ services:
             (labels::KIND.to_string(), "service".to_string()),
         ])
     );
-    assert_eq!(spec.ports, project.services["web"].ports);
+    // The engine's own port type, converted field for field.
+    let fields = |ip: &str, host: u16, container: u16, protocol: &str| {
+        (ip.to_string(), host, container, protocol.to_string())
+    };
+    assert_eq!(
+        spec.ports
+            .iter()
+            .map(|p| fields(
+                &p.host_ip,
+                p.host_port,
+                p.container_port,
+                p.protocol.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        project.services["web"]
+            .ports
+            .iter()
+            .map(|p| {
+                let protocol = match p.protocol {
+                    crate::config::Protocol::Tcp => "tcp",
+                    crate::config::Protocol::Udp => "udp",
+                };
+                fields(&p.host_ip, p.host_port, p.container_port, protocol)
+            })
+            .collect::<Vec<_>>()
+    );
+    assert!(!spec.ports.is_empty());
+    assert_eq!(web.published, project.services["web"].ports);
     assert_eq!(
         spec.mounts,
         [
-            MountSpec::Bind {
-                source: format!("{dir_text}/src"),
+            Mount::Bind {
+                source: format!("{dir_text}/src").into(),
                 target: "/app/src".into(),
                 read_only: true,
             },
-            MountSpec::Volume {
+            Mount::Volume {
                 name: "shop_cache".into(),
                 target: "/cache".into(),
                 read_only: false,
             },
-            MountSpec::Bind {
-                source: outside_text.clone(),
+            Mount::Bind {
+                source: outside_text.clone().into(),
                 target: "/abs".into(),
                 read_only: false,
             },
@@ -417,7 +445,7 @@ services:
     assert_eq!(db.volumes, ["shop_db_data"]);
     assert_eq!(
         db.spec.mounts,
-        [MountSpec::Volume {
+        [Mount::Volume {
             name: "shop_db_data".into(),
             target: "/var/lib/postgresql/data".into(),
             read_only: false,
@@ -445,7 +473,7 @@ services:
     assert_eq!(migrate.spec.labels[labels::KIND], "task");
     assert_eq!(
         migrate.spec.mounts,
-        [MountSpec::Volume {
+        [Mount::Volume {
             name: "shop_cache".into(),
             target: "/c".into(),
             read_only: true,
@@ -477,7 +505,7 @@ fn config_hash_is_sixteen_hex_digits_and_pinned() {
         name: "p-s".into(),
         image: String::new(),
         command: None,
-        env: vec!["A=1".into()],
+        env: BTreeMap::from([("A".to_string(), "1".to_string())]),
         labels: BTreeMap::new(),
         ports: Vec::new(),
         mounts: Vec::new(),
@@ -534,7 +562,7 @@ fn task_hash_follows_the_spec_and_the_inputs_but_not_the_image_tag() {
     // Changed inputs or a changed spec run it again.
     assert_ne!(task_hash(migrate, "sha256:other"), hash);
     let mut changed = migrate.clone();
-    changed.env.push("EXTRA=1".into());
+    changed.env.insert("EXTRA".into(), "1".into());
     assert_ne!(task_hash(&changed, "sha256:inputs"), hash);
     // The inputs digest is not taken for an image id.
     assert_ne!(config_hash(migrate, "sha256:inputs"), hash);

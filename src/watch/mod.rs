@@ -342,7 +342,7 @@ async fn apply_changes(
                     reason: "rebuild failed; the running container is kept".into(),
                 },
             );
-            ui.note(&format!("{err:#}"));
+            ui.note(&format!("{:#}", anyhow::Error::from(err)));
         }
         return Ok(());
     }

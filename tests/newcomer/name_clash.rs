@@ -3,7 +3,7 @@
 //! containers and data stay exactly as they were, whether it runs or only its data
 //! volumes are left.
 
-use crate::support::{TestProject, docker, ensure_stand_in_images, stderr, stdout};
+use crate::support::{TestProject, docker, docker_inspect, ensure_stand_in_images, stderr, stdout};
 
 /// Every command that reads or changes the engine, as run in the second directory.
 const COMMANDS: &[&[&str]] = &[
@@ -122,4 +122,41 @@ fn a_second_directory_with_the_same_name_never_touches_the_first_ones_data() {
     first.gorae_ok(&["down", "--volumes"]);
     second.gorae_ok(&["up", "--ci"]);
     second.gorae_ok(&["down", "--volumes"]);
+}
+
+/// A container made outside gorae, removed when the test ends however it ends.
+struct Foreign {
+    name: String,
+}
+
+impl Drop for Foreign {
+    fn drop(&mut self) {
+        // Best effort, while a failed test may be unwinding.
+        let _ = std::process::Command::new("docker")
+            .args(["rm", "-f", &self.name])
+            .output();
+    }
+}
+
+#[test]
+fn a_container_gorae_does_not_manage_holding_a_services_name_stops_up_with_exit_8() {
+    ensure_stand_in_images();
+    let project = TestProject::new("held").services("  cache:\n    image: redis:7\n");
+    let name = format!("{}-cache", project.name());
+    let theirs = Foreign { name: name.clone() };
+    let id = docker(&["create", "--name", &theirs.name, "gorae-test/redis:7"]);
+
+    let up = project.up().fails_with(8);
+    let err = stderr(&up);
+    assert!(
+        err.contains(&format!(
+            "hint: a container named `{name}` exists but gorae does not manage it; remove or rename it"
+        )),
+        "{err}"
+    );
+    // Left exactly as it was: the same container, not started.
+    assert_eq!(
+        docker_inspect(&name, "{{.Id}} {{.State.Status}}"),
+        format!("{id} created")
+    );
 }

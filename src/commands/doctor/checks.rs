@@ -222,7 +222,7 @@ async fn image(engine: &Engine, reference: &str, used_by: &str) -> Check {
 pub async fn ports(engine: Option<&Engine>, project: &Project) -> Vec<Check> {
     let containers = match engine {
         Some(engine) => engine
-            .scoped_containers(&crate::scope::scope_of(project))
+            .scoped_containers(&crate::plan::scope_of(project))
             .await
             .unwrap_or_default(),
         None => Vec::new(),

@@ -8,7 +8,7 @@ use crate::scope::{self, ObserveError};
 
 pub async fn check(engine: &Engine, project: &Project) -> Check {
     const NAME: &str = "project name";
-    match scope::observe(engine, &scope::scope_of(project)).await {
+    match scope::observe(engine, &crate::plan::scope_of(project)).await {
         Ok(_) => Check::pass(
             NAME,
             format!("`{}` is used by this directory only", project.name),

@@ -36,7 +36,7 @@ pub async fn follow_from_now(engine: &Engine, project: &Project) -> anyhow::Resu
             (c.id, tracked)
         })
         .collect();
-    let scope = crate::scope::scope_of(project);
+    let scope = crate::plan::scope_of(project);
     follow::follow(engine, &scope, &[], &printer, tracked).await
 }
 
@@ -107,7 +107,7 @@ pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCod
             (container.id.clone(), tracked)
         })
         .collect::<HashMap<_, _>>();
-    let scope = crate::scope::scope_of(&project);
+    let scope = crate::plan::scope_of(&project);
     follow::follow(&engine, &scope, &args.services, &printer, tracked).await?;
     Ok(ExitCode::Success)
 }
