@@ -131,10 +131,13 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
         .join("\n")
 }
 
-/// The state a service reached, as its dependents see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The state a service reached, as its dependents see it. In order: a dependent
+/// waits until its dependencies have reached a stage (or failed, the last one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Status {
     Pending,
+    /// Its container was told to start: dependents may be created now.
+    Started,
     Ready,
     Failed,
 }
@@ -357,9 +360,7 @@ impl<T: Target> Run<'_, T> {
         } else {
             Status::Failed
         };
-        if let Some(sender) = self.status.get(&step.service) {
-            sender.send_replace(status);
-        }
+        self.reached(&step.service, status);
         // Service failures and skips are reported where they happen; these two end
         // the whole `up` and are shown in full afterwards, so one line is enough here.
         let fatal = match &result {
@@ -392,9 +393,9 @@ impl<T: Target> Run<'_, T> {
             container: container.clone(),
             built: image.built_here,
         };
-        // Create early, start late: a new container is created as soon as its image
-        // is here, while its dependencies are still starting (nothing in it depends
-        // on them at run time), and started only once they are ready.
+        // Create early, start late: a new container is created while its
+        // dependencies get ready (nothing in it depends on them at run time), and
+        // started only once they are ready.
         let created = match &container {
             ContainerStep::Create | ContainerStep::Recreate { .. } => {
                 Some(self.create_early(step, service, &container, &image).await?)
@@ -424,6 +425,7 @@ impl<T: Target> Run<'_, T> {
                 id
             }
         };
+        self.reached(name, Status::Started);
 
         match step.kind {
             ServiceKind::Task => self.wait_task(service, &id, started).await?,
@@ -450,7 +452,11 @@ impl<T: Target> Run<'_, T> {
     }
 
     /// Creates the step's container while its dependencies get ready, and returns
-    /// its id once they are, not started. A re-created service keeps its old
+    /// its id once they are, not started. It is created once they have started, not
+    /// before: the engine creates one container at a time (on fuse-overlayfs a create
+    /// takes a few hundred ms), so a dependent's create at t = 0 only delays its
+    /// dependencies' creates, which are on the way to everything; made while they
+    /// boot, it costs nothing (benches/RESULTS.md, "create early"). A re-created service keeps its old
     /// container running until then: the new one is made under a spare name and takes
     /// the name over once the old one is gone. When a dependency fails, the new
     /// container is removed again (it never ran) and the old one is left running.
@@ -464,6 +470,7 @@ impl<T: Target> Run<'_, T> {
         let name = step.service.as_str();
         let spec = step.spec_for(&image.reference, &image.info.id);
         let ContainerStep::Recreate { id: old, reasons } = container else {
+            self.wait_for(step, Status::Started).await?;
             self.ui.service(name, Event::Creating);
             self.prepare_resources(service).await?;
             let (created, ready) =
@@ -523,14 +530,32 @@ impl<T: Target> Run<'_, T> {
             })
     }
 
+    /// Tells the service's dependents what it reached.
+    fn reached(&self, service: &str, status: Status) {
+        if let Some(sender) = self.status.get(service) {
+            sender.send_if_modified(|now| {
+                let later = status > *now;
+                if later {
+                    *now = status;
+                }
+                later
+            });
+        }
+    }
+
     async fn wait_for_dependencies(&self, step: &Step) -> Result<(), ServiceError> {
+        self.wait_for(step, Status::Ready).await
+    }
+
+    /// Waits until every dependency has reached `stage`; a failed one skips the step.
+    async fn wait_for(&self, step: &Step, stage: Status) -> Result<(), ServiceError> {
         for dependency in &step.depends_on {
             let Some(sender) = self.status.get(dependency) else {
                 continue;
             };
             let mut receiver = sender.subscribe();
             let status = receiver
-                .wait_for(|status| *status != Status::Pending)
+                .wait_for(|status| *status >= stage)
                 .await
                 .map(|status| *status)
                 .unwrap_or(Status::Failed);

@@ -466,7 +466,7 @@ fn recreating_a_database_stops_it_gracefully_so_its_data_is_kept() {
 /// dependency is still starting, and started only once that dependency answers,
 /// as the engine's own timestamps show.
 #[test]
-fn a_dependent_is_created_early_and_started_only_after_its_dependency_is_ready() {
+fn a_dependent_is_created_while_its_dependency_boots_and_started_once_it_is_ready() {
     ensure_stand_in_images();
     let project = TestProject::new("early");
     let yaml = project.services_yaml(
@@ -493,8 +493,21 @@ fn a_dependent_is_created_early_and_started_only_after_its_dependency_is_ready()
         .find(|(service, _)| service == "web")
         .expect("a web container")
         .1;
+    let db = support::containers_of(project.name())
+        .into_iter()
+        .find(|(service, _)| service == "db")
+        .expect("a db container")
+        .1;
     let created = seconds_of_day(&docker_inspect(&web, "{{.Created}}"));
     let started = seconds_of_day(&docker_inspect(&web, "{{.State.StartedAt}}"));
+    let db_started = seconds_of_day(&docker_inspect(&db, "{{.State.StartedAt}}"));
+    // Created while db boots, not while db is being created: the engine makes one
+    // container at a time, so earlier would only delay db.
+    let day = 86_400.0;
+    assert!(
+        (created - db_started + 1.5 * day) % day - 0.5 * day >= 0.0,
+        "web created before db started"
+    );
     // Seconds from db's readiness, across midnight too.
     let since_ready = |at: f64| (at - db_ready_at + 129_600.0) % 86_400.0 - 43_200.0;
     assert!(

@@ -245,6 +245,8 @@ impl Target for Fake {
             .waits
             .insert(service.clone(), timeout);
         if self.crash.contains(&service) {
+            // A crash shows some time after the start, as on the real engine.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             self.set_running(id, false);
             return Err(NotReady::Exited {
                 code: 1,
@@ -372,6 +374,35 @@ async fn a_failed_dependency_skips_its_dependents_and_removes_what_was_made_for_
         assert!(!calls.contains(&format!("start {dependent}")), "{calls:?}");
         assert!(fake.named(dependent).is_none(), "{dependent} left behind");
     }
+}
+
+#[tokio::test]
+async fn a_dependent_is_created_once_its_dependency_has_started_and_started_after() {
+    let plan = shop();
+    let fake = Fake::default();
+    run(&fake, &plan, &observed(&plan, Vec::new()), None, None)
+        .await
+        .expect("up succeeds");
+    let calls = fake.calls();
+    for dependent in ["shop-web", "shop-seed"] {
+        let created = position(&calls, &format!("create {dependent}"));
+        assert!(position(&calls, "start shop-db") < created, "{calls:?}");
+        assert!(created < position(&calls, &format!("start {dependent}")));
+    }
+    assert_eq!(calls.len(), 6, "one create and one start each: {calls:?}");
+}
+
+#[tokio::test]
+async fn a_dependent_of_a_service_that_never_started_is_never_created() {
+    let plan = shop();
+    let fake = Fake {
+        start_refused: HashMap::from([("db".to_string(), "no".to_string())]),
+        ..Fake::default()
+    };
+    run(&fake, &plan, &observed(&plan, Vec::new()), None, None)
+        .await
+        .expect_err("db cannot start");
+    assert_eq!(fake.calls(), ["create shop-db"]);
 }
 
 #[tokio::test]
