@@ -172,7 +172,7 @@ enum Kind {
     Task,
 }
 
-/// Exactly one of `command`, `tcp`, `http`, `running`.
+/// Exactly one of `command`, `tcp`, `http`, `running`, `mysql`, `amqp`, `memcached`.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 #[allow(dead_code)]
@@ -185,6 +185,12 @@ enum Ready {
     Http(HttpProbe),
     /// Ready when it has kept running this long since it started, such as 1s.
     Running(String),
+    /// Ready when this container port sends the MySQL/MariaDB server greeting.
+    Mysql(#[schemars(range(min = 1, max = 65535))] u16),
+    /// Ready when this container port answers the AMQP 0-9-1 header with Connection.Start.
+    Amqp(#[schemars(range(min = 1, max = 65535))] u16),
+    /// Ready when this container port answers memcached's `version` command.
+    Memcached(#[schemars(range(min = 1, max = 65535))] u16),
 }
 
 #[derive(JsonSchema)]

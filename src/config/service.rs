@@ -562,6 +562,7 @@ fn resolve_probe(
             command: words.iter().map(|word| render(word)).collect(),
         }),
         ProbeSpec::Tcp(port) => Some(Probe::Tcp { port }),
+        ProbeSpec::Handshake(protocol, port) => Some(Probe::Handshake { protocol, port }),
         ProbeSpec::Running(settle) => Some(Probe::Running { settle }),
         ProbeSpec::Http {
             port: Some(port),
