@@ -386,7 +386,7 @@ mod tests {
         let greeting = b"\x4a\0\0\0\x0a8.4.3\0";
         assert_eq!(judge_handshake(Mysql, &greeting[..4]), None);
         assert_eq!(judge_handshake(Mysql, greeting), Some(Ok(())));
-        let refused = b"\x17\0\0\0\xff\x10\x04#08004Too many connections";
+        let refused = b"\x1d\0\0\0\xff\x10\x04#08004Too many connections";
         assert_eq!(
             judge_handshake(Mysql, refused),
             Some(Err("the server refused: Too many connections".to_string()))

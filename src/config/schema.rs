@@ -17,7 +17,21 @@ pub fn json_schema() -> String {
         .into_root_schema_for::<ProjectFile>();
     let mut value = schema.to_value();
     forbid_null(&mut value);
+    name_builtin_templates(&mut value);
     serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// Lists the built-in templates as examples of `template:`, which editors offer as
+/// completions; any other name (a project template) stays valid.
+fn name_builtin_templates(value: &mut Value) {
+    let names = super::template::builtin_names();
+    for defs in ["/definitions", "/$defs"] {
+        if let Some(template) = value.pointer_mut(&format!("{defs}/ServiceFile/properties/template")) {
+            if let Value::Object(map) = template {
+                map.insert("examples".into(), serde_json::json!(names));
+            }
+        }
+    }
 }
 
 /// schemars lets every optional key be `null`; in gorae.yaml an empty value is an
@@ -75,7 +89,8 @@ enum ServiceEntry {
 #[schemars(deny_unknown_fields)]
 #[allow(dead_code)]
 struct ServiceFile {
-    /// A built-in template (redis, postgres, node, python) or one in .gorae/templates/.
+    /// A built-in template (services: redis, postgres, mysql, mariadb, rabbitmq, memcached,
+    /// nginx; apps: node, python, go, ruby, php) or one in .gorae/templates/.
     /// Default: the service's name, when a template has that name.
     template: Option<String>,
     /// The template's version, quoted: "16", "3.12".
@@ -86,7 +101,7 @@ struct ServiceFile {
     /// Your own Dockerfile, relative to gorae.yaml (excludes template and image).
     dockerfile: Option<String>,
     /// The build context directory, relative to gorae.yaml, inside the project. Required by
-    /// app templates (node, python); alone, builds the Dockerfile in it.
+    /// app templates (node, python, go, ruby, php); alone, builds the Dockerfile in it.
     build: Option<String>,
     /// The command, as a list of arguments.
     command: Option<Vec<Scalar>>,

@@ -630,7 +630,13 @@ mod tests {
     #[test]
     fn builtin_templates_parse_and_are_listed() {
         let templates = builtins();
-        assert_eq!(builtin_names(), ["node", "postgres", "python", "redis"]);
+        assert_eq!(
+            builtin_names(),
+            [
+                "go", "mariadb", "memcached", "mysql", "nginx", "node", "php", "postgres", "python",
+                "rabbitmq", "redis", "ruby"
+            ]
+        );
         assert_eq!(templates.names().collect::<Vec<_>>(), builtin_names());
         let postgres = templates.get("postgres").unwrap();
         assert_eq!(postgres.port, Some(5432));
@@ -673,7 +679,7 @@ mod tests {
     #[test]
     fn rendered_dockerfiles_are_pinned() {
         let templates = builtins();
-        for name in ["node", "python"] {
+        for name in ["go", "node", "php", "python", "ruby"] {
             let template = templates.get(name).unwrap();
             let context = tempfile::tempdir().unwrap();
             for manifest in &template.manifests {
@@ -737,6 +743,26 @@ mod tests {
             errors[0].help,
             "{host} and {port} are only known in `exports`"
         );
+    }
+
+    #[test]
+    fn handshake_probes_parse_with_their_port() {
+        use super::super::model::Handshake;
+        for (key, protocol) in [
+            ("mysql", Handshake::Mysql),
+            ("amqp", Handshake::Amqp),
+            ("memcached", Handshake::Memcached),
+        ] {
+            let template =
+                parse_text(&format!("revision: 1\nimage: x\nready: {{ {key}: 1234 }}\n")).unwrap();
+            assert_eq!(template.ready, Some(ProbeSpec::Handshake(protocol, 1234)));
+        }
+        let errors = parse_text("revision: 1\nimage: x\nready: { amqp: seven }\n").unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 3);
+        let errors =
+            parse_text("revision: 1\nimage: x\nready: { amqp: 5672, tcp: 5672 }\n").unwrap_err();
+        assert!(errors[0].message.contains("exactly one of"), "{errors:#?}");
     }
 
     #[test]

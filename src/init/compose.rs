@@ -691,7 +691,7 @@ fn command(node: &Node) -> Option<Vec<String>> {
 
 /// The template an image stands for, with its version (the tag; `None` for no tag or
 /// `latest`): `redis:7` -> (`redis`, `7`) when the `redis` template's image is
-/// `redis:{version}`. App templates (node, python) build, so an image never maps to them.
+/// `redis:{version}`. App templates (node, python, go, ruby, php) build, so an image never maps to them.
 fn template_for(image: &str, templates: &Templates) -> Option<(String, Option<String>)> {
     if image.contains('@') {
         return None;
