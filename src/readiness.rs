@@ -303,11 +303,17 @@ fn judge_handshake(protocol: Handshake, got: &[u8]) -> Option<Result<(), String>
             match payload.first()? {
                 10 => Some(Ok(())),
                 0xff => {
-                    let length = usize::from(got[0]) | usize::from(got[1]) << 8 | usize::from(got[2]) << 16;
+                    let length =
+                        usize::from(got[0]) | usize::from(got[1]) << 8 | usize::from(got[2]) << 16;
                     let body = payload.get(3..length.min(payload.len()))?;
                     // `#` and a five-letter SQL state come before the message.
-                    let message = body.strip_prefix(b"#").map_or(body, |rest| rest.get(5..).unwrap_or(b""));
-                    Some(Err(format!("the server refused: {}", String::from_utf8_lossy(message))))
+                    let message = body
+                        .strip_prefix(b"#")
+                        .map_or(body, |rest| rest.get(5..).unwrap_or(b""));
+                    Some(Err(format!(
+                        "the server refused: {}",
+                        String::from_utf8_lossy(message)
+                    )))
                 }
                 other => Some(Err(format!("not a MySQL greeting (first byte {other})"))),
             }
@@ -338,7 +344,11 @@ fn judge_handshake(protocol: Handshake, got: &[u8]) -> Option<Result<(), String>
     }
 }
 
-async fn handshake_probe(address: Option<&str>, protocol: Handshake, port: u16) -> Result<(), String> {
+async fn handshake_probe(
+    address: Option<&str>,
+    protocol: Handshake,
+    port: u16,
+) -> Result<(), String> {
     let mut stream = connect(address, port).await?;
     let name = protocol.name();
     let exchange = async {
@@ -394,10 +404,19 @@ mod tests {
         let start = b"\x01\x00\x00\x00\x00\x01\xf4\x00\x0a\x00\x0a\x00\x09";
         assert_eq!(judge_handshake(Amqp, &start[..10]), None);
         assert_eq!(judge_handshake(Amqp, start), Some(Ok(())));
-        assert!(matches!(judge_handshake(Amqp, b"AMQP\x00\x00\x09\x01"), Some(Err(_))));
+        assert!(matches!(
+            judge_handshake(Amqp, b"AMQP\x00\x00\x09\x01"),
+            Some(Err(_))
+        ));
         assert_eq!(judge_handshake(Memcached, b"VERSION 1.6"), None);
-        assert_eq!(judge_handshake(Memcached, b"VERSION 1.6.18\r\n"), Some(Ok(())));
-        assert!(matches!(judge_handshake(Memcached, b"ERROR\r\n"), Some(Err(_))));
+        assert_eq!(
+            judge_handshake(Memcached, b"VERSION 1.6.18\r\n"),
+            Some(Ok(()))
+        );
+        assert!(matches!(
+            judge_handshake(Memcached, b"ERROR\r\n"),
+            Some(Err(_))
+        ));
         assert_eq!(handshake_opening(Amqp), b"AMQP\x00\x00\x09\x01");
     }
 

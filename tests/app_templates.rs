@@ -47,9 +47,17 @@ fn builds_answers_and_rebuilds_only_the_source(app: &App) {
     }
     project.up().succeeds();
     let answer = http_get(port);
-    assert!(answer.contains(&format!("hello from {} v1", app.template)), "{answer}");
+    assert!(
+        answer.contains(&format!("hello from {} v1", app.template)),
+        "{answer}"
+    );
 
-    let text = app.files.iter().find(|(path, _)| *path == app.source).unwrap().1;
+    let text = app
+        .files
+        .iter()
+        .find(|(path, _)| *path == app.source)
+        .unwrap()
+        .1;
     let project = project.file(&format!("app/{}", app.source), &text.replace("{v}", "v2"));
     let rebuilt = stderr(&project.gorae_ok(&["-v", "up", "--ci"]));
     let start = rebuilt
@@ -59,7 +67,10 @@ fn builds_answers_and_rebuilds_only_the_source(app: &App) {
     let step = &rest[..rest.find("building step").unwrap_or(rest.len())];
     assert!(step.contains("Using cache"), "{rebuilt}");
     let answer = http_get(port);
-    assert!(answer.contains(&format!("hello from {} v2", app.template)), "{answer}");
+    assert!(
+        answer.contains(&format!("hello from {} v2", app.template)),
+        "{answer}"
+    );
 }
 
 #[test]
@@ -87,7 +98,10 @@ fn ruby_app_builds_answers_and_rebuilds_only_the_source() {
         template: "ruby",
         stand_in: "ruby",
         files: &[
-            ("Gemfile", "source \"https://rubygems.org\"\n# standard library only\n"),
+            (
+                "Gemfile",
+                "source \"https://rubygems.org\"\n# standard library only\n",
+            ),
             (
                 "app.rb",
                 "require \"socket\"\n\nserver = TCPServer.new(\"0.0.0.0\", Integer(ENV.fetch(\"PORT\")))\nloop do\n  client = server.accept\n  while (line = client.gets) && line != \"\\r\\n\"; end\n  body = \"hello from ruby {v}\"\n  client.write(\"HTTP/1.0 200 OK\\r\\nContent-Length: #{body.bytesize}\\r\\n\\r\\n#{body}\")\n  client.close\nend\n",

@@ -56,7 +56,9 @@ MYSQL_PWD=${creds#*:} exec mariadb -h "${hostport%%:*}" -P "${hostport#*:}" -u "
 
     // The root password the template set (the service's own env) reaches it too.
     let root = format!("MYSQL_PWD=${root_password_var} exec mariadb -uroot app");
-    let write = format!("{root} -e \"CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before down')\"");
+    let write = format!(
+        "{root} -e \"CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before down')\""
+    );
     project.gorae_ok(&["exec", "db", "--", "sh", "-c", &write]);
     project.gorae_ok(&["down"]);
     project.up().succeeds();
@@ -94,10 +96,20 @@ fn rabbitmq_carries_a_message_from_its_amqp_url_and_keeps_durable_ones() {
     project.gorae_ok(&["down"]);
     project.up().succeeds();
     let queues = stdout(&project.gorae_ok(&[
-        "exec", "mq", "--", "rabbitmqctl", "-q", "list_queues", "name", "messages", "durable",
+        "exec",
+        "mq",
+        "--",
+        "rabbitmqctl",
+        "-q",
+        "list_queues",
+        "name",
+        "messages",
+        "durable",
     ]));
     assert!(
-        queues.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == ["kept", "2", "true"]),
+        queues
+            .lines()
+            .any(|line| line.split_whitespace().collect::<Vec<_>>() == ["kept", "2", "true"]),
         "{queues}"
     );
 }
@@ -159,5 +171,8 @@ http.server.HTTPServer(("", 8000), Hello).serve_forever()"#;
     project.up().succeeds();
     let answer = http_get(port, "/through/nginx");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.ends_with("hello from the app at /through/nginx"), "{answer}");
+    assert!(
+        answer.ends_with("hello from the app at /through/nginx"),
+        "{answer}"
+    );
 }

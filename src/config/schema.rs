@@ -26,7 +26,9 @@ pub fn json_schema() -> String {
 fn name_builtin_templates(value: &mut Value) {
     let names = super::template::builtin_names();
     for defs in ["/definitions", "/$defs"] {
-        if let Some(template) = value.pointer_mut(&format!("{defs}/ServiceFile/properties/template")) {
+        if let Some(template) =
+            value.pointer_mut(&format!("{defs}/ServiceFile/properties/template"))
+        {
             if let Value::Object(map) = template {
                 map.insert("examples".into(), serde_json::json!(names));
             }

@@ -633,8 +633,18 @@ mod tests {
         assert_eq!(
             builtin_names(),
             [
-                "go", "mariadb", "memcached", "mysql", "nginx", "node", "php", "postgres", "python",
-                "rabbitmq", "redis", "ruby"
+                "go",
+                "mariadb",
+                "memcached",
+                "mysql",
+                "nginx",
+                "node",
+                "php",
+                "postgres",
+                "python",
+                "rabbitmq",
+                "redis",
+                "ruby"
             ]
         );
         assert_eq!(templates.names().collect::<Vec<_>>(), builtin_names());
@@ -753,8 +763,10 @@ mod tests {
             ("amqp", Handshake::Amqp),
             ("memcached", Handshake::Memcached),
         ] {
-            let template =
-                parse_text(&format!("revision: 1\nimage: x\nready: {{ {key}: 1234 }}\n")).unwrap();
+            let template = parse_text(&format!(
+                "revision: 1\nimage: x\nready: {{ {key}: 1234 }}\n"
+            ))
+            .unwrap();
             assert_eq!(template.ready, Some(ProbeSpec::Handshake(protocol, 1234)));
         }
         let errors = parse_text("revision: 1\nimage: x\nready: { amqp: seven }\n").unwrap_err();
