@@ -26,12 +26,10 @@ pub fn json_schema() -> String {
 fn name_builtin_templates(value: &mut Value) {
     let names = super::template::builtin_names();
     for defs in ["/definitions", "/$defs"] {
-        if let Some(template) =
+        if let Some(Value::Object(map)) =
             value.pointer_mut(&format!("{defs}/ServiceFile/properties/template"))
         {
-            if let Value::Object(map) = template {
-                map.insert("examples".into(), serde_json::json!(names));
-            }
+            map.insert("examples".into(), serde_json::json!(names));
         }
     }
 }
