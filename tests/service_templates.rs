@@ -165,7 +165,7 @@ http.server.HTTPServer(("", 8000), Hello).serve_forever()"#;
     let port = free_port();
     let project = TestProject::new("nginx").file("nginx.conf", conf);
     let project = project.services(&format!(
-        "  web:\n    image: python:3.12\n    command: {}\n  proxy:\n    template: nginx\n    depends_on: [web]\n    ports: [\"{port}:80\"]\n    volumes: [\"./nginx.conf:/etc/nginx/conf.d/default.conf:ro\"]\n",
+        "  web:\n    image: python:3.12\n    command: {}\n  proxy:\n    template: nginx\n    depends_on: [web]\n    ports: [\"{port}:80\"]\n    conf: ./nginx.conf\n",
         python(app, &[])
     ));
     project.up().succeeds();

@@ -113,6 +113,9 @@ struct ServiceFile {
     /// Mounts: "./src:/app/src" (a project directory), "cache:/root/.cache" (a named volume),
     /// optionally with :ro.
     volumes: Option<Vec<String>>,
+    /// A config file of the project, relative to gorae.yaml, mounted read-only where the
+    /// template reads its config (nginx: /etc/nginx/conf.d/default.conf).
+    conf: Option<String>,
     /// Services started (and ready, or finished for tasks) before this one.
     depends_on: Option<Vec<String>>,
     /// `service` runs until stopped; `task` runs once and is done when it exits 0.

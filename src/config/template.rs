@@ -13,6 +13,7 @@
 //! ready: { command: ["redis-cli", "ping"] }   # or { tcp: 6379 } or { http: /health }
 //!                                   #   or { http: { port: 8080, path: /health } }
 //! data: /data                       # kept in a named volume across re-creation
+//! conf: /etc/nginx/conf.d/default.conf  # where a service's `conf:` file is mounted, read-only
 //! env: {}                           # defaults; the service's `env` merges over them
 //! secret_env: []                    # names in env never printed
 //! client_env:                       # set in the container so its own client tools
@@ -76,6 +77,8 @@ pub struct Template {
     pub port: Option<u16>,
     pub ready: Option<ProbeSpec>,
     pub data: Option<String>,
+    /// Where the file a service names in `conf:` is mounted, read-only.
+    pub conf: Option<String>,
     pub env: BTreeMap<String, String>,
     pub secret_env: Vec<String>,
     /// Variables for the service's own container that make its client tools
@@ -254,7 +257,7 @@ pub fn is_template_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "revision",
     "description",
     "image",
@@ -262,6 +265,7 @@ const KEYS: [&str; 13] = [
     "port",
     "ready",
     "data",
+    "conf",
     "env",
     "secret_env",
     "client_env",
@@ -402,6 +406,18 @@ fn read_fields(
         }
         Some(data)
     });
+    let conf = get("conf").and_then(|e| {
+        let conf = check.string(&e.value, "`conf`")?;
+        if !conf.starts_with('/') || conf.trim_end_matches('/').is_empty() {
+            check.error(
+                e.value.span,
+                format!("config path `{conf}` is not an absolute file path"),
+                "write the file inside the container, such as /etc/nginx/conf.d/default.conf",
+            );
+            return None;
+        }
+        Some(conf)
+    });
     let secret_env: Vec<String> = get("secret_env")
         .and_then(|e| check.names(&e.value, "`secret_env`"))
         .unwrap_or_default()
@@ -476,6 +492,7 @@ fn read_fields(
         port,
         ready,
         data,
+        conf,
         env,
         secret_env,
         client_env,
