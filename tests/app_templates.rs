@@ -1,6 +1,7 @@
 //! The app templates go, ruby and php on the real engine: each builds a small app,
 //! starts it, answers on its default port, and after a source edit rebuilds with
-//! the dependency layer taken from the cache.
+//! the dependency layer taken from the cache; under `up --watch` a Go source edit is
+//! compiled and served.
 //!
 //! The apps use only their language's standard library: no package registry but
 //! crates.io, PyPI and Debian is reachable from the machines these tests run on, so
@@ -11,6 +12,8 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use support::{TestProject, ensure_stand_ins, free_port, stderr};
 
@@ -73,19 +76,21 @@ fn builds_answers_and_rebuilds_only_the_source(app: &App) {
     );
 }
 
+const GO_FILES: &[(&str, &str)] = &[
+    // The stand-in's Go is Debian's 1.19.
+    ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
+    (
+        "main.go",
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) {\n\t\tfmt.Fprint(w, \"hello from go {v}\")\n\t})\n\tpanic(http.ListenAndServe(\":\"+os.Getenv(\"PORT\"), nil))\n}\n",
+    ),
+];
+
 #[test]
 fn go_app_builds_answers_and_rebuilds_only_the_source() {
     builds_answers_and_rebuilds_only_the_source(&App {
         template: "go",
         stand_in: "golang",
-        files: &[
-            // The stand-in's Go is Debian's 1.19.
-            ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
-            (
-                "main.go",
-                "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) {\n\t\tfmt.Fprint(w, \"hello from go {v}\")\n\t})\n\tpanic(http.ListenAndServe(\":\"+os.Getenv(\"PORT\"), nil))\n}\n",
-            ),
-        ],
+        files: GO_FILES,
         source: "main.go",
         port: 8080,
         install_step: "RUN if [ -f go.sum ]",
@@ -129,4 +134,72 @@ fn php_app_builds_answers_and_rebuilds_only_the_source() {
         port: 8080,
         install_step: "RUN if [ -f composer.json ]",
     });
+}
+
+/// Polls `GET /` until the answer holds `text`; false at the deadline.
+fn wait_answer(port: u16, text: &str, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let answer = TcpStream::connect(("127.0.0.1", port))
+            .ok()
+            .and_then(|mut stream| {
+                stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+                stream.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer).ok()?;
+                Some(answer)
+            });
+        if answer.is_some_and(|a| a.contains(text)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// Go compiles: a synced source file and a restart alone would run the old binary.
+/// The template's command builds before it starts, so the edit is served.
+#[test]
+fn go_source_edit_under_watch_is_compiled_and_served() {
+    ensure_stand_ins(&["golang"]);
+    let port = free_port();
+    let mut project = TestProject::new("go-watch").services(&format!(
+        "  web:\n    template: go\n    build: ./app\n    ports: [\"{port}:8080\"]\n"
+    ));
+    for (path, text) in GO_FILES {
+        project = project.file(&format!("app/{path}"), &text.replace("{v}", "v1"));
+    }
+    let mut watching = project
+        .command(&["up", "--watch", "--ci"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gorae up --watch");
+    // Its stderr, collected as it comes: an edit made before it says it is
+    // watching could go unseen.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = watching.stderr.take().expect("stderr");
+    let collected = std::sync::Arc::clone(&log);
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            collected.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !log.lock().unwrap().contains("watching") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let served_v1 = wait_answer(port, "hello from go v1", Duration::from_secs(10));
+    let main_go = GO_FILES[1].1.replace("{v}", "v2");
+    std::fs::write(project.path().join("app/main.go"), main_go).unwrap();
+    let served_v2 = served_v1 && wait_answer(port, "hello from go v2", Duration::from_secs(120));
+    let _ = watching.kill();
+    let _ = watching.wait();
+    let log = log.lock().unwrap().clone();
+    assert!(served_v1, "v1 never served:\n{log}");
+    assert!(served_v2, "the edit was not served:\n{log}");
 }
