@@ -5,6 +5,14 @@
 # on top of it from tests/stand-in/<name>/. Reached through
 # GORAE_IMAGE_PREFIX=gorae-test/, so `redis:7` becomes gorae-test/redis:7.
 #
+#   stand-in-images.sh [NAME...]   # names of tests/stand-in/ folders;
+#                                  # default: redis postgres node python
+#
+# Only the named stand-ins are built, so a test waits for the images it uses.
+# The four default ones come with the debootstrap base; the others install
+# their packages in their own `docker build` from gorae-test/base-apt (the base
+# plus Debian's package lists), side by side.
+#
 # Idempotent: when every image carries the current REV label it only inspects
 # them and exits. Safe to run from several processes at once. Needs root (or
 # sudo) for debootstrap; GORAE_DEBIAN_MIRROR overrides the Debian mirror.
@@ -15,7 +23,17 @@ set -euo pipefail
 REV=1
 NS=gorae-test
 BASE=$NS/base:bookworm-$REV
-IMAGES=(redis:7 postgres:16 node:20 python:3.12)
+APT_BASE=$NS/base-apt:bookworm-$REV
+# The tags each stand-in folder is built as. One MariaDB image stands in for
+# both mysql and mariadb: its entrypoint reads either's variables.
+declare -A TAGS=(
+  [redis]="redis:7" [postgres]="postgres:16" [node]="node:20" [python]="python:3.12"
+  [mariadb]="mysql:8.4 mariadb:11" [rabbitmq]="rabbitmq:3" [memcached]="memcached:1"
+  [nginx]="nginx:1" [golang]="golang:1.22" [ruby]="ruby:3.3" [php]="php:8.3"
+)
+DEFAULT=(redis postgres node python)
+# Folders whose Dockerfile runs apt-get install (built from $APT_BASE).
+APT=(mariadb rabbitmq memcached nginx golang ruby php)
 LABEL=dev.gorae.stand-in
 PACKAGES=redis-server,postgresql,nodejs,python3,tini,ca-certificates,procps
 MIRROR=${GORAE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -33,15 +51,27 @@ all_current() {
   [ "$(printf '%s\n' "$out" | grep -cx "$REV")" -eq "$#" ]
 }
 
-ALL=("$BASE" "${IMAGES[@]/#/$NS/}")
+names=("$@")
+[ "${#names[@]}" -gt 0 ] || names=("${DEFAULT[@]}")
+uses_apt=false
+IMAGES=()
+for name in "${names[@]}"; do
+  [ -n "${TAGS[$name]:-}" ] || { log "no stand-in named $name (see tests/stand-in/)"; exit 2; }
+  for apt in "${APT[@]}"; do [ "$apt" != "$name" ] || uses_apt=true; done
+  read -ra tags <<<"${TAGS[$name]}"
+  IMAGES+=("${tags[@]/#/$NS/}")
+done
+ALL=("$BASE" "${IMAGES[@]}")
+if $uses_apt; then ALL+=("$APT_BASE"); fi
 all_current "${ALL[@]}" && exit 0
 
 # debootstrap, and removing what it wrote, need root.
 SUDO=()
 [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
 
-# Several test binaries may start at once; the first builds, the rest wait and
-# then find the images current.
+# Several test binaries may start at once; the first builds the base, the rest
+# wait and then find it current. Each stand-in has a lock of its own below, so
+# a process that needs only redis does not wait for rabbitmq.
 exec 9>>"$tmp/gorae-stand-in-images.lock"
 flock -w 1200 9
 all_current "${ALL[@]}" && exit 0
@@ -60,8 +90,9 @@ trap cleanup EXIT
 
 # Remember the images of an older REV, so that they can be removed afterwards
 # instead of piling up as <none> images.
-old_ids=$(docker image inspect -f '{{.Id}}' "${IMAGES[@]/#/$NS/}" 2>/dev/null || true)
-old_bases=$(docker images --format '{{.Repository}}:{{.Tag}}' "$NS/base" | grep -vx "$BASE" || true)
+old_ids=$(docker image inspect -f '{{.Id}}' "${IMAGES[@]}" 2>/dev/null || true)
+old_bases=$( (docker images --format '{{.Repository}}:{{.Tag}}' "$NS/base"
+  docker images --format '{{.Repository}}:{{.Tag}}' "$NS/base-apt") | grep -vx "$BASE\|$APT_BASE" || true)
 
 if ! all_current "$BASE"; then
   if ! command -v debootstrap >/dev/null && [ ! -x /usr/sbin/debootstrap ]; then
@@ -92,16 +123,38 @@ if ! all_current "$BASE"; then
       --change 'CMD ["bash"]' - "$BASE" >/dev/null
 fi
 
+if $uses_apt && ! all_current "$APT_BASE"; then
+  log "building $APT_BASE (Debian's package lists)"
+  DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$BASE" --build-arg "MIRROR=$MIRROR" \
+    --label "$LABEL=$REV" -t "$APT_BASE" "$root_dir/tests/stand-in/apt" >"$work/apt.log" 2>&1 ||
+    { cat "$work/apt.log" >&2; log "docker build of $APT_BASE failed"; exit 1; }
+fi
+# The bases are current: other processes may go on to their own stand-ins.
+exec 9>&-
+
+# Builds one stand-in folder under its own lock, unless another process just did.
+build() {
+  local name=$1 base=$BASE tags=() apt
+  read -ra tags <<<"${TAGS[$name]}"
+  for apt in "${APT[@]}"; do [ "$apt" != "$name" ] || base=$APT_BASE; done
+  exec 8>>"$tmp/gorae-stand-in-$name.lock"
+  flock -w 1200 8
+  all_current "${tags[@]/#/$NS/}" && return 0
+  log "building ${tags[*]/#/$NS/}"
+  local started=$SECONDS
+  DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base" --label "$LABEL=$REV" \
+    "${tags[@]/#/--tag=$NS/}" "$root_dir/tests/stand-in/$name" >"$work/$name.log" 2>&1 || return 1
+  log "built ${tags[*]/#/$NS/} in $((SECONDS - started))s"
+}
+
 # Each Dockerfile step costs a container start (seconds on fuse-overlayfs), so
 # the images are built side by side. The legacy builder takes the local base
 # image without asking a registry.
 building=()
-for image in "${IMAGES[@]}"; do
-  all_current "$NS/$image" && continue
-  log "building $NS/$image"
-  name=${image%%:*}
-  DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$BASE" --label "$LABEL=$REV" \
-    -t "$NS/$image" "$root_dir/tests/stand-in/$name" >"$work/$name.log" 2>&1 &
+for name in "${names[@]}"; do
+  read -ra tags <<<"${TAGS[$name]}"
+  all_current "${tags[@]/#/$NS/}" && continue
+  build "$name" &
   building+=("$!:$name")
 done
 failed=0

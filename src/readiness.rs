@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::config::{DEFAULT_SETTLE, Probe};
+use crate::config::{DEFAULT_SETTLE, Handshake, Probe};
 use crate::engine::{Engine, EngineError};
 
 const FIRST_POLL: Duration = Duration::from_millis(10);
@@ -208,6 +208,9 @@ pub async fn attempt(
         Some(Probe::Command { command }) => command_probe(engine, container, command).await,
         Some(Probe::Tcp { port }) => tcp_probe(address, *port).await,
         Some(Probe::Http { port, path }) => http_probe(address, *port, path).await,
+        Some(Probe::Handshake { protocol, port }) => {
+            handshake_probe(address, *protocol, *port).await
+        }
     }
 }
 
@@ -280,6 +283,97 @@ async fn http_probe(address: Option<&str>, port: u16, path: &str) -> Result<(), 
     }
 }
 
+/// What the client says first: MySQL's server speaks first, the others wait.
+fn handshake_opening(protocol: Handshake) -> &'static [u8] {
+    match protocol {
+        Handshake::Mysql => b"",
+        // The protocol header of AMQP 0-9-1.
+        Handshake::Amqp => b"AMQP\x00\x00\x09\x01",
+        Handshake::Memcached => b"version\r\n",
+    }
+}
+
+/// Judges what the server has sent so far: `None` while more is needed.
+fn judge_handshake(protocol: Handshake, got: &[u8]) -> Option<Result<(), String>> {
+    match protocol {
+        Handshake::Mysql => {
+            // A packet: 3 bytes of length, a sequence number, then the payload, whose
+            // first byte is 10 for the greeting and 0xff for an error packet.
+            let payload = got.get(4..)?;
+            match payload.first()? {
+                10 => Some(Ok(())),
+                0xff => {
+                    let length =
+                        usize::from(got[0]) | usize::from(got[1]) << 8 | usize::from(got[2]) << 16;
+                    let body = payload.get(3..length.min(payload.len()))?;
+                    // `#` and a five-letter SQL state come before the message.
+                    let message = body
+                        .strip_prefix(b"#")
+                        .map_or(body, |rest| rest.get(5..).unwrap_or(b""));
+                    Some(Err(format!(
+                        "the server refused: {}",
+                        String::from_utf8_lossy(message)
+                    )))
+                }
+                other => Some(Err(format!("not a MySQL greeting (first byte {other})"))),
+            }
+        }
+        Handshake::Amqp => {
+            // A method frame (type 1) on channel 0 whose method is Connection.Start
+            // (class 10, method 10); a server of another version answers with its
+            // own protocol header instead.
+            if got.starts_with(b"AMQP") {
+                return Some(Err("the server speaks another AMQP version".to_string()));
+            }
+            let frame = got.get(..11)?;
+            if frame[0] == 1 && frame[1..3] == [0, 0] && frame[7..11] == [0, 10, 0, 10] {
+                Some(Ok(()))
+            } else {
+                Some(Err("no AMQP Connection.Start".to_string()))
+            }
+        }
+        Handshake::Memcached => {
+            let end = got.windows(2).position(|w| w == b"\r\n")?;
+            let line = String::from_utf8_lossy(&got[..end]);
+            if line.starts_with("VERSION ") {
+                Some(Ok(()))
+            } else {
+                Some(Err(format!("`version` answered {line:?}")))
+            }
+        }
+    }
+}
+
+async fn handshake_probe(
+    address: Option<&str>,
+    protocol: Handshake,
+    port: u16,
+) -> Result<(), String> {
+    let mut stream = connect(address, port).await?;
+    let name = protocol.name();
+    let exchange = async {
+        stream.write_all(handshake_opening(protocol)).await?;
+        let mut got = Vec::new();
+        let mut buf = [0; 256];
+        loop {
+            let read = stream.read(&mut buf).await?;
+            got.extend_from_slice(&buf[..read]);
+            if let Some(verdict) = judge_handshake(protocol, &got) {
+                return Ok::<_, std::io::Error>(verdict);
+            }
+            // Closed before a verdict, or far more than any greeting's start.
+            if read == 0 || got.len() > 4096 {
+                return Ok(Err("the server closed the connection".to_string()));
+            }
+        }
+    };
+    match tokio::time::timeout(ATTEMPT_TIMEOUT, exchange).await {
+        Ok(Ok(verdict)) => verdict.map_err(|why| format!("{name} on port {port}: {why}")),
+        Ok(Err(err)) => Err(format!("{name} on port {port}: {err}")),
+        Err(_) => Err(format!("{name} on port {port}: no handshake within 2s")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +388,36 @@ mod tests {
             Some(Duration::from_millis(1500))
         );
         assert_eq!(unix_seconds("0001-01-01T00:00:00"), None);
+    }
+
+    #[test]
+    fn handshakes_are_judged_once_enough_has_arrived() {
+        use Handshake::*;
+        let greeting = b"\x4a\0\0\0\x0a8.4.3\0";
+        assert_eq!(judge_handshake(Mysql, &greeting[..4]), None);
+        assert_eq!(judge_handshake(Mysql, greeting), Some(Ok(())));
+        let refused = b"\x1d\0\0\0\xff\x10\x04#08004Too many connections";
+        assert_eq!(
+            judge_handshake(Mysql, refused),
+            Some(Err("the server refused: Too many connections".to_string()))
+        );
+        let start = b"\x01\x00\x00\x00\x00\x01\xf4\x00\x0a\x00\x0a\x00\x09";
+        assert_eq!(judge_handshake(Amqp, &start[..10]), None);
+        assert_eq!(judge_handshake(Amqp, start), Some(Ok(())));
+        assert!(matches!(
+            judge_handshake(Amqp, b"AMQP\x00\x00\x09\x01"),
+            Some(Err(_))
+        ));
+        assert_eq!(judge_handshake(Memcached, b"VERSION 1.6"), None);
+        assert_eq!(
+            judge_handshake(Memcached, b"VERSION 1.6.18\r\n"),
+            Some(Ok(()))
+        );
+        assert!(matches!(
+            judge_handshake(Memcached, b"ERROR\r\n"),
+            Some(Err(_))
+        ));
+        assert_eq!(handshake_opening(Amqp), b"AMQP\x00\x00\x09\x01");
     }
 
     #[test]

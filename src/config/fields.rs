@@ -21,6 +21,8 @@ pub enum ProbeSpec {
     Http { port: Option<u16>, path: String },
     /// Ready when the container has kept running this long.
     Running(std::time::Duration),
+    /// Ready when this container port answers the opening of a protocol's session.
+    Handshake(super::model::Handshake, u16),
 }
 
 /// At most this many diagnostics are kept per file; the rest are only counted. A
@@ -400,9 +402,18 @@ impl<'a> Checker<'a> {
         Some(names)
     }
 
-    /// A readiness probe: a map with exactly one of `command`, `tcp`, `http`, `running`.
+    /// A readiness probe: a map with exactly one of `command`, `tcp`, `http`, `running`,
+    /// or a protocol's handshake (`mysql`, `amqp`, `memcached`) with its port.
     pub fn probe(&mut self, node: &Node, what: impl Display) -> Option<ProbeSpec> {
-        const KINDS: [&str; 4] = ["command", "tcp", "http", "running"];
+        const KINDS: [&str; 7] = [
+            "command",
+            "tcp",
+            "http",
+            "running",
+            "mysql",
+            "amqp",
+            "memcached",
+        ];
         let entries = self.map(node, &what)?;
         self.known_keys(entries, &KINDS, &[], &what);
         let chosen: Vec<&Entry> = entries
@@ -414,8 +425,8 @@ impl<'a> Checker<'a> {
             if chosen.len() > 1 || entries.is_empty() {
                 self.error(
                     node.span,
-                    format!("{what} needs exactly one of `command`, `tcp`, `http` or `running`"),
-                    "write one of: { command: [\"redis-cli\", \"ping\"] }, { tcp: 5432 }, { http: /health }, { running: 2s }",
+                    format!("{what} needs exactly one of `command`, `tcp`, `http`, `running`, `mysql`, `amqp` or `memcached`"),
+                    "write one of: { command: [\"redis-cli\", \"ping\"] }, { tcp: 5432 }, { http: /health }, { running: 2s }, { mysql: 3306 }",
                 );
             }
             return None;
@@ -424,6 +435,11 @@ impl<'a> Checker<'a> {
         match entry.key.as_str() {
             "command" => self.command(&entry.value, &inner).map(ProbeSpec::Command),
             "tcp" => self.port(&entry.value, &inner).map(ProbeSpec::Tcp),
+            "mysql" | "amqp" | "memcached" => {
+                let protocol = super::model::Handshake::from_name(&entry.key)?;
+                let port = self.port(&entry.value, &inner)?;
+                Some(ProbeSpec::Handshake(protocol, port))
+            }
             "running" => {
                 let text = self.string(&entry.value, &inner)?;
                 match super::service::parse_duration(&text) {

@@ -408,7 +408,7 @@ pub fn image_source(
                     check.error(
                         *span,
                         format!("template `{}` runs an image and builds nothing", template.name),
-                        "remove `build`, or build with an app template (node, python) or `dockerfile:`",
+                        "remove `build`, or build with an app template (node, python, go, ruby, php) or `dockerfile:`",
                     );
                 }
                 return ImageSource::Pull { image };

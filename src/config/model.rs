@@ -141,10 +141,43 @@ pub enum Probe {
     Tcp { port: u16 },
     /// Ready when `GET path` on this container port answers 2xx/3xx.
     Http { port: u16, path: String },
+    /// Ready when this container port answers the opening of `protocol`'s session
+    /// (more than an open port: the server behind it speaks).
+    Handshake { protocol: Handshake, port: u16 },
     /// Ready when the container has kept running this long since it started. A service
     /// with no probe and no published port gets [`DEFAULT_SETTLE`]: "it started" alone
     /// would call a program that crashes 100 ms later ready.
     Running { settle: Duration },
+}
+
+/// A protocol whose handshake a readiness probe checks from the client side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handshake {
+    /// The server's greeting packet (protocol 10), sent only by a server that takes
+    /// TCP clients; an error packet instead (too many connections, a host not
+    /// allowed) is not ready.
+    Mysql,
+    /// AMQP 0-9-1: the server answers the protocol header with `Connection.Start`.
+    Amqp,
+    /// memcached's text protocol: `version` answers `VERSION ...`.
+    Memcached,
+}
+
+impl Handshake {
+    /// The probe's key in `ready:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Handshake::Mysql => "mysql",
+            Handshake::Amqp => "amqp",
+            Handshake::Memcached => "memcached",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Handshake::Mysql, Handshake::Amqp, Handshake::Memcached]
+            .into_iter()
+            .find(|h| h.name() == name)
+    }
 }
 
 /// How long a service without a probe must keep running to count as ready.
@@ -158,6 +191,7 @@ impl Serialize for Probe {
         match self {
             Probe::Command { command } => map.serialize_entry("command", command)?,
             Probe::Tcp { port } => map.serialize_entry("tcp", port)?,
+            Probe::Handshake { protocol, port } => map.serialize_entry(protocol.name(), port)?,
             Probe::Running { settle } => {
                 map.serialize_entry("running", &super::normalize::format_duration(*settle))?
             }

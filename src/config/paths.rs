@@ -141,7 +141,7 @@ pub fn read_volumes(
     mounts
 }
 
-fn read_volume(
+pub fn read_volume(
     check: &mut Checker,
     project: &ProjectDir,
     home: Option<&str>,

@@ -17,7 +17,21 @@ pub fn json_schema() -> String {
         .into_root_schema_for::<ProjectFile>();
     let mut value = schema.to_value();
     forbid_null(&mut value);
+    name_builtin_templates(&mut value);
     serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// Lists the built-in templates as examples of `template:`, which editors offer as
+/// completions; any other name (a project template) stays valid.
+fn name_builtin_templates(value: &mut Value) {
+    let names = super::template::builtin_names();
+    for defs in ["/definitions", "/$defs"] {
+        if let Some(Value::Object(map)) =
+            value.pointer_mut(&format!("{defs}/ServiceFile/properties/template"))
+        {
+            map.insert("examples".into(), serde_json::json!(names));
+        }
+    }
 }
 
 /// schemars lets every optional key be `null`; in gorae.yaml an empty value is an
@@ -75,7 +89,8 @@ enum ServiceEntry {
 #[schemars(deny_unknown_fields)]
 #[allow(dead_code)]
 struct ServiceFile {
-    /// A built-in template (redis, postgres, node, python) or one in .gorae/templates/.
+    /// A built-in template (services: redis, postgres, mysql, mariadb, rabbitmq, memcached,
+    /// nginx; apps: node, python, go, ruby, php) or one in .gorae/templates/.
     /// Default: the service's name, when a template has that name.
     template: Option<String>,
     /// The template's version, quoted: "16", "3.12".
@@ -86,7 +101,7 @@ struct ServiceFile {
     /// Your own Dockerfile, relative to gorae.yaml (excludes template and image).
     dockerfile: Option<String>,
     /// The build context directory, relative to gorae.yaml, inside the project. Required by
-    /// app templates (node, python); alone, builds the Dockerfile in it.
+    /// app templates (node, python, go, ruby, php); alone, builds the Dockerfile in it.
     build: Option<String>,
     /// The command, as a list of arguments.
     command: Option<Vec<Scalar>>,
@@ -98,6 +113,9 @@ struct ServiceFile {
     /// Mounts: "./src:/app/src" (a project directory), "cache:/root/.cache" (a named volume),
     /// optionally with :ro.
     volumes: Option<Vec<String>>,
+    /// A config file of the project, relative to gorae.yaml, mounted read-only where the
+    /// template reads its config (nginx: /etc/nginx/conf.d/default.conf).
+    conf: Option<String>,
     /// Services started (and ready, or finished for tasks) before this one.
     depends_on: Option<Vec<String>>,
     /// `service` runs until stopped; `task` runs once and is done when it exits 0.
@@ -172,7 +190,7 @@ enum Kind {
     Task,
 }
 
-/// Exactly one of `command`, `tcp`, `http`, `running`.
+/// Exactly one of `command`, `tcp`, `http`, `running`, `mysql`, `amqp`, `memcached`.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 #[allow(dead_code)]
@@ -185,6 +203,12 @@ enum Ready {
     Http(HttpProbe),
     /// Ready when it has kept running this long since it started, such as 1s.
     Running(String),
+    /// Ready when this container port sends the MySQL/MariaDB server greeting.
+    Mysql(#[schemars(range(min = 1, max = 65535))] u16),
+    /// Ready when this container port answers the AMQP 0-9-1 header with Connection.Start.
+    Amqp(#[schemars(range(min = 1, max = 65535))] u16),
+    /// Ready when this container port answers memcached's `version` command.
+    Memcached(#[schemars(range(min = 1, max = 65535))] u16),
 }
 
 #[derive(JsonSchema)]

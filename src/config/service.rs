@@ -35,7 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "template",
     "version",
     "image",
@@ -45,6 +45,7 @@ pub const KEYS: [&str; 15] = [
     "env",
     "ports",
     "volumes",
+    "conf",
     "depends_on",
     "kind",
     "ready",
@@ -94,6 +95,8 @@ pub struct Written {
     pub env: Vec<(String, String, Span)>,
     pub ports: Vec<(PortMapping, Span)>,
     pub volumes: Vec<(Mount, Span)>,
+    /// `conf:`, a project file mounted where the template says.
+    pub conf: Option<(String, Span)>,
     pub depends_on: Vec<(String, Span)>,
     pub kind: Option<ServiceKind>,
     pub ready: Option<(ProbeSpec, Span)>,
@@ -207,6 +210,7 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "volumes" => {
                 w.volumes = read_volumes(check, ctx.project, ctx.home.as_deref(), value, name)
             }
+            "conf" => w.conf = check.string(value, what("conf")).map(|c| (c, value.span)),
             "depends_on" => {
                 w.depends_on = check.names(value, what("depends_on")).unwrap_or_default()
             }
@@ -412,7 +416,31 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         .map(|words| words.iter().map(|word| render(word)).collect());
 
     let mut data_dir = template.and_then(|t| t.data.clone());
-    let volumes = check_mount_targets(check, name, &w.volumes, &mut data_dir);
+    let mut written_volumes = w.volumes.clone();
+    if let Some((conf, span)) = &w.conf {
+        match template.and_then(|t| t.conf.as_deref()) {
+            // The file is mounted like a read-only volume, with its checks (in the
+            // project, exists) and their messages.
+            Some(target) if !conf.contains(':') => {
+                let text = format!("{conf}:{target}:ro");
+                let home = ctx.home.as_deref();
+                if let Some(mount) = super::paths::read_volume(check, ctx.project, home, &text, *span) {
+                    written_volumes.push((mount, *span));
+                }
+            }
+            Some(_) => check.error(
+                *span,
+                format!("config path `{conf}` of service `{name}` holds a `:`"),
+                "rename the file, or mount it with `volumes:`",
+            ),
+            None => check.error(
+                *span,
+                format!("service `{name}` has `conf`, and its template takes no config file"),
+                "mount the file with volumes: [\"./FILE:/PATH/IN/CONTAINER:ro\"] instead (nginx takes `conf`)",
+            ),
+        }
+    }
+    let volumes = check_mount_targets(check, name, &written_volumes, &mut data_dir);
 
     let mut secret_env: Vec<String> = env
         .keys()
@@ -562,6 +590,7 @@ fn resolve_probe(
             command: words.iter().map(|word| render(word)).collect(),
         }),
         ProbeSpec::Tcp(port) => Some(Probe::Tcp { port }),
+        ProbeSpec::Handshake(protocol, port) => Some(Probe::Handshake { protocol, port }),
         ProbeSpec::Running(settle) => Some(Probe::Running { settle }),
         ProbeSpec::Http {
             port: Some(port),

@@ -13,6 +13,7 @@
 //! ready: { command: ["redis-cli", "ping"] }   # or { tcp: 6379 } or { http: /health }
 //!                                   #   or { http: { port: 8080, path: /health } }
 //! data: /data                       # kept in a named volume across re-creation
+//! conf: /etc/nginx/conf.d/default.conf  # where a service's `conf:` file is mounted, read-only
 //! env: {}                           # defaults; the service's `env` merges over them
 //! secret_env: []                    # names in env never printed
 //! client_env:                       # set in the container so its own client tools
@@ -76,6 +77,8 @@ pub struct Template {
     pub port: Option<u16>,
     pub ready: Option<ProbeSpec>,
     pub data: Option<String>,
+    /// Where the file a service names in `conf:` is mounted, read-only.
+    pub conf: Option<String>,
     pub env: BTreeMap<String, String>,
     pub secret_env: Vec<String>,
     /// Variables for the service's own container that make its client tools
@@ -254,7 +257,7 @@ pub fn is_template_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "revision",
     "description",
     "image",
@@ -262,6 +265,7 @@ const KEYS: [&str; 13] = [
     "port",
     "ready",
     "data",
+    "conf",
     "env",
     "secret_env",
     "client_env",
@@ -402,6 +406,18 @@ fn read_fields(
         }
         Some(data)
     });
+    let conf = get("conf").and_then(|e| {
+        let conf = check.string(&e.value, "`conf`")?;
+        if !conf.starts_with('/') || conf.trim_end_matches('/').is_empty() {
+            check.error(
+                e.value.span,
+                format!("config path `{conf}` is not an absolute file path"),
+                "write the file inside the container, such as /etc/nginx/conf.d/default.conf",
+            );
+            return None;
+        }
+        Some(conf)
+    });
     let secret_env: Vec<String> = get("secret_env")
         .and_then(|e| check.names(&e.value, "`secret_env`"))
         .unwrap_or_default()
@@ -476,6 +492,7 @@ fn read_fields(
         port,
         ready,
         data,
+        conf,
         env,
         secret_env,
         client_env,
@@ -630,7 +647,23 @@ mod tests {
     #[test]
     fn builtin_templates_parse_and_are_listed() {
         let templates = builtins();
-        assert_eq!(builtin_names(), ["node", "postgres", "python", "redis"]);
+        assert_eq!(
+            builtin_names(),
+            [
+                "go",
+                "mariadb",
+                "memcached",
+                "mysql",
+                "nginx",
+                "node",
+                "php",
+                "postgres",
+                "python",
+                "rabbitmq",
+                "redis",
+                "ruby"
+            ]
+        );
         assert_eq!(templates.names().collect::<Vec<_>>(), builtin_names());
         let postgres = templates.get("postgres").unwrap();
         assert_eq!(postgres.port, Some(5432));
@@ -673,7 +706,7 @@ mod tests {
     #[test]
     fn rendered_dockerfiles_are_pinned() {
         let templates = builtins();
-        for name in ["node", "python"] {
+        for name in ["go", "node", "php", "python", "ruby"] {
             let template = templates.get(name).unwrap();
             let context = tempfile::tempdir().unwrap();
             for manifest in &template.manifests {
@@ -737,6 +770,28 @@ mod tests {
             errors[0].help,
             "{host} and {port} are only known in `exports`"
         );
+    }
+
+    #[test]
+    fn handshake_probes_parse_with_their_port() {
+        use super::super::model::Handshake;
+        for (key, protocol) in [
+            ("mysql", Handshake::Mysql),
+            ("amqp", Handshake::Amqp),
+            ("memcached", Handshake::Memcached),
+        ] {
+            let template = parse_text(&format!(
+                "revision: 1\nimage: x\nready: {{ {key}: 1234 }}\n"
+            ))
+            .unwrap();
+            assert_eq!(template.ready, Some(ProbeSpec::Handshake(protocol, 1234)));
+        }
+        let errors = parse_text("revision: 1\nimage: x\nready: { amqp: seven }\n").unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 3);
+        let errors =
+            parse_text("revision: 1\nimage: x\nready: { amqp: 5672, tcp: 5672 }\n").unwrap_err();
+        assert!(errors[0].message.contains("exactly one of"), "{errors:#?}");
     }
 
     #[test]

@@ -869,3 +869,30 @@ fn task_inputs_default_to_manifests_and_command_paths() {
         assert!(err.contains(message), "{err}");
     }
 }
+
+#[test]
+fn conf_mounts_a_project_file_where_the_template_reads_its_config() {
+    let project = TestProject::new().file("nginx.conf", "server {}\n");
+    let loaded = project.ok("services:\n  proxy:\n    template: nginx\n    conf: ./nginx.conf\n");
+    assert_eq!(
+        loaded.services["proxy"].volumes,
+        [Mount::Bind {
+            source: project.dir().join("nginx.conf").canonicalize().unwrap(),
+            target: "/etc/nginx/conf.d/default.conf".to_string(),
+            read_only: true,
+        }]
+    );
+    let report = project.report(
+        "services:\n  proxy:\n    template: nginx\n    conf: ./missing.conf\n  cache:\n    template: redis\n    conf: ./nginx.conf\n",
+    );
+    assert!(report.contains("gorae.yaml:4:11"), "{report}");
+    assert!(
+        report.contains("bind mount source `./missing.conf` does not exist"),
+        "{report}"
+    );
+    assert!(report.contains("gorae.yaml:7:11"), "{report}");
+    assert!(
+        report.contains("its template takes no config file"),
+        "{report}"
+    );
+}

@@ -5,8 +5,14 @@ use super::hints::mentions_variable;
 use crate::config::template::Templates;
 
 /// npm packages that talk to a service gorae has a built-in template for.
-const NPM: [(&str, &str); 6] = [
+const NPM: [(&str, &str); 12] = [
     ("redis", "redis"),
+    ("mysql", "mysql"),
+    ("mysql2", "mysql"),
+    ("mariadb", "mariadb"),
+    ("amqplib", "rabbitmq"),
+    ("memjs", "memcached"),
+    ("memcached", "memcached"),
     ("ioredis", "redis"),
     ("pg", "postgres"),
     ("postgres", "postgres"),
@@ -15,8 +21,16 @@ const NPM: [(&str, &str); 6] = [
 ];
 
 /// Python distributions (normalised: lowercase, `-` for `_` and `.`) likewise.
-const PYTHON: [(&str, &str); 9] = [
+const PYTHON: [(&str, &str); 17] = [
     ("redis", "redis"),
+    ("pymysql", "mysql"),
+    ("mysqlclient", "mysql"),
+    ("mysql-connector-python", "mysql"),
+    ("aiomysql", "mysql"),
+    ("pika", "rabbitmq"),
+    ("aio-pika", "rabbitmq"),
+    ("pymemcache", "memcached"),
+    ("python-memcached", "memcached"),
     ("django-redis", "redis"),
     ("psycopg", "postgres"),
     ("psycopg-binary", "postgres"),
@@ -26,6 +40,97 @@ const PYTHON: [(&str, &str); 9] = [
     ("pg8000", "postgres"),
     ("aiopg", "postgres"),
 ];
+
+/// Go module paths likewise.
+const GO: [(&str, &str); 9] = [
+    ("github.com/go-sql-driver/mysql", "mysql"),
+    ("github.com/lib/pq", "postgres"),
+    ("github.com/jackc/pgx", "postgres"),
+    ("github.com/redis/go-redis", "redis"),
+    ("github.com/go-redis/redis", "redis"),
+    ("github.com/gomodule/redigo", "redis"),
+    ("github.com/rabbitmq/amqp091-go", "rabbitmq"),
+    ("github.com/streadway/amqp", "rabbitmq"),
+    ("github.com/bradfitz/gomemcache", "memcached"),
+];
+
+/// Ruby gems likewise.
+const GEMS: [(&str, &str); 7] = [
+    ("mysql2", "mysql"),
+    ("trilogy", "mysql"),
+    ("pg", "postgres"),
+    ("redis", "redis"),
+    ("bunny", "rabbitmq"),
+    ("sneakers", "rabbitmq"),
+    ("dalli", "memcached"),
+];
+
+/// Composer packages likewise.
+const COMPOSER: [(&str, &str); 3] = [
+    ("php-amqplib/php-amqplib", "rabbitmq"),
+    ("predis/predis", "redis"),
+    ("enqueue/amqp-lib", "rabbitmq"),
+];
+
+/// The client modules a go.mod requires: `(module path, template)`. A major-version
+/// suffix (`/v9`) still names the module.
+pub fn go_modules(go_mod: &str) -> Vec<(String, &'static str)> {
+    let words = go_mod.split_whitespace();
+    let mut found = Vec::new();
+    for word in words {
+        if let Some((module, template)) = GO.iter().find(|(module, _)| {
+            word == *module
+                || word
+                    .strip_prefix(module)
+                    .is_some_and(|rest| rest.starts_with("/v"))
+        }) && !found.iter().any(|(m, _)| m == module)
+        {
+            found.push((module.to_string(), *template));
+        }
+    }
+    found
+}
+
+/// The client gems a Gemfile names (`gem "mysql2", "~> 0.5"`).
+pub fn gems(gemfile: &str) -> Vec<(String, &'static str)> {
+    gemfile
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("gem")?.trim_start();
+            let name = rest.trim_start_matches(['"', '\'', ':']);
+            let name = &name[..name.find(['"', '\'', ',', ' ']).unwrap_or(name.len())];
+            lookup(&GEMS, name).map(|template| (name.to_string(), template))
+        })
+        .collect()
+}
+
+/// The client packages composer.json requires, and PHP extensions that are clients
+/// (`ext-mysqli`, `ext-pdo_mysql`, `ext-memcached`, `ext-amqp`).
+pub fn composer_packages(composer_json: &str) -> Vec<(String, &'static str)> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(composer_json) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for key in ["require", "require-dev"] {
+        let Some(packages) = json.get(key).and_then(|p| p.as_object()) else {
+            continue;
+        };
+        for name in packages.keys() {
+            let template = lookup(&COMPOSER, name).or(match name.as_str() {
+                "ext-mysqli" | "ext-pdo_mysql" => Some("mysql"),
+                "ext-pgsql" | "ext-pdo_pgsql" => Some("postgres"),
+                "ext-memcached" | "ext-memcache" => Some("memcached"),
+                "ext-amqp" => Some("rabbitmq"),
+                "ext-redis" => Some("redis"),
+                _ => None,
+            });
+            if let Some(template) = template {
+                found.push((name.clone(), template));
+            }
+        }
+    }
+    found
+}
 
 /// The template a client library stands for, if gorae knows it.
 pub fn npm_template(package: &str) -> Option<&'static str> {
@@ -90,7 +195,14 @@ pub fn templates_read_by(source: &str, templates: &Templates) -> Vec<(String, St
                 let lower = source.to_ascii_lowercase();
                 OTHER_DATABASES.iter().any(|db| lower.contains(db))
             };
-            if !shared && !generic && mentions_variable(source, variable) {
+            // A variable several templates export counts for the one it usually
+            // means: DATABASE_URL for postgres, MYSQL_* for mysql (not mariadb).
+            let preferred = match variable.as_str() {
+                "DATABASE_URL" => name == "postgres",
+                v if v.starts_with("MYSQL_") => name == "mysql",
+                _ => false,
+            };
+            if (!shared || preferred) && !generic && mentions_variable(source, variable) {
                 found.push((name.to_string(), variable.clone()));
                 break;
             }
@@ -108,6 +220,36 @@ mod tests {
         assert_eq!(npm_template("ioredis"), Some("redis"));
         assert_eq!(npm_template("pg"), Some("postgres"));
         assert_eq!(npm_template("express"), None);
+        assert_eq!(npm_template("mysql2"), Some("mysql"));
+        assert_eq!(python_template("PyMySQL"), Some("mysql"));
+        assert_eq!(python_template("pika"), Some("rabbitmq"));
+        assert_eq!(
+            go_modules(
+                "module x\n\nrequire (\n\tgithub.com/go-sql-driver/mysql v1.8.1\n\tgithub.com/redis/go-redis/v9 v9.5.1\n)\n"
+            ),
+            [
+                ("github.com/go-sql-driver/mysql".to_string(), "mysql"),
+                ("github.com/redis/go-redis".to_string(), "redis")
+            ]
+        );
+        assert_eq!(
+            gems(
+                "source \"https://rubygems.org\"\ngem \"bunny\", \"~> 2.22\"\ngem 'dalli'\ngem \"rails\"\n"
+            ),
+            [
+                ("bunny".to_string(), "rabbitmq"),
+                ("dalli".to_string(), "memcached")
+            ]
+        );
+        assert_eq!(
+            composer_packages(
+                r#"{"require": {"php": ">=8.2", "php-amqplib/php-amqplib": "^3", "ext-pdo_mysql": "*"}}"#
+            ),
+            [
+                ("ext-pdo_mysql".to_string(), "mysql"),
+                ("php-amqplib/php-amqplib".to_string(), "rabbitmq")
+            ]
+        );
         assert_eq!(python_template("Psycopg2_Binary"), Some("postgres"));
         assert_eq!(python_template("redis"), Some("redis"));
         assert_eq!(python_template("sqlalchemy"), None);

@@ -691,7 +691,7 @@ fn command(node: &Node) -> Option<Vec<String>> {
 
 /// The template an image stands for, with its version (the tag; `None` for no tag or
 /// `latest`): `redis:7` -> (`redis`, `7`) when the `redis` template's image is
-/// `redis:{version}`. App templates (node, python) build, so an image never maps to them.
+/// `redis:{version}`. App templates (node, python, go, ruby, php) build, so an image never maps to them.
 fn template_for(image: &str, templates: &Templates) -> Option<(String, Option<String>)> {
     if image.contains('@') {
         return None;
@@ -984,6 +984,18 @@ mod tests {
             None,
             "app templates build, they are not images"
         );
+        for (image, template, version) in [
+            ("mysql:8.0", "mysql", "8.0"),
+            ("mariadb:10.11", "mariadb", "10.11"),
+            ("rabbitmq:3-management", "rabbitmq", "3-management"),
+            ("memcached:1.6-alpine", "memcached", "1.6-alpine"),
+            ("nginx:1.27", "nginx", "1.27"),
+        ] {
+            assert_eq!(t(image), Some((template.into(), Some(version.into()))));
+        }
+        for app in ["golang:1.22", "ruby:3.3", "php:8.3-fpm"] {
+            assert_eq!(t(app), None, "app templates build, they are not images");
+        }
         assert_eq!(t("bitnami/redis:7"), None);
         assert_eq!(t("redis@sha256:abc"), None);
     }

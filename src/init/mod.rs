@@ -10,6 +10,7 @@ mod clients;
 mod compose;
 pub mod dockerignore;
 mod hints;
+mod langs;
 mod node;
 mod python;
 mod render;
@@ -264,6 +265,7 @@ fn explain_dependencies(draft: &mut Draft, templates: &Templates) {
 fn detect_apps(tree: &scan::Tree, templates: &Templates) -> Draft {
     let mut apps = node::detect_all(tree, templates);
     apps.extend(python::detect_all(tree, templates));
+    apps.extend(langs::detect_all(tree, templates));
 
     // Two apps may want one name (a root package.json and a root pyproject.toml):
     // the later one gets its template's name appended.

@@ -24,21 +24,41 @@ pub const IMAGE_PREFIX: &str = "gorae-test/";
 /// once per machine); afterwards a quick check, done once per test process.
 pub fn ensure_stand_in_images() {
     static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stand-in-images.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed ({}):\n{}",
-            script.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        built_images::remove_left_by_finished_test_processes();
-    });
+    READY.get_or_init(|| build_stand_ins(&[]));
+}
+
+/// Like [`ensure_stand_in_images`], for the stand-ins named (folders of
+/// tests/stand-in/, such as `mariadb`), which the default set leaves out; only
+/// those are built, side by side. Each name is checked once per test process.
+pub fn ensure_stand_ins(names: &[&str]) {
+    static DONE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut done = DONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !done.iter().any(|d| d == name))
+        .collect();
+    if !missing.is_empty() {
+        build_stand_ins(&missing);
+        done.extend(missing.iter().map(|name| name.to_string()));
+    }
+}
+
+fn build_stand_ins(names: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stand-in-images.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(names)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed ({}):\n{}",
+        script.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    built_images::remove_left_by_finished_test_processes();
 }
 
 /// A project in a temporary directory with a name no other test (or test

@@ -1,0 +1,7 @@
+#!/bin/sh
+# As the official memcached image's entrypoint: flags alone mean `memcached FLAGS`.
+set -e
+if [ "${1#-}" != "$1" ]; then
+	set -- memcached "$@"
+fi
+exec "$@"
