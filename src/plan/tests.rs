@@ -589,3 +589,32 @@ fn a_selection_closes_over_dependencies() {
     }
     assert_eq!(names(None).len(), 5);
 }
+
+#[test]
+fn only_long_running_services_built_from_a_template_run_under_the_supervisor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for app in ["web", "seed", "own"] {
+        std::fs::create_dir(dir.path().join(app)).expect("app dir");
+        std::fs::write(dir.path().join(app).join("package.json"), "{}").expect("manifest");
+    }
+    std::fs::write(dir.path().join("own/Dockerfile"), "FROM node:20\n").expect("Dockerfile");
+    let yaml = "name: shop
+services:
+  web: { template: node, build: ./web, command: [node, a.js] }
+  seed: { template: node, build: ./seed, command: [node, a.js], kind: task }
+  own: { build: ./own, command: [node, a.js] }
+  plain: { image: node:20, command: [node, a.js] }
+";
+    let no_env = |_: &str| None;
+    let project = load_str(yaml, &dir.path().join("gorae.yaml"), &no_env).expect("valid");
+    let plan = desired(&project);
+    let command = |name: &str| {
+        let service = plan.services.iter().find(|s| s.name == name).expect(name);
+        service.spec.command.clone().expect("a command")
+    };
+    let plain = ["node", "a.js"].map(String::from).to_vec();
+    assert_eq!(command("web"), crate::watch::supervise::wrap(&plain));
+    for unwrapped in ["seed", "own", "plain"] {
+        assert_eq!(command(unwrapped), plain, "{unwrapped}");
+    }
+}
