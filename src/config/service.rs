@@ -35,7 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 21] = [
     "template",
     "version",
     "image",
@@ -51,6 +51,12 @@ pub const KEYS: [&str; 15] = [
     "timeout",
     "inputs",
     "watch",
+    "entrypoint",
+    "user",
+    "working_dir",
+    "stop_signal",
+    "extra_hosts",
+    "platform",
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
@@ -90,6 +96,8 @@ pub struct Written {
     pub image: Option<(String, Span)>,
     pub dockerfile: Option<(String, Span)>,
     pub build: Option<(String, Span)>,
+    /// `build:`'s target and arguments.
+    pub build_options: super::model::BuildOptions,
     pub command: Option<Vec<String>>,
     pub env: Vec<(String, String, Span)>,
     pub ports: Vec<(PortMapping, Span)>,
@@ -102,6 +110,8 @@ pub struct Written {
     pub inputs: Option<(Vec<(String, Span)>, Span)>,
     /// `watch:` rules, with the key's position.
     pub watch: Option<(super::watch::WatchRules, Span)>,
+    /// Entrypoint, user, stop signal and the like ([`super::process`]).
+    pub run: super::model::RunOptions,
     /// Where the image comes from was already reported as wrong; don't report it again.
     pub source_reported: bool,
     /// Keys that an unknown key probably meant (`biuld` -> `build`); their absence is
@@ -200,7 +210,9 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "dockerfile" => {
                 w.dockerfile = check.string(value, what("dockerfile")).map(|d| (d, span))
             }
-            "build" => w.build = check.string(value, what("build")).map(|b| (b, span)),
+            "build" => {
+                (w.build, w.build_options) = super::build::read(check, value, entry.key_span, name)
+            }
             "command" => w.command = check.command(value, what("command")),
             "env" => w.env = check.env(value, what("env")).unwrap_or_default(),
             "ports" => w.ports = read_ports(check, value, name),
@@ -240,6 +252,9 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "watch" => {
                 w.watch =
                     super::watch::read(check, value, name).map(|rules| (rules, entry.key_span))
+            }
+            key if super::process::KEYS.contains(&key) => {
+                super::process::read(check, &mut w.run, key, value, name)
             }
             _ => {}
         }
@@ -475,6 +490,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         exports,
         inputs,
         watch,
+        run: w.run.clone(),
     };
     Draft {
         service,
