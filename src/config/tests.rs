@@ -510,7 +510,7 @@ fn invalid_inputs_render_positioned_errors() {
         ),
         (
             "bad_volumes",
-            "services:\n  web:\n    image: x\n    volumes: [\"./missing:/app\", \"cache:app\", \"/data\", \"cache:/a:rx\"]\n",
+            "services:\n  web:\n    image: x\n    volumes: [\"./missing:/app\", \"cache:app\", \"data\", \"cache:/a:rx\"]\n",
         ),
         (
             "http_probe_without_port_and_task_with_probe",
@@ -941,4 +941,20 @@ fn wrong_build_and_process_values_point_at_their_line() {
             "{expected} missing from:\n{report}"
         );
     }
+}
+
+#[test]
+fn an_anonymous_volume_is_a_volume_named_after_the_service_and_path() {
+    let project = TestProject::new().file("web/Dockerfile", "FROM node:20\n");
+    let p = project.ok(
+        "services:\n  web:\n    build: ./web\n    volumes: [\"./web:/app\", \"/app/node_modules\"]\n",
+    );
+    assert_eq!(
+        web(&p).volumes[1],
+        Mount::Volume {
+            name: "web_app_node_modules".into(),
+            target: "/app/node_modules".into(),
+            read_only: false,
+        }
+    );
 }
