@@ -506,7 +506,7 @@ fn invalid_inputs_render_positioned_errors() {
         ),
         (
             "bad_env",
-            "services:\n  web:\n    image: x\n    env:\n      1BAD: x\n      EMPTY:\n      LIST: [a]\n",
+            "services:\n  web:\n    image: x\n    env:\n      \"A=B\": x\n      EMPTY:\n      LIST: [a]\n",
         ),
         (
             "bad_volumes",
