@@ -1,8 +1,8 @@
 //! What Compose projects rely on, on the real engine: a multi-stage Dockerfile built
 //! at its dev target with build arguments and tagged with `image:`, an anonymous
 //! node_modules volume under a source bind mount keeping the image's content,
-//! `stop_signal`, `working_dir`, `extra_hosts`, and a `ready:` command gating a
-//! dependent. One project, so the suite stays fast.
+//! `stop_signal`, `working_dir`, `extra_hosts`, a secret file, and a `ready:` command
+//! gating a dependent. One project, so the suite stays fast.
 
 mod support;
 
@@ -38,6 +38,7 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
     working_dir: /app
     stop_signal: SIGINT
     extra_hosts: [\"host.docker.internal:host-gateway\"]
+    secrets: {{ api_token: ./secrets/api_token }}
     depends_on: [db]
 "
     );
@@ -45,7 +46,8 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
         .services(&services)
         .file("web/Dockerfile", DOCKERFILE)
         .file("web/index.js", "// the app's source\n")
-        .file(".env", "GREETING=hello\n");
+        .file(".env", "GREETING=hello\n")
+        .file("secrets/api_token", "s3cret\n");
     project.up().succeeds();
     let web = format!("{}-web", project.name());
     let db = format!("{}-db", project.name());
@@ -74,6 +76,24 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
     assert_eq!(docker_inspect(&web, "{{.Config.WorkingDir}}"), "/app");
     assert_eq!(docker_inspect(&web, "{{.Config.StopSignal}}"), "SIGINT");
     assert!(docker(&["exec", &web, "cat", "/etc/hosts"]).contains("host.docker.internal"));
+
+    // The secret is readable where Compose puts it, and only there: not in the image.
+    assert_eq!(
+        docker(&["exec", &web, "cat", "/run/secrets/api_token"]).trim(),
+        "s3cret"
+    );
+    assert_eq!(
+        docker(&[
+            "run",
+            "--rm",
+            &image,
+            "sh",
+            "-c",
+            "test ! -e /run/secrets/api_token && echo absent"
+        ])
+        .trim(),
+        "absent"
+    );
 
     // web started only once db's ready command passed, two seconds after db started.
     let started = |name: &str| {

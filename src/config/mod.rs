@@ -25,6 +25,7 @@ mod paths;
 mod ports;
 mod process;
 pub mod schema;
+mod secret_files;
 pub mod secrets;
 mod service;
 pub(crate) mod source;

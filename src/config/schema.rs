@@ -134,6 +134,8 @@ struct ServiceFile {
     /// The platform to run as, OS/ARCH: linux/amd64, linux/arm64.
     #[schemars(pattern(r"^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"))]
     platform: Option<String>,
+    /// Files of the project mounted read-only at /run/secrets/NAME: `NAME: ./path`.
+    secrets: Option<BTreeMap<String, String>>,
 }
 
 /// `build:`: a directory, or a map with the stage and arguments.

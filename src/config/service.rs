@@ -35,7 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 21] = [
+pub const KEYS: [&str; 22] = [
     "template",
     "version",
     "image",
@@ -57,6 +57,7 @@ pub const KEYS: [&str; 21] = [
     "stop_signal",
     "extra_hosts",
     "platform",
+    "secrets",
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
@@ -217,7 +218,14 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "env" => w.env = check.env(value, what("env")).unwrap_or_default(),
             "ports" => w.ports = read_ports(check, value, name),
             "volumes" => {
-                w.volumes = read_volumes(check, ctx.project, ctx.home.as_deref(), value, name)
+                // Extended: `secrets:` adds its mounts to the same list.
+                w.volumes.extend(read_volumes(
+                    check,
+                    ctx.project,
+                    ctx.home.as_deref(),
+                    value,
+                    name,
+                ))
             }
             "depends_on" => {
                 w.depends_on = check.names(value, what("depends_on")).unwrap_or_default()
@@ -252,6 +260,11 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "watch" => {
                 w.watch =
                     super::watch::read(check, value, name).map(|rules| (rules, entry.key_span))
+            }
+            // Mounts like any volume, so a clash with one is reported the same way.
+            "secrets" => {
+                w.volumes
+                    .extend(super::secret_files::read(check, ctx.project, value, name))
             }
             key if super::process::KEYS.contains(&key) => {
                 super::process::read(check, &mut w.run, key, value, name)

@@ -958,3 +958,26 @@ fn an_anonymous_volume_is_a_volume_named_after_the_service_and_path() {
         }
     );
 }
+
+#[test]
+fn secrets_are_project_files_mounted_read_only_under_run_secrets() {
+    let project = TestProject::new().file("secrets/token", "s3cret\n");
+    let p = project
+        .ok("services:\n  web:\n    image: x\n    secrets: { api_token: ./secrets/token }\n");
+    assert_eq!(
+        web(&p).volumes,
+        [Mount::Bind {
+            source: project.dir().join("secrets/token").canonicalize().unwrap(),
+            target: "/run/secrets/api_token".into(),
+            read_only: true,
+        }]
+    );
+    // The content is the container's business: nothing gorae shows holds it.
+    assert!(!to_normalized_yaml(&p).contains("s3cret"));
+    let report = project.report(
+        "services:\n  web:\n    image: x\n    secrets: { \"a/b\": ./secrets/token, gone: ./nope }\n",
+    );
+    assert!(report.contains("gorae.yaml:4:16"), "{report}");
+    assert!(report.contains("is not a file name"), "{report}");
+    assert!(report.contains("./nope"), "{report}");
+}

@@ -42,6 +42,7 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
         ..Draft::default()
     };
     let mut services_node = None;
+    let mut secret_files: BTreeMap<String, Result<String, String>> = BTreeMap::new();
     for entry in &top {
         let key = entry.key.as_str();
         let skip = |reason: &str| Skipped {
@@ -76,8 +77,16 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
             "networks" => draft.skipped.push(skip(
                 "gorae puts every service on one project network, where each is reachable by its service name",
             )),
-            "secrets" | "configs" => draft.skipped.push(skip(
-                "gorae has no file secrets yet: pass values through a service's `env:`, with ${VAR} from the environment or .env, or mount each file with `volumes: [\"./FILE:/run/secrets/NAME:ro\"]`",
+            // Read with the services that use them.
+            "secrets" => {
+                secret_files = merged_entries(&entry.value)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| (e.key.clone(), secret_file(&e.value)))
+                    .collect()
+            }
+            "configs" => draft.skipped.push(skip(
+                "mount each file with `volumes: [\"./FILE:/PATH:ro\"]` in the services that use it",
             )),
             "include" => draft.skipped.push(skip(
                 "import the included files' services by hand",
@@ -117,8 +126,14 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
     let mut tasks: Vec<String> = Vec::new();
     for entry in &services {
         let name = names.get(&entry.key).cloned().unwrap_or_default();
-        let (service, needs_tasks) =
-            import_service(&entry.key, name, &entry.value, &names, templates);
+        let (service, needs_tasks) = import_service(
+            &entry.key,
+            name,
+            &entry.value,
+            &names,
+            &secret_files,
+            templates,
+        );
         tasks.extend(needs_tasks);
         draft.services.push(service);
     }
@@ -146,6 +161,7 @@ fn import_service(
     name: String,
     node: &Node,
     names: &BTreeMap<String, String>,
+    secret_files: &BTreeMap<String, Result<String, String>>,
     templates: &Templates,
 ) -> (DraftService, Vec<String>) {
     let mut service = DraftService {
@@ -228,6 +244,7 @@ fn import_service(
             },
             "environment" => import_env(&mut service, value, &path(key)),
             "healthcheck" => import_healthcheck(&mut service, value, &path(key)),
+            "secrets" => import_secrets(&mut service, value, &path(key), secret_files),
             "stop_signal" | "user" | "working_dir" | "platform" => {
                 match text_of(value).map(|text| translate(&text, false)) {
                     Some(Ok(text)) => service.process.push((key.to_string(), scalar(&text))),
@@ -763,9 +780,7 @@ fn reason(key: &str) -> &'static str {
         }
         "profiles" => "gorae starts every service in the file",
         "extends" => "copy the keys of the extended service into this one",
-        "secrets" | "configs" => {
-            "gorae has no file secrets yet: pass values through `env:`, with ${VAR} from the environment or .env, or mount the file with `volumes: [\"./FILE:/run/secrets/NAME:ro\"]`"
-        }
+        "configs" => "mount each file with `volumes: [\"./FILE:/PATH:ro\"]`",
         "stdin_open" | "tty" => {
             "`gorae run SERVICE` gives a terminal; `up` runs services in the background"
         }
@@ -795,6 +810,84 @@ fn reason(key: &str) -> &'static str {
             "gorae runs containers without extra privileges or host namespaces"
         }
         _ => "gorae has no equivalent",
+    }
+}
+
+/// A top-level secret's file, or why it has none gorae can mount.
+fn secret_file(node: &Node) -> Result<String, String> {
+    let entries = merged_entries(node).ok_or("not a map")?;
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| text_of(&e.value))
+    };
+    if let Some(file) = get("file") {
+        let file = translate(&file, false)?;
+        if file.contains('$') {
+            return Err("its file uses a variable; write the path out in `secrets:`".into());
+        }
+        return Ok(relative(&file));
+    }
+    if let Some(variable) = get("environment") {
+        return Err(format!(
+            "read from the variable {variable}; pass it with `env: {{ {variable}: ${{{variable}}} }}`, or write it to a file and list that in `secrets:`"
+        ));
+    }
+    Err("an external secret; write it to a file of the project and list that in `secrets:`".into())
+}
+
+/// A service's `secrets:` (names, or `{ source, target }`) as gorae's
+/// `secrets: { NAME: FILE }`, mounted at /run/secrets/NAME as in Compose.
+fn import_secrets(
+    service: &mut DraftService,
+    node: &Node,
+    path: &str,
+    files: &BTreeMap<String, Result<String, String>>,
+) {
+    for (index, item) in node.as_seq().unwrap_or_default().iter().enumerate() {
+        let here = format!("{path}[{index}]");
+        let (source, target) = match merged_entries(item) {
+            Some(entries) => {
+                let get = |key: &str| {
+                    entries
+                        .iter()
+                        .find(|e| e.key == key)
+                        .and_then(|e| text_of(&e.value))
+                };
+                let Some(source) = get("source") else {
+                    service.skipped.push(Skipped {
+                        path: here,
+                        reason: "no `source`".into(),
+                    });
+                    continue;
+                };
+                let target = get("target").unwrap_or_else(|| source.clone());
+                (source, target)
+            }
+            None => match text_of(item) {
+                Some(name) => (name.clone(), name),
+                None => continue,
+            },
+        };
+        if target.contains('/') {
+            service.skipped.push(Skipped {
+                path: here,
+                reason: format!("mounted at {target}, outside /run/secrets; write `volumes: [\"FILE:{target}:ro\"]`"),
+            });
+            continue;
+        }
+        match files.get(&source) {
+            Some(Ok(file)) => service.secrets.push((target, file.clone())),
+            Some(Err(reason)) => service.skipped.push(Skipped {
+                path: here,
+                reason: reason.clone(),
+            }),
+            None => service.skipped.push(Skipped {
+                path: here,
+                reason: format!("no top-level secret `{source}`"),
+            }),
+        }
     }
 }
 

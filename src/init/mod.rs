@@ -59,6 +59,8 @@ pub struct DraftService {
     /// Keys of how the process runs (`stop_signal`, `user`, `entrypoint`...), each
     /// with its value already written as YAML.
     pub process: Vec<(String, String)>,
+    /// `secrets:`: name in /run/secrets and the project file it is read from.
+    pub secrets: Vec<(String, String)>,
     pub env: Vec<(String, String)>,
     pub ports: Vec<String>,
     /// A comment beside each port of `ports` (same order), if any.
@@ -160,6 +162,19 @@ fn drop_missing_bind_sources(draft: &mut Draft, dir: &Path) {
                 });
             } else {
                 service.volumes.push(volume);
+            }
+        }
+        let secrets = std::mem::take(&mut service.secrets);
+        for (name, file) in secrets {
+            if dir.join(&file).is_file() {
+                service.secrets.push((name, file));
+            } else {
+                service.skipped.push(Skipped {
+                    path: format!("services.{}.secrets.{name}", service.name),
+                    reason: format!(
+                        "{file} does not exist here; create it and add `secrets: {{ {name}: {file} }}`"
+                    ),
+                });
             }
         }
     }

@@ -125,6 +125,12 @@ fn write_service(out: &mut String, service: &DraftService) {
         if !service.volumes.is_empty() {
             key(out, "volumes", quoted_list(&service.volumes));
         }
+        if !service.secrets.is_empty() {
+            out.push_str("    secrets:\n");
+            for (name, file) in &service.secrets {
+                out.push_str(&format!("      {}: {}\n", scalar(name), scalar(file)));
+            }
+        }
         if !service.depends_on.is_empty() {
             if let Some(note) = &service.depends_note {
                 comment(out, "    ", note);
@@ -168,6 +174,7 @@ fn shorthand(s: &DraftService) -> Option<&str> {
         && s.depends_on.is_empty()
         && s.ready.is_none()
         && s.process.is_empty()
+        && s.secrets.is_empty()
         && !s.task;
     if bare { s.version.as_deref() } else { None }
 }
