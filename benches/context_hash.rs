@@ -107,7 +107,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 fn scan_and_hash(dir: &Path) -> (usize, String) {
     let context = gorae::context::scan(dir)
         .unwrap_or_else(|err| panic!("cannot scan {}: {err}", dir.display()));
-    let hash = context.build_hash(DOCKERFILE, &[]);
+    let hash = context.build_hash(DOCKERFILE, &[], "");
     (context.entries.len(), hash)
 }
 

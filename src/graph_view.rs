@@ -85,11 +85,15 @@ fn runs(project: &Project, service: &Service) -> String {
         ImageSource::Build {
             context,
             dockerfile,
+            options,
         } => {
             let mut text = format!(
                 "build {}",
                 crate::config::show_relative(context, &project.dir)
             );
+            if let Some(target) = &options.target {
+                text.push_str(&format!(" target {target}"));
+            }
             match dockerfile {
                 // A template's Dockerfile: its base image names the template's version.
                 DockerfileSource::Rendered { text: dockerfile } => {

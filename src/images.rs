@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::config::DockerfileSource;
+use crate::config::{BuildOptions, DockerfileSource};
 use crate::context::{self, BuildContext, Entry};
 use crate::dockerfile::{base_images, dockerfile_text, pin_bases};
 use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
@@ -297,7 +297,7 @@ impl<'a> Images<'a> {
     /// What `service`'s image is now, pulling and building nothing: a present image,
     /// a reference to pull, or a build with its content tag and why it runs.
     pub async fn observe(&self, service: &ServicePlan) -> Result<ImageFound, ImageError> {
-        let (context, dockerfile, repository) = match &service.image {
+        let build = match &service.image {
             ImagePlan::Pull { reference } => {
                 return Ok(match self.present(reference).await? {
                     Some(info) => ImageFound::Present {
@@ -313,10 +313,19 @@ impl<'a> Images<'a> {
                 context,
                 dockerfile,
                 repository,
-            } => (context, dockerfile, repository),
+                options,
+            } => (context, dockerfile, repository, options),
         };
+        let (context, dockerfile, repository, options) = build;
         let inputs = match self
-            .build_inputs(&service.name, context, dockerfile, repository, false)
+            .build_inputs(
+                &service.name,
+                context,
+                dockerfile,
+                repository,
+                options,
+                false,
+            )
             .await?
         {
             Ok(inputs) => inputs,
@@ -361,7 +370,24 @@ impl<'a> Images<'a> {
                 context,
                 dockerfile,
                 repository,
-            } => self.build(service, context, dockerfile, repository).await,
+                options,
+            } => {
+                let resolved = self
+                    .build(service, context, dockerfile, repository, options)
+                    .await?;
+                if let Some(name) = &options.tag {
+                    // Tagged on every `up`, so the name follows the content tag.
+                    self.engine
+                        .tag(&resolved.reference, name)
+                        .await
+                        .map_err(|err| ImageError::Build {
+                            service: service.name.clone(),
+                            reason: format!("could not tag the image {name}: {err}"),
+                            output: String::new(),
+                        })?;
+                }
+                Ok(resolved)
+            }
         }
     }
 
@@ -436,12 +462,20 @@ impl<'a> Images<'a> {
             context,
             dockerfile,
             repository,
+            options,
         } = &service.image
         else {
             return Ok(None);
         };
         let inputs = self
-            .build_inputs(&service.name, context, dockerfile, repository, true)
+            .build_inputs(
+                &service.name,
+                context,
+                dockerfile,
+                repository,
+                options,
+                true,
+            )
             .await?
             .map_err(|missing| ImageError::Pull {
                 image: missing,
@@ -458,6 +492,7 @@ impl<'a> Images<'a> {
         context_dir: &std::path::Path,
         dockerfile: &DockerfileSource,
         repository: &str,
+        options: &BuildOptions,
         pull_bases: bool,
     ) -> Result<Result<BuildInputs, String>, ImageError> {
         let dockerfile =
@@ -490,11 +525,12 @@ impl<'a> Images<'a> {
             .await
             .map_err(|err| ImageError::context(name, err))?
             .map_err(|err| ImageError::context(name, err))?;
-        let hash = scanned.build_hash(&dockerfile, &base_ids);
+        let hash = scanned.build_hash(&dockerfile, &base_ids, &options.hashed());
         Ok(Ok(BuildInputs {
             tag: format!("{repository}:{}", &hash[..16]),
             scanned,
             dockerfile,
+            options: options.clone(),
         }))
     }
 
@@ -504,6 +540,7 @@ impl<'a> Images<'a> {
         context_dir: &std::path::Path,
         dockerfile: &DockerfileSource,
         repository: &str,
+        options: &BuildOptions,
     ) -> Result<ResolvedImage, ImageError> {
         let name = service.name.as_str();
         let observed = self
@@ -515,7 +552,7 @@ impl<'a> Images<'a> {
         let inputs = match observed {
             Some(inputs) => inputs,
             None => Arc::new(
-                self.build_inputs(name, context_dir, dockerfile, repository, true)
+                self.build_inputs(name, context_dir, dockerfile, repository, options, true)
                     .await?
                     .map_err(|missing| ImageError::Pull {
                         image: missing,
@@ -527,6 +564,7 @@ impl<'a> Images<'a> {
             tag,
             scanned,
             dockerfile,
+            options,
         } = &*inputs;
         let tag = tag.clone();
         // Services built from the same inputs share one image and one build.
@@ -541,7 +579,9 @@ impl<'a> Images<'a> {
                 let manifest = ManifestCache::new(&format!("{repository}-{name}"));
                 let reason = rebuild_reason(manifest.load().as_ref(), scanned);
                 self.ui.service(name, Event::Building { reason });
-                let info = self.run_build(name, &tag, scanned, dockerfile).await?;
+                let info = self
+                    .run_build(name, &tag, scanned, dockerfile, options)
+                    .await?;
                 manifest.store(scanned);
                 self.ui.service(name, Event::Built { tag: tag.clone() });
                 Ok((info, true))
@@ -563,6 +603,7 @@ impl<'a> Images<'a> {
         tag: &str,
         scanned: &BuildContext,
         dockerfile: &str,
+        options: &BuildOptions,
     ) -> Result<ImageInfo, ImageError> {
         let (scanned, dockerfile_for_tar) = (scanned.clone(), dockerfile.to_string());
         let tar = tokio::task::spawn_blocking(move || scanned.tar(&dockerfile_for_tar))
@@ -579,6 +620,7 @@ impl<'a> Images<'a> {
                 context::DOCKERFILE_NAME,
                 tag,
                 &self.labels,
+                options,
                 |progress| {
                     let event = match progress {
                         BuildProgress::Step { n, of, text } => {
@@ -622,6 +664,7 @@ struct BuildInputs {
     tag: String,
     scanned: BuildContext,
     dockerfile: String,
+    options: BuildOptions,
 }
 
 /// The cell for `key`, created on first use, so concurrent callers share one result.

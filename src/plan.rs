@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{DockerfileSource, ImageSource, PortMapping, Probe, Project, ServiceKind};
+use crate::config::{
+    BuildOptions, DockerfileSource, ImageSource, PortMapping, Probe, Project, ServiceKind,
+};
 use crate::engine::{ContainerSpec, Mount, Protocol, PublishedPort, Scope, labels};
 use crate::hash::hex;
 
@@ -84,6 +86,8 @@ pub enum ImagePlan {
         dockerfile: DockerfileSource,
         /// Repository (one per project) the content-hash tag is added to.
         repository: String,
+        /// Target stage, arguments, platform and extra tag.
+        options: BuildOptions,
     },
 }
 
@@ -184,10 +188,12 @@ fn plan_service(
         ImageSource::Build {
             context,
             dockerfile,
+            options,
         } => ImagePlan::Build {
             context: context.clone(),
             dockerfile: dockerfile.clone(),
             repository: format!("gorae-{}", project.name),
+            options: options.clone(),
         },
     };
     let kind = match service.kind {
@@ -212,6 +218,7 @@ fn plan_service(
         mounts,
         network: network.to_string(),
         aliases: vec![service.name.clone()],
+        run: service.run.clone(),
     };
     ServicePlan {
         name: service.name.clone(),

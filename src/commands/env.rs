@@ -209,6 +209,13 @@ fn lines(groups: &[Group], line: fn(&str, &str) -> String) -> String {
 /// `export NAME='value'`: single quotes keep every character literal; a quote
 /// inside is closed, escaped and reopened.
 fn shell_line(name: &str, value: &str) -> String {
+    if !crate::config::interpolate::is_var_name(name) {
+        // The engine takes `discovery.type`; a shell cannot export it, and a line
+        // that tried would be a syntax error for the whole `eval`.
+        return format!(
+            "# {name} is not a name a shell can export; set it in the program's own configuration"
+        );
+    }
     format!("export {name}='{}'", value.replace('\'', r"'\''"))
 }
 
@@ -261,6 +268,7 @@ mod tests {
     #[test]
     fn shell_lines_keep_quotes_and_dollars_literal() {
         assert_eq!(shell_line("A", "it's $HOME"), r"export A='it'\''s $HOME'");
+        assert!(shell_line("discovery.type", "x").starts_with("# discovery.type is not"));
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use super::diagnostic::Diagnostic;
-use super::interpolate::is_var_name;
+use super::interpolate::is_env_name;
 use super::source::{Source, Span};
 use super::yaml::{Entry, Kind, Node, Value};
 
@@ -304,7 +304,7 @@ impl<'a> Checker<'a> {
         match &node.value {
             Value::Map(entries) => {
                 for entry in entries {
-                    if !is_var_name(&entry.key) {
+                    if !is_env_name(&entry.key) {
                         self.bad_var_name(&entry.key, entry.key_span);
                         continue;
                     }
@@ -342,7 +342,7 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     };
-                    if !is_var_name(key) {
+                    if !is_env_name(key) {
                         self.bad_var_name(key, item.span);
                         continue;
                     }
@@ -379,7 +379,7 @@ impl<'a> Checker<'a> {
         self.error(
             span,
             format!("`{name}` is not a valid environment variable name"),
-            "names are letters, digits and `_`, and do not start with a digit",
+            "a name is any text without `=`; write NAME: value",
         );
     }
 

@@ -2,7 +2,7 @@
 //! the Dockerfile in `build:`; the keys that exclude each other; the image prefix.
 
 use super::fields::{Checker, suggest};
-use super::model::{DockerfileSource, ImageSource};
+use super::model::{BuildOptions, DockerfileSource, ImageSource};
 use super::paths::Expect;
 use super::service::{Context, Written};
 use super::source::Span;
@@ -239,7 +239,11 @@ pub fn source_of_image<'t>(
                 check.error(*span, format!("{message} in service `{name}`"), help);
             }
         };
-    if let Some((image, _)) = &w.image {
+    // `image` beside `build` or `dockerfile` names the built image (as in Compose).
+    let built = w.build.is_some() || w.dockerfile.is_some();
+    if let Some((image, _)) = &w.image
+        && !built
+    {
         conflict(
             check,
             &w.template,
@@ -252,19 +256,15 @@ pub fn source_of_image<'t>(
             "`version` applies to templates, not to `image`",
             "put the tag in the image name, such as redis:7",
         );
-        conflict(
-            check,
-            &w.build,
-            "`build` and `image` exclude each other",
-            "`image` runs an existing image and `build` builds one; keep one of them",
-        );
-        conflict(
-            check,
-            &w.dockerfile,
-            "`dockerfile` and `image` exclude each other",
-            "`image` runs an existing image and `dockerfile` builds one; keep one of them",
-        );
         return ImageFrom::Image(image.clone());
+    }
+    if w.image.is_some() {
+        conflict(
+            check,
+            &w.template,
+            "`template` and `image` exclude each other",
+            "beside `build`, `image` names the built image; a template names its own, so remove one of them",
+        );
     }
     if let Some((dockerfile, span)) = &w.dockerfile {
         conflict(
@@ -347,6 +347,12 @@ pub fn image_source(
     let unknown = ImageSource::Pull {
         image: String::new(),
     };
+    let options = BuildOptions {
+        platform: w.run.platform.clone(),
+        // Beside a build, `image` is a name for the result: no prefix, it is not pulled.
+        tag: w.image.as_ref().map(|(image, _)| image.clone()),
+        ..w.build_options.clone()
+    };
     let context_of = |check: &mut Checker, (text, span): &(String, Span)| {
         ctx.project
             .inside(check, text, *span, "build directory", Expect::Dir)
@@ -370,6 +376,7 @@ pub fn image_source(
                 (Some(path), Some(context)) => ImageSource::Build {
                     context,
                     dockerfile: DockerfileSource::File { path },
+                    options,
                 },
                 _ => unknown,
             }
@@ -399,6 +406,7 @@ pub fn image_source(
             ImageSource::Build {
                 context,
                 dockerfile: DockerfileSource::File { path },
+                options,
             }
         }
         ImageFrom::Template(template, template_span) => {
@@ -431,6 +439,7 @@ pub fn image_source(
                 Some(text) => ImageSource::Build {
                     context,
                     dockerfile: DockerfileSource::Rendered { text },
+                    options,
                 },
                 None => unknown,
             }

@@ -210,6 +210,13 @@ impl Expander<'_> {
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: the names a shell can export.
+/// A name the engine takes for a container's environment variable: anything without
+/// `=` or NUL (`discovery.type`, which Elasticsearch reads, included). Shells export
+/// only [`is_var_name`] names.
+pub fn is_env_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['=', '\0'])
+}
+
 pub fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars

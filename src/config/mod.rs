@@ -13,6 +13,7 @@
 //! serde_yaml would, faster, for the data it is sure of.
 
 mod block_yaml;
+mod build;
 pub mod diagnostic;
 pub(crate) mod fields;
 mod graph;
@@ -22,7 +23,9 @@ pub mod model;
 mod normalize;
 mod paths;
 mod ports;
+mod process;
 pub mod schema;
+mod secret_files;
 pub mod secrets;
 mod service;
 pub(crate) mod source;

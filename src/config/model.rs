@@ -65,6 +65,10 @@ pub struct Service {
     /// `watch:` rules for `up --watch`, when written (built services only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch: Option<super::watch::WatchRules>,
+    /// Entrypoint, user, working directory, stop signal, extra hosts and platform,
+    /// where they differ from the image's.
+    #[serde(skip_serializing_if = "RunOptions::is_default")]
+    pub run: RunOptions,
 }
 
 /// Long-running service or one-shot task.
@@ -98,8 +102,16 @@ pub enum ImageSource {
         /// Absolute build context directory (inside the project).
         context: PathBuf,
         dockerfile: DockerfileSource,
+        /// Target stage, build arguments and extra tag; left out while unset, so
+        /// outputs made before these existed stay the same.
+        #[serde(skip_serializing_if = "BuildOptions::is_default")]
+        options: BuildOptions,
     },
 }
+
+/// What a build takes beyond its context and Dockerfile; the engine's requests use
+/// the same type.
+pub use crate::engine::BuildOptions;
 
 /// The Dockerfile of a build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,6 +143,9 @@ pub enum Protocol {
 /// One mount into the container (a volume by the user's short name; the engine
 /// volume is `<project>_<name>`). The engine's requests use the same type.
 pub use crate::mount::Mount;
+
+/// How the process runs beyond its command; the engine's requests use the same type.
+pub use crate::engine::RunOptions;
 
 /// A readiness probe, run by gorae from the client side.
 #[derive(Debug, Clone, PartialEq, Eq)]

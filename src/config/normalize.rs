@@ -65,7 +65,7 @@ struct ServiceView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    build: Option<BuildView>,
+    build: Option<BuildView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     command: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Masked::is_empty")]
@@ -117,10 +117,13 @@ struct TemplateView<'a> {
 }
 
 #[derive(Serialize)]
-struct BuildView {
+struct BuildView<'a> {
     context: String,
     /// A path, or `template NAME` for a Dockerfile rendered from a template.
     dockerfile: String,
+    /// Target, arguments, platform and extra tag, where set.
+    #[serde(flatten)]
+    options: &'a crate::config::BuildOptions,
 }
 
 /// A probe in the shape the file uses to write it: a map with one of the keys. (A
@@ -140,6 +143,7 @@ fn service_view<'a>(project: &'a Project, service: &'a Service) -> ServiceView<'
         ImageSource::Build {
             context,
             dockerfile,
+            options,
         } => {
             let dockerfile = match dockerfile {
                 DockerfileSource::File { path } => show(path),
@@ -153,6 +157,7 @@ fn service_view<'a>(project: &'a Project, service: &'a Service) -> ServiceView<'
                 Some(BuildView {
                     context: show(context),
                     dockerfile,
+                    options,
                 }),
             )
         }

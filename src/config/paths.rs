@@ -134,17 +134,35 @@ pub fn read_volumes(
         let Some(text) = check.string(item, format_args!("an entry of {what}")) else {
             continue;
         };
-        if let Some(mount) = read_volume(check, project, home, &text, item.span) {
+        if let Some(mount) = read_volume(check, project, home, service, &text, item.span) {
             mounts.push((mount, item.span));
         }
     }
     mounts
 }
 
+/// The short name of the volume kept at `target` for `service`:
+/// `web` and `/app/node_modules` give `web_app_node_modules`.
+pub fn anonymous_volume_name(service: &str, target: &str) -> String {
+    let path: String = target
+        .trim_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{service}_{path}")
+}
+
 pub fn read_volume(
     check: &mut Checker,
     project: &ProjectDir,
     home: Option<&str>,
+    service: &str,
     text: &str,
     span: Span,
 ) -> Option<Mount> {
@@ -152,11 +170,22 @@ pub fn read_volume(
     let (source, target, mode) = match parts.as_slice() {
         [source, target] => (*source, *target, None),
         [source, target, mode] => (*source, *target, Some(*mode)),
+        // An anonymous volume, as in Compose: a project volume named after the service
+        // and the path. A new volume is filled from the image's content at that path
+        // (the engine copies it on first use), which keeps an image's node_modules
+        // visible under a bind mount of the source.
+        [target] if target.starts_with('/') && !target.trim_end_matches('/').is_empty() => {
+            return Some(Mount::Volume {
+                name: anonymous_volume_name(service, target),
+                target: target.to_string(),
+                read_only: false,
+            });
+        }
         [_] => {
             check.error(
                 span,
                 format!("volume `{text}` names only one path"),
-                format!("write NAME:{text} for a named volume, or ./DIR:{text} to mount a directory of the project"),
+                format!("write /{text} for a volume of this service at that container path, NAME:/{text} for a named volume, or ./{text}:/PATH to mount a directory of the project"),
             );
             return None;
         }

@@ -101,8 +101,9 @@ struct ServiceFile {
     /// Your own Dockerfile, relative to gorae.yaml (excludes template and image).
     dockerfile: Option<String>,
     /// The build context directory, relative to gorae.yaml, inside the project. Required by
-    /// app templates (node, python, go, ruby, php); alone, builds the Dockerfile in it.
-    build: Option<String>,
+    /// app templates (node, python, go, ruby, php); alone, builds the Dockerfile in it. The
+    /// map form adds the stage to build and build arguments.
+    build: Option<Build>,
     /// The command, as a list of arguments.
     command: Option<Vec<Scalar>>,
     /// Environment variables: `NAME: value`, or a list of `NAME=value`.
@@ -136,6 +137,45 @@ struct ServiceFile {
     /// rebuild; static files are only synced; other source is synced and the app
     /// restarted).
     watch: Option<Watch>,
+    /// Replaces the image's ENTRYPOINT, as a list of arguments.
+    entrypoint: Option<Vec<Scalar>>,
+    /// The user the process runs as: a name, a number, or "UID:GID". Default: the image's.
+    user: Option<String>,
+    /// The directory the process starts in, absolute. Default: the image's WORKDIR.
+    #[schemars(pattern(r"^/"))]
+    working_dir: Option<String>,
+    /// The signal that stops the container: SIGINT, SIGQUIT... Default: the image's, else SIGTERM.
+    stop_signal: Option<String>,
+    /// Extra /etc/hosts entries, HOST:IP; the IP may be host-gateway
+    /// (host.docker.internal:host-gateway reaches the host, on Linux too).
+    extra_hosts: Option<Vec<String>>,
+    /// The platform to run as, OS/ARCH: linux/amd64, linux/arm64.
+    #[schemars(pattern(r"^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"))]
+    platform: Option<String>,
+    /// Files of the project mounted read-only at /run/secrets/NAME: `NAME: ./path`.
+    secrets: Option<BTreeMap<String, String>>,
+}
+
+/// `build:`: a directory, or a map with the stage and arguments.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Build {
+    Dir(String),
+    Full(BuildFile),
+}
+
+/// `build:` as a map.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct BuildFile {
+    /// The build context directory, relative to gorae.yaml. Default: `.`.
+    context: Option<String>,
+    /// The stage of a multi-stage Dockerfile to build (`FROM ... AS dev`). Default: the last.
+    target: Option<String>,
+    /// Build arguments (`ARG` values): `NAME: value`. Part of the image's content hash.
+    args: Option<Env>,
 }
 
 /// `watch:` of a built service.

@@ -35,7 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 23] = [
     "template",
     "version",
     "image",
@@ -52,6 +52,13 @@ pub const KEYS: [&str; 16] = [
     "timeout",
     "inputs",
     "watch",
+    "entrypoint",
+    "user",
+    "working_dir",
+    "stop_signal",
+    "extra_hosts",
+    "platform",
+    "secrets",
 ];
 
 /// Keys people bring from Compose, and gorae's name for them.
@@ -91,6 +98,8 @@ pub struct Written {
     pub image: Option<(String, Span)>,
     pub dockerfile: Option<(String, Span)>,
     pub build: Option<(String, Span)>,
+    /// `build:`'s target and arguments.
+    pub build_options: super::model::BuildOptions,
     pub command: Option<Vec<String>>,
     pub env: Vec<(String, String, Span)>,
     pub ports: Vec<(PortMapping, Span)>,
@@ -105,6 +114,8 @@ pub struct Written {
     pub inputs: Option<(Vec<(String, Span)>, Span)>,
     /// `watch:` rules, with the key's position.
     pub watch: Option<(super::watch::WatchRules, Span)>,
+    /// Entrypoint, user, stop signal and the like ([`super::process`]).
+    pub run: super::model::RunOptions,
     /// Where the image comes from was already reported as wrong; don't report it again.
     pub source_reported: bool,
     /// Keys that an unknown key probably meant (`biuld` -> `build`); their absence is
@@ -203,12 +214,21 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "dockerfile" => {
                 w.dockerfile = check.string(value, what("dockerfile")).map(|d| (d, span))
             }
-            "build" => w.build = check.string(value, what("build")).map(|b| (b, span)),
+            "build" => {
+                (w.build, w.build_options) = super::build::read(check, value, entry.key_span, name)
+            }
             "command" => w.command = check.command(value, what("command")),
             "env" => w.env = check.env(value, what("env")).unwrap_or_default(),
             "ports" => w.ports = read_ports(check, value, name),
             "volumes" => {
-                w.volumes = read_volumes(check, ctx.project, ctx.home.as_deref(), value, name)
+                // Extended: `secrets:` adds its mounts to the same list.
+                w.volumes.extend(read_volumes(
+                    check,
+                    ctx.project,
+                    ctx.home.as_deref(),
+                    value,
+                    name,
+                ))
             }
             "conf" => w.conf = check.string(value, what("conf")).map(|c| (c, value.span)),
             "depends_on" => {
@@ -244,6 +264,14 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
             "watch" => {
                 w.watch =
                     super::watch::read(check, value, name).map(|rules| (rules, entry.key_span))
+            }
+            // Mounts like any volume, so a clash with one is reported the same way.
+            "secrets" => {
+                w.volumes
+                    .extend(super::secret_files::read(check, ctx.project, value, name))
+            }
+            key if super::process::KEYS.contains(&key) => {
+                super::process::read(check, &mut w.run, key, value, name)
             }
             _ => {}
         }
@@ -424,7 +452,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             Some(target) if !conf.contains(':') => {
                 let text = format!("{conf}:{target}:ro");
                 let home = ctx.home.as_deref();
-                if let Some(mount) = super::paths::read_volume(check, ctx.project, home, &text, *span) {
+                if let Some(mount) = super::paths::read_volume(check, ctx.project, home, name, &text, *span) {
                     written_volumes.push((mount, *span));
                 }
             }
@@ -503,6 +531,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         exports,
         inputs,
         watch,
+        run: w.run.clone(),
     };
     Draft {
         service,

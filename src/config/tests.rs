@@ -172,6 +172,7 @@ fn valid_inputs_produce_the_expected_model() {
                 let ImageSource::Build {
                     context,
                     dockerfile: DockerfileSource::Rendered { text },
+                    ..
                 } = &web.image
                 else {
                     panic!("{:?}", web.image)
@@ -220,21 +221,24 @@ fn valid_inputs_produce_the_expected_model() {
                     p.services["legacy"].image,
                     ImageSource::Build {
                         context: dir.join("legacy"),
-                        dockerfile: file.clone()
+                        dockerfile: file.clone(),
+                        options: Default::default(),
                     }
                 );
                 assert_eq!(
                     p.services["other"].image,
                     ImageSource::Build {
                         context: dir.to_path_buf(),
-                        dockerfile: file.clone()
+                        dockerfile: file.clone(),
+                        options: Default::default(),
                     }
                 );
                 assert_eq!(
                     p.services["plain"].image,
                     ImageSource::Build {
                         context: dir.join("legacy"),
-                        dockerfile: file
+                        dockerfile: file,
+                        options: Default::default(),
                     }
                 );
             },
@@ -502,11 +506,11 @@ fn invalid_inputs_render_positioned_errors() {
         ),
         (
             "bad_env",
-            "services:\n  web:\n    image: x\n    env:\n      1BAD: x\n      EMPTY:\n      LIST: [a]\n",
+            "services:\n  web:\n    image: x\n    env:\n      \"A=B\": x\n      EMPTY:\n      LIST: [a]\n",
         ),
         (
             "bad_volumes",
-            "services:\n  web:\n    image: x\n    volumes: [\"./missing:/app\", \"cache:app\", \"/data\", \"cache:/a:rx\"]\n",
+            "services:\n  web:\n    image: x\n    volumes: [\"./missing:/app\", \"cache:app\", \"data\", \"cache:/a:rx\"]\n",
         ),
         (
             "http_probe_without_port_and_task_with_probe",
@@ -895,4 +899,112 @@ fn conf_mounts_a_project_file_where_the_template_reads_its_config() {
         report.contains("its template takes no config file"),
         "{report}"
     );
+}
+
+#[test]
+fn build_map_process_keys_and_image_beside_build_are_read() {
+    let project = TestProject::new()
+        .file("web/Dockerfile", "FROM node:20 AS dev\n")
+        .env("NODE_VERSION", "20");
+    let p = project.ok(concat!(
+        "services:\n  web:\n    image: acme/web:dev\n",
+        "    build:\n      context: ./web\n      target: dev\n",
+        "      args: { NODE_VERSION: \"${NODE_VERSION}\", MODE: development }\n",
+        "    entrypoint: [docker-entrypoint.sh]\n    user: \"1000:1000\"\n",
+        "    working_dir: /app\n    stop_signal: int\n",
+        "    extra_hosts: [\"host.docker.internal:host-gateway\", \"db.local:10.0.0.5\"]\n",
+        "    platform: linux/amd64\n",
+    ));
+    let ImageSource::Build {
+        context, options, ..
+    } = &web(&p).image
+    else {
+        panic!("expected a build: {:?}", web(&p).image);
+    };
+    assert_eq!(*context, project.dir().join("web"));
+    assert_eq!(options.target.as_deref(), Some("dev"));
+    assert_eq!(options.args["NODE_VERSION"], "20");
+    assert_eq!(options.args["MODE"], "development");
+    assert_eq!(options.tag.as_deref(), Some("acme/web:dev"));
+    assert_eq!(options.platform.as_deref(), Some("linux/amd64"));
+    let run = &web(&p).run;
+    assert_eq!(
+        run.entrypoint,
+        Some(vec!["docker-entrypoint.sh".to_string()])
+    );
+    assert_eq!(run.user.as_deref(), Some("1000:1000"));
+    assert_eq!(run.working_dir.as_deref(), Some("/app"));
+    assert_eq!(run.stop_signal.as_deref(), Some("SIGINT"));
+    assert_eq!(run.extra_hosts.len(), 2);
+    assert_eq!(run.platform.as_deref(), Some("linux/amd64"));
+}
+
+#[test]
+fn wrong_build_and_process_values_point_at_their_line() {
+    let project = TestProject::new().file("web/Dockerfile", "FROM node:20\n");
+    let report = project.report(concat!(
+        "services:\n  web:\n    build:\n      context: ./web\n      target: \"dev stage\"\n",
+        "      tagret: x\n    user: \"a b\"\n    working_dir: app\n    stop_signal: SIGNOPE\n",
+        "    extra_hosts: [\"nohost\"]\n    platform: amd64\n",
+    ));
+    for expected in [
+        "gorae.yaml:5:15",
+        "is not a stage name",
+        "gorae.yaml:6:7",
+        "did you mean `target`",
+        "gorae.yaml:7:11",
+        "is not a user",
+        "gorae.yaml:8:18",
+        "not an absolute path",
+        "gorae.yaml:9:18",
+        "is not a signal",
+        "gorae.yaml:10:19",
+        "is not HOST:IP",
+        "gorae.yaml:11:15",
+        "is not a platform",
+    ] {
+        assert!(
+            report.contains(expected),
+            "{expected} missing from:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn an_anonymous_volume_is_a_volume_named_after_the_service_and_path() {
+    let project = TestProject::new().file("web/Dockerfile", "FROM node:20\n");
+    let p = project.ok(
+        "services:\n  web:\n    build: ./web\n    volumes: [\"./web:/app\", \"/app/node_modules\"]\n",
+    );
+    assert_eq!(
+        web(&p).volumes[1],
+        Mount::Volume {
+            name: "web_app_node_modules".into(),
+            target: "/app/node_modules".into(),
+            read_only: false,
+        }
+    );
+}
+
+#[test]
+fn secrets_are_project_files_mounted_read_only_under_run_secrets() {
+    let project = TestProject::new().file("secrets/token", "s3cret\n");
+    let p = project
+        .ok("services:\n  web:\n    image: x\n    secrets: { api_token: ./secrets/token }\n");
+    assert_eq!(
+        web(&p).volumes,
+        [Mount::Bind {
+            source: project.dir().join("secrets/token").canonicalize().unwrap(),
+            target: "/run/secrets/api_token".into(),
+            read_only: true,
+        }]
+    );
+    // The content is the container's business: nothing gorae shows holds it.
+    assert!(!to_normalized_yaml(&p).contains("s3cret"));
+    let report = project.report(
+        "services:\n  web:\n    image: x\n    secrets: { \"a/b\": ./secrets/token, gone: ./nope }\n",
+    );
+    assert!(report.contains("gorae.yaml:4:16"), "{report}");
+    assert!(report.contains("is not a file name"), "{report}");
+    assert!(report.contains("./nope"), "{report}");
 }

@@ -158,11 +158,17 @@ pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
 
 impl BuildContext {
     /// The content hash of a build: this context, the Dockerfile and the base images.
-    pub fn build_hash(&self, dockerfile: &str, base_image_ids: &[String]) -> String {
+    pub fn build_hash(&self, dockerfile: &str, base_image_ids: &[String], options: &str) -> String {
         let mut hasher = Sha256::new();
         hasher.update(b"gorae-build-1\0");
         hasher.update(dockerfile.as_bytes());
         hasher.update(b"\0");
+        // Only when set (target, args, platform): builds without them keep their tags.
+        if !options.is_empty() {
+            hasher.update(b"options\0");
+            hasher.update(options.as_bytes());
+            hasher.update(b"\0");
+        }
         for id in base_image_ids {
             hasher.update(id.as_bytes());
             hasher.update(b"\0");

@@ -15,7 +15,7 @@ fn context_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn hash_of(dir: &Path) -> String {
-    scan(dir).expect("scan").build_hash("FROM x", &[])
+    scan(dir).expect("scan").build_hash("FROM x", &[], "")
 }
 
 #[test]
@@ -35,27 +35,34 @@ fn hash_ignores_timestamps() {
 fn hash_changes_with_content_mode_path_dockerfile_and_base_image() {
     let dir = context_with(&[("run.sh", "echo hi")]);
     let context = scan(dir.path()).expect("scan");
-    let base = context.build_hash("FROM x", &["sha256:1".into()]);
-    assert_ne!(base, context.build_hash("FROM y", &["sha256:1".into()]));
-    assert_ne!(base, context.build_hash("FROM x", &["sha256:2".into()]));
+    let base = context.build_hash("FROM x", &["sha256:1".into()], "");
+    assert_ne!(base, context.build_hash("FROM y", &["sha256:1".into()], ""));
+    assert_ne!(base, context.build_hash("FROM x", &["sha256:2".into()], ""));
+    // A target or build argument changes the image, so the tag.
+    assert_ne!(
+        base,
+        context.build_hash("FROM x", &["sha256:1".into()], "{\"target\":\"dev\"}")
+    );
 
     let script = dir.path().join("run.sh");
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
-    let after_chmod = scan(dir.path())
-        .expect("scan")
-        .build_hash("FROM x", &["sha256:1".into()]);
+    let after_chmod =
+        scan(dir.path())
+            .expect("scan")
+            .build_hash("FROM x", &["sha256:1".into()], "");
     assert_ne!(base, after_chmod);
 
     fs::write(&script, "echo bye").expect("write");
     let after_edit = scan(dir.path())
         .expect("scan")
-        .build_hash("FROM x", &["sha256:1".into()]);
+        .build_hash("FROM x", &["sha256:1".into()], "");
     assert_ne!(after_chmod, after_edit);
 
     fs::rename(&script, dir.path().join("go.sh")).expect("rename");
-    let after_rename = scan(dir.path())
-        .expect("scan")
-        .build_hash("FROM x", &["sha256:1".into()]);
+    let after_rename =
+        scan(dir.path())
+            .expect("scan")
+            .build_hash("FROM x", &["sha256:1".into()], "");
     assert_ne!(after_edit, after_rename);
 }
 
@@ -71,7 +78,7 @@ fn ignored_files_do_not_count() {
     let context = scan(dir.path()).expect("scan");
     let paths: Vec<&str> = context.entries.keys().map(String::as_str).collect();
     assert_eq!(paths, [".dockerignore", "app.py"]);
-    let before = context.build_hash("FROM x", &[]);
+    let before = context.build_hash("FROM x", &[], "");
     fs::write(dir.path().join("debug.log"), "changed").expect("write");
     fs::write(dir.path().join("node_modules/x/index.js"), "changed").expect("write");
     assert_eq!(before, hash_of(dir.path()));

@@ -241,6 +241,7 @@ impl Engine {
             // that ignores SIGTERM still stops at once instead of after the timeout.
             init: Some(true),
             network_mode: Some(spec.network.clone()),
+            extra_hosts: (!spec.run.extra_hosts.is_empty()).then(|| spec.run.extra_hosts.clone()),
             ..Default::default()
         };
         let networking_config = NetworkingConfig {
@@ -260,11 +261,17 @@ impl Engine {
             exposed_ports: Some(exposed),
             host_config: Some(host_config),
             networking_config: Some(networking_config),
+            entrypoint: spec.run.entrypoint.clone(),
+            user: spec.run.user.clone(),
+            working_dir: spec.run.working_dir.clone(),
+            stop_signal: spec.run.stop_signal.clone(),
             ..Default::default()
         };
-        let options = CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
+        let mut options = CreateContainerOptionsBuilder::default().name(&spec.name);
+        if let Some(platform) = &spec.run.platform {
+            options = options.platform(platform);
+        }
+        let options = options.build();
         let created = self.docker.create_container(Some(options), body).await?;
         Ok(created.id)
     }

@@ -177,15 +177,26 @@ impl Engine {
         dockerfile: &str,
         tag: &str,
         image_labels: &HashMap<String, String>,
+        build: &super::BuildOptions,
         mut on_progress: impl FnMut(BuildProgress),
     ) -> Result<(), EngineError> {
-        let options = BuildImageOptionsBuilder::default()
+        let mut options = BuildImageOptionsBuilder::default()
             .dockerfile(dockerfile)
             .t(tag)
             .rm(true)
             .forcerm(true)
-            .labels(image_labels)
-            .build();
+            .labels(image_labels);
+        if let Some(target) = &build.target {
+            options = options.target(target);
+        }
+        if !build.args.is_empty() {
+            let args: HashMap<String, String> = build.args.clone().into_iter().collect();
+            options = options.buildargs(&args);
+        }
+        if let Some(platform) = &build.platform {
+            options = options.platform(platform);
+        }
+        let options = options.build();
         let body = bollard::body_full(context_tar.into());
         let mut stream = self.docker.build_image(options, None, Some(body));
         while let Some(item) = stream.next().await {
@@ -202,6 +213,19 @@ impl Engine {
                 Err(err) => return Err(err.into()),
             }
         }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Adds the name `target` (`NAME[:TAG]`, `latest` when untagged) to image `source`.
+    pub async fn tag(&self, source: &str, target: &str) -> Result<(), EngineError> {
+        let (repo, tag) = split_tag(target);
+        let options = bollard::query_parameters::TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.docker.tag_image(source, Some(options)).await?;
         Ok(())
     }
 }

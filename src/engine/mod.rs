@@ -22,7 +22,7 @@ pub use containers::{ContainerState, ExecOutput, ExistingContainer, STOP_TIMEOUT
 pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
 pub use images::{BuildProgress, ImageInfo, split_tag};
-pub use request::{ContainerSpec, Mount, Protocol, PublishedPort};
+pub use request::{BuildOptions, ContainerSpec, Mount, Protocol, PublishedPort, RunOptions};
 pub use resources::Labelled;
 pub use system::SystemInfo;
 

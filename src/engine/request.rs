@@ -23,6 +23,41 @@ pub struct ContainerSpec {
     pub network: String,
     /// DNS names on the project network (the service name).
     pub aliases: Vec<String>,
+    /// How the process runs, where gorae.yaml says more than the image does.
+    #[serde(flatten)]
+    pub run: RunOptions,
+}
+
+/// How a container's process runs, beyond its command: each is the image's own
+/// unless set. Every field is left out of the configuration hash while unset, so a
+/// container made before these existed keeps its hash and is not re-created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunOptions {
+    /// Replaces the image's ENTRYPOINT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    /// `NAME`, `UID` or `UID:GID`, replacing the image's USER.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Replaces the image's WORKDIR.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// The signal that stops the container (`SIGINT`), replacing the image's STOPSIGNAL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    /// `HOST:IP` lines added to /etc/hosts; the IP may be `host-gateway`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    /// `os/arch[/variant]` the container runs as, such as `linux/amd64`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+impl RunOptions {
+    /// Nothing differs from the image's defaults.
+    pub fn is_default(&self) -> bool {
+        *self == RunOptions::default()
+    }
 }
 
 impl ContainerSpec {
@@ -32,6 +67,50 @@ impl ContainerSpec {
             .iter()
             .map(|(name, value)| format!("{name}={value}"))
             .collect()
+    }
+}
+
+/// What a build takes beyond its context and Dockerfile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BuildOptions {
+    /// The stage of a multi-stage Dockerfile to build; default: the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// `ARG` values, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    /// The platform built for (the service's `platform:`); default: the engine's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// `image:` beside `build:`: a name the built image is tagged with too, besides
+    /// gorae's content tag. Not part of the content hash: it names the result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+impl BuildOptions {
+    pub fn is_default(&self) -> bool {
+        *self == BuildOptions::default()
+    }
+
+    /// What the content hash covers besides the context and the Dockerfile; empty
+    /// when nothing is set, so the tags of builds made before these existed stay.
+    pub fn hashed(&self) -> String {
+        if self.target.is_none() && self.args.is_empty() && self.platform.is_none() {
+            return String::new();
+        }
+        #[derive(Serialize)]
+        struct Hashed<'a> {
+            target: &'a Option<String>,
+            args: &'a BTreeMap<String, String>,
+            platform: &'a Option<String>,
+        }
+        serde_json::to_string(&Hashed {
+            target: &self.target,
+            args: &self.args,
+            platform: &self.platform,
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -101,6 +180,7 @@ mod tests {
             mounts: Vec::new(),
             network: "shop_default".into(),
             aliases: vec!["web".into()],
+            run: RunOptions::default(),
         };
         assert_eq!(spec.env_assignments(), ["A=x=y", "PORT=3000"]);
         let json = serde_json::to_value(&spec).unwrap();

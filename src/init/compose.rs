@@ -14,6 +14,7 @@ use crate::config::diagnostic::{Diagnostic, render_all};
 use crate::config::source::{Source, Span};
 use crate::config::template::Templates;
 use crate::config::yaml::{self, Entry, Kind, Node, Value};
+use crate::yaml_out::{quoted_list, scalar};
 
 /// The draft for a compose file's text. `file` is its name, for messages.
 pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Draft, LoadError> {
@@ -41,6 +42,7 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
         ..Draft::default()
     };
     let mut services_node = None;
+    let mut secret_files: BTreeMap<String, Result<String, String>> = BTreeMap::new();
     for entry in &top {
         let key = entry.key.as_str();
         let skip = |reason: &str| Skipped {
@@ -75,8 +77,16 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
             "networks" => draft.skipped.push(skip(
                 "gorae puts every service on one project network, where each is reachable by its service name",
             )),
-            "secrets" | "configs" => draft.skipped.push(skip(
-                "pass values through a service's `env:`, with ${VAR} from the environment or .env",
+            // Read with the services that use them.
+            "secrets" => {
+                secret_files = merged_entries(&entry.value)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| (e.key.clone(), secret_file(&e.value)))
+                    .collect()
+            }
+            "configs" => draft.skipped.push(skip(
+                "mount each file with `volumes: [\"./FILE:/PATH:ro\"]` in the services that use it",
             )),
             "include" => draft.skipped.push(skip(
                 "import the included files' services by hand",
@@ -116,8 +126,14 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
     let mut tasks: Vec<String> = Vec::new();
     for entry in &services {
         let name = names.get(&entry.key).cloned().unwrap_or_default();
-        let (service, needs_tasks) =
-            import_service(&entry.key, name, &entry.value, &names, templates);
+        let (service, needs_tasks) = import_service(
+            &entry.key,
+            name,
+            &entry.value,
+            &names,
+            &secret_files,
+            templates,
+        );
         tasks.extend(needs_tasks);
         draft.services.push(service);
     }
@@ -145,6 +161,7 @@ fn import_service(
     name: String,
     node: &Node,
     names: &BTreeMap<String, String>,
+    secret_files: &BTreeMap<String, Result<String, String>>,
     templates: &Templates,
 ) -> (DraftService, Vec<String>) {
     let mut service = DraftService {
@@ -176,9 +193,14 @@ fn import_service(
             reason: reason.to_string(),
         };
         match key {
-            "image" if has_build => service
-                .skipped
-                .push(skip("gorae tags the images it builds itself")),
+            // Beside `build`, `image` names the built image; gorae tags it so too.
+            "image" if has_build => match text_of(value).map(|image| translate(&image, false)) {
+                Some(Ok(image)) if !image.contains('$') => service.image = Some(image),
+                Some(Err(why)) => service.skipped.push(skip(&why)),
+                _ => service.skipped.push(skip(
+                    "uses a variable; gorae tags the built image with its content hash, so a name is only for sharing: write it out if you need one",
+                )),
+            },
             "image" => {
                 let Some(image) = text_of(value) else {
                     continue;
@@ -221,6 +243,35 @@ fn import_service(
                     .push(skip("not a string or a list of words")),
             },
             "environment" => import_env(&mut service, value, &path(key)),
+            "healthcheck" => import_healthcheck(&mut service, value, &path(key)),
+            "secrets" => import_secrets(&mut service, value, &path(key), secret_files),
+            "stop_signal" | "user" | "working_dir" | "platform" => {
+                match text_of(value).map(|text| translate(&text, false)) {
+                    Some(Ok(text)) => service.process.push((key.to_string(), scalar(&text))),
+                    Some(Err(why)) => service.skipped.push(skip(&why)),
+                    None => service.skipped.push(skip("not a string")),
+                }
+            }
+            "entrypoint" => match command(value).map(|words| {
+                words
+                    .iter()
+                    .map(|word| translate(word, true))
+                    .collect::<Result<Vec<_>, _>>()
+            }) {
+                Some(Ok(words)) if !words.is_empty() => service
+                    .process
+                    .push((key.to_string(), quoted_list(&words))),
+                Some(Err(why)) => service.skipped.push(skip(&why)),
+                _ => service.skipped.push(skip(
+                    "not a string or a non-empty list of words; an empty entrypoint has no gorae equivalent: put the whole command in `command:`",
+                )),
+            },
+            "extra_hosts" => match extra_hosts(value) {
+                Ok(hosts) => service
+                    .process
+                    .push((key.to_string(), quoted_list(&hosts))),
+                Err(why) => service.skipped.push(skip(&why)),
+            },
             "ports" => {
                 // Compose wants a list; one string is read as a list of one.
                 let items = match value.as_seq() {
@@ -282,11 +333,13 @@ fn import_build(service: &mut DraftService, node: &Node, path: &str) {
             match entry.key.as_str() {
                 "context" => context = text_of(&entry.value).unwrap_or(context),
                 "dockerfile" => dockerfile = text_of(&entry.value),
-                other => skip(
-                    service,
-                    format!("{path}.{other}"),
-                    "gorae builds from the Dockerfile and the context alone: no build arguments, targets or secrets",
-                ),
+                "target" => match text_of(&entry.value).map(|t| translate(&t, false)) {
+                    Some(Ok(target)) => service.build_target = Some(target),
+                    Some(Err(why)) => skip(service, format!("{path}.target"), &why),
+                    None => skip(service, format!("{path}.target"), "not a stage name"),
+                },
+                "args" => import_build_args(service, &entry.value, &format!("{path}.args")),
+                other => skip(service, format!("{path}.{other}"), build_reason(other)),
             }
         }
         (context, dockerfile)
@@ -395,17 +448,12 @@ fn import_env(service: &mut DraftService, node: &Node, path: &str) {
                 continue;
             }
         };
-        let valid = key
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if valid {
+        if crate::config::interpolate::is_env_name(&key) {
             service.env.push((key, value));
         } else {
             service.skipped.push(Skipped {
                 path: format!("{path}.{key}"),
-                reason: "not a valid variable name for gorae (letters, digits and _)".into(),
+                reason: "not a variable name: it is empty or has `=`".into(),
             });
         }
     }
@@ -588,6 +636,12 @@ fn import_volumes(service: &mut DraftService, node: &Node, path: &str, templates
             ));
             continue;
         }
+        if volume.source.is_empty() {
+            // gorae's anonymous volume: a project volume named after the service and
+            // the path, filled from the image's content there on first use.
+            service.volumes.push(volume.target);
+            continue;
+        }
         let mode = if volume.read_only { ":ro" } else { "" };
         service
             .volumes
@@ -606,9 +660,12 @@ struct Volume {
 fn short_volume(text: &str) -> Result<Volume, String> {
     let parts: Vec<&str> = text.split(':').collect();
     match parts.as_slice() {
-        [_] => Err(format!(
-            "`{text}` is an anonymous volume; gorae mounts named volumes (NAME:{text}) and project paths only"
-        )),
+        // An anonymous volume: gorae keeps it in a project volume of the service.
+        [target] => Ok(Volume {
+            source: String::new(),
+            target: target.to_string(),
+            read_only: false,
+        }),
         [source, target] => Ok(Volume {
             source: source.to_string(),
             target: target.to_string(),
@@ -638,9 +695,8 @@ fn long_volume(entries: &[Entry]) -> Result<Volume, String> {
         ));
     }
     let target = get("target").ok_or("a volume without `target`")?;
-    let source = get("source").ok_or(format!(
-        "an anonymous volume on {target}; gorae mounts named volumes and project paths only"
-    ))?;
+    // No source: an anonymous volume, which gorae keeps in a project volume.
+    let source = get("source").unwrap_or_default();
     Ok(Volume {
         source,
         target,
@@ -716,9 +772,6 @@ fn template_for(image: &str, templates: &Templates) -> Option<(String, Option<St
 fn reason(key: &str) -> &'static str {
     match key {
         "restart" => "gorae restarts nothing; `gorae up` starts what is not running",
-        "healthcheck" => {
-            "gorae checks readiness itself: the template's probe, or write `ready: { command: [...] }`"
-        }
         "networks" | "network_mode" => {
             "every service is on the project network, reachable by its service name"
         }
@@ -727,8 +780,21 @@ fn reason(key: &str) -> &'static str {
         }
         "profiles" => "gorae starts every service in the file",
         "extends" => "copy the keys of the extended service into this one",
-        "secrets" | "configs" => {
-            "pass values through `env:`, with ${VAR} from the environment or .env"
+        "configs" => "mount each file with `volumes: [\"./FILE:/PATH:ro\"]`",
+        "stdin_open" | "tty" => {
+            "`gorae run SERVICE` gives a terminal; `up` runs services in the background"
+        }
+        "logging" => "gorae reads the engine's default logs: `gorae logs`",
+        "ulimits" | "sysctls" | "shm_size" | "oom_score_adj" | "mem_reservation"
+        | "memswap_limit" => {
+            "resource limits are not part of gorae.yaml; development runs with the engine's defaults"
+        }
+        "pull_policy" => "gorae pulls a missing image and pins what it pulled in gorae.lock",
+        "stop_grace_period" => {
+            "gorae stops with the engine's grace period; `stop_signal` picks the signal"
+        }
+        "dns" | "dns_search" | "mac_address" => {
+            "services use the project network's DNS, which resolves every service by name"
         }
         "labels" => "gorae labels what it creates with its own labels",
         "container_name" => "gorae names containers after the project and the service",
@@ -739,17 +805,234 @@ fn reason(key: &str) -> &'static str {
         "env_file" => {
             "gorae reads .env beside gorae.yaml for ${VAR}; copy what the service needs into `env:`"
         }
-        "entrypoint" => "gorae keeps the image's entrypoint; put the whole command in `command:`",
         "init" => "gorae always runs containers with an init process",
         "privileged" | "cap_add" | "security_opt" | "devices" | "userns_mode" | "pid" | "ipc" => {
             "gorae runs containers without extra privileges or host namespaces"
         }
-        "user" => "gorae runs the image's user; set USER in the Dockerfile",
-        "working_dir" => {
-            "gorae runs in the image's working directory; set WORKDIR in a Dockerfile, or write `command: [sh, -c, \"cd DIR && ...\"]`"
+        _ => "gorae has no equivalent",
+    }
+}
+
+/// A top-level secret's file, or why it has none gorae can mount.
+fn secret_file(node: &Node) -> Result<String, String> {
+    let entries = merged_entries(node).ok_or("not a map")?;
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| text_of(&e.value))
+    };
+    if let Some(file) = get("file") {
+        let file = translate(&file, false)?;
+        if file.contains('$') {
+            return Err("its file uses a variable; write the path out in `secrets:`".into());
+        }
+        return Ok(relative(&file));
+    }
+    if let Some(variable) = get("environment") {
+        return Err(format!(
+            "read from the variable {variable}; pass it with `env: {{ {variable}: ${{{variable}}} }}`, or write it to a file and list that in `secrets:`"
+        ));
+    }
+    Err("an external secret; write it to a file of the project and list that in `secrets:`".into())
+}
+
+/// A service's `secrets:` (names, or `{ source, target }`) as gorae's
+/// `secrets: { NAME: FILE }`, mounted at /run/secrets/NAME as in Compose.
+fn import_secrets(
+    service: &mut DraftService,
+    node: &Node,
+    path: &str,
+    files: &BTreeMap<String, Result<String, String>>,
+) {
+    for (index, item) in node.as_seq().unwrap_or_default().iter().enumerate() {
+        let here = format!("{path}[{index}]");
+        let (source, target) = match merged_entries(item) {
+            Some(entries) => {
+                let get = |key: &str| {
+                    entries
+                        .iter()
+                        .find(|e| e.key == key)
+                        .and_then(|e| text_of(&e.value))
+                };
+                let Some(source) = get("source") else {
+                    service.skipped.push(Skipped {
+                        path: here,
+                        reason: "no `source`".into(),
+                    });
+                    continue;
+                };
+                let target = get("target").unwrap_or_else(|| source.clone());
+                (source, target)
+            }
+            None => match text_of(item) {
+                Some(name) => (name.clone(), name),
+                None => continue,
+            },
+        };
+        if target.contains('/') {
+            service.skipped.push(Skipped {
+                path: here,
+                reason: format!("mounted at {target}, outside /run/secrets; write `volumes: [\"FILE:{target}:ro\"]`"),
+            });
+            continue;
+        }
+        match files.get(&source) {
+            Some(Ok(file)) => service.secrets.push((target, file.clone())),
+            Some(Err(reason)) => service.skipped.push(Skipped {
+                path: here,
+                reason: reason.clone(),
+            }),
+            None => service.skipped.push(Skipped {
+                path: here,
+                reason: format!("no top-level secret `{source}`"),
+            }),
+        }
+    }
+}
+
+/// Why a key of `build:` is not imported.
+fn build_reason(key: &str) -> &'static str {
+    match key {
+        "secrets" | "ssh" => {
+            "gorae sends the engine no build secrets: put what the build needs in `args`, or fetch it at run time"
+        }
+        "cache_from" | "cache_to" | "no_cache" | "pull" => {
+            "gorae's content-hash tags decide when to build; the engine's layer cache does the rest"
+        }
+        "labels" => "gorae labels the images it builds with its own labels",
+        "tags" => "write one name as the service's `image:`; gorae tags the build with it",
+        "platforms" => "gorae builds for one platform: write it as the service's `platform:`",
+        "network" | "extra_hosts" | "shm_size" | "isolation" | "privileged" => {
+            "gorae builds with the engine's defaults"
         }
         _ => "gorae has no equivalent",
     }
+}
+
+/// `build.args` as a map or a list of `NAME=value`. An argument without a value
+/// takes the host's in Compose; gorae writes it as `${NAME}`, which is an error at
+/// load when unset instead of a silent empty value.
+fn import_build_args(service: &mut DraftService, node: &Node, path: &str) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    match &node.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                let value = text_of(&entry.value).unwrap_or_else(|| format!("${{{}}}", entry.key));
+                pairs.push((entry.key.clone(), value));
+            }
+        }
+        Value::Seq(items) => {
+            for text in items.iter().filter_map(text_of) {
+                match text.split_once('=') {
+                    Some((name, value)) => pairs.push((name.to_string(), value.to_string())),
+                    None => pairs.push((text.clone(), format!("${{{text}}}"))),
+                }
+            }
+        }
+        Value::Scalar(_) => service.skipped.push(Skipped {
+            path: path.to_string(),
+            reason: "not a map or a list".into(),
+        }),
+    }
+    for (name, value) in pairs {
+        match translate(&value, false) {
+            Ok(value) => service.build_args.push((name, value)),
+            Err(reason) => service.skipped.push(Skipped {
+                path: format!("{path}.{name}"),
+                reason,
+            }),
+        }
+    }
+}
+
+/// `healthcheck:` as gorae's `ready: { command }`: `[CMD, prog, args...]` runs the
+/// program, `[CMD-SHELL, "text"]` and a plain string run through `sh -c`. gorae polls
+/// the command itself until the service's `timeout`, so Compose's interval, timeout,
+/// retries and start period do not carry over; a comment says so.
+fn import_healthcheck(service: &mut DraftService, node: &Node, path: &str) {
+    let Some(entries) = merged_entries(node) else {
+        service.skipped.push(Skipped {
+            path: path.to_string(),
+            reason: "not a map".into(),
+        });
+        return;
+    };
+    let get = |key: &str| entries.iter().find(|e| e.key == key).map(|e| &e.value);
+    if get("disable").and_then(text_of).as_deref() == Some("true") {
+        service.notes.push(
+            "The healthcheck was disabled in Compose; gorae uses its own readiness check.".into(),
+        );
+        return;
+    }
+    let Some(test) = get("test") else {
+        service.skipped.push(Skipped {
+            path: path.to_string(),
+            reason: "no `test`; gorae uses its own readiness check".into(),
+        });
+        return;
+    };
+    let words: Option<Vec<String>> = match &test.value {
+        Value::Seq(items) => items.iter().map(text_of).collect(),
+        Value::Scalar(_) => text_of(test).map(|text| vec!["CMD-SHELL".to_string(), text]),
+        Value::Map(_) => None,
+    };
+    let command = match words.as_deref() {
+        Some([first, rest @ ..]) if first == "CMD" && !rest.is_empty() => rest.to_vec(),
+        Some([first, script]) if first == "CMD-SHELL" => {
+            vec!["sh".to_string(), "-c".to_string(), script.clone()]
+        }
+        Some([first]) if first == "NONE" => {
+            service.notes.push(
+                "The healthcheck was disabled in Compose; gorae uses its own readiness check."
+                    .into(),
+            );
+            return;
+        }
+        _ => {
+            service.skipped.push(Skipped {
+                path: format!("{path}.test"),
+                reason: "not [CMD, ...], [CMD-SHELL, \"...\"] or a string; write `ready: { command: [...] }` by hand".into(),
+            });
+            return;
+        }
+    };
+    match command
+        .iter()
+        .map(|word| translate(word, true))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(command) => {
+            service.ready = Some(command);
+            service.ready_note = Some(
+                "From the Compose healthcheck. gorae runs it until it passes, polling on its own schedule (so interval, retries and start_period do not apply) for up to the service's `timeout:`.".into(),
+            );
+        }
+        Err(reason) => service.skipped.push(Skipped {
+            path: format!("{path}.test"),
+            reason,
+        }),
+    }
+}
+
+/// `extra_hosts` as a list of `HOST:IP` (Compose also takes `HOST=IP`) or a map.
+fn extra_hosts(node: &Node) -> Result<Vec<String>, String> {
+    let pairs: Vec<String> = match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(text_of)
+            .map(|text| match text.split_once('=') {
+                Some((host, ip)) => format!("{host}:{ip}"),
+                None => text,
+            })
+            .collect(),
+        Value::Map(entries) => entries
+            .iter()
+            .filter_map(|e| text_of(&e.value).map(|ip| format!("{}:{ip}", e.key)))
+            .collect(),
+        Value::Scalar(_) => return Err("not a list or a map".into()),
+    };
+    pairs.iter().map(|text| translate(text, false)).collect()
 }
 
 /// A map's entries with merge keys (`<<: *base`, `<<: [*a, *b]`) resolved: keys written

@@ -49,7 +49,19 @@ pub struct DraftService {
     pub image: Option<String>,
     pub dockerfile: Option<String>,
     pub build: Option<String>,
+    /// `build:`'s stage and arguments, written in its map form when set.
+    pub build_target: Option<String>,
+    pub build_args: Vec<(String, String)>,
     pub command: Option<Vec<String>>,
+    /// `ready: { command: [...] }`, from a Compose healthcheck.
+    pub ready: Option<Vec<String>>,
+    /// A comment line written above `ready:`.
+    pub ready_note: Option<String>,
+    /// Keys of how the process runs (`stop_signal`, `user`, `entrypoint`...), each
+    /// with its value already written as YAML.
+    pub process: Vec<(String, String)>,
+    /// `secrets:`: name in /run/secrets and the project file it is read from.
+    pub secrets: Vec<(String, String)>,
     pub env: Vec<(String, String)>,
     pub ports: Vec<String>,
     /// A comment beside each port of `ports` (same order), if any.
@@ -140,7 +152,9 @@ fn drop_missing_bind_sources(draft: &mut Draft, dir: &Path) {
         let volumes = std::mem::take(&mut service.volumes);
         for (index, volume) in volumes.into_iter().enumerate() {
             let source = volume.split(':').next().unwrap_or("");
-            if source.starts_with(['.', '/']) && !dir.join(source).exists() {
+            // A path alone is a volume of the service, not a host path.
+            let anonymous = !volume.contains(':');
+            if !anonymous && source.starts_with(['.', '/']) && !dir.join(source).exists() {
                 service.skipped.push(Skipped {
                     path: format!("services.{}.volumes[{index}]", service.name),
                     reason: format!(
@@ -149,6 +163,19 @@ fn drop_missing_bind_sources(draft: &mut Draft, dir: &Path) {
                 });
             } else {
                 service.volumes.push(volume);
+            }
+        }
+        let secrets = std::mem::take(&mut service.secrets);
+        for (name, file) in secrets {
+            if dir.join(&file).is_file() {
+                service.secrets.push((name, file));
+            } else {
+                service.skipped.push(Skipped {
+                    path: format!("services.{}.secrets.{name}", service.name),
+                    reason: format!(
+                        "{file} does not exist here; create it and add `secrets: {{ {name}: {file} }}`"
+                    ),
+                });
             }
         }
     }

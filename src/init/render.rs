@@ -74,15 +74,32 @@ fn write_service(out: &mut String, service: &DraftService) {
             key(out, "dockerfile", scalar(dockerfile));
         }
         if let Some(build) = &service.build {
-            key(out, "build", scalar(build));
+            if service.build_target.is_none() && service.build_args.is_empty() {
+                key(out, "build", scalar(build));
+            } else {
+                out.push_str("    build:\n");
+                out.push_str(&format!("      context: {}\n", scalar(build)));
+                if let Some(target) = &service.build_target {
+                    out.push_str(&format!("      target: {}\n", scalar(target)));
+                }
+                if !service.build_args.is_empty() {
+                    out.push_str("      args:\n");
+                    for (name, value) in &service.build_args {
+                        out.push_str(&format!("        {}: {}\n", scalar(name), scalar(value)));
+                    }
+                }
+            }
         }
         if let Some(command) = &service.command {
             key(out, "command", quoted_list(command));
         }
+        for (name, value) in &service.process {
+            key(out, name, value.clone());
+        }
         if !service.env.is_empty() {
             out.push_str("    env:\n");
             for (name, value) in &service.env {
-                out.push_str(&format!("      {name}: {}\n", scalar(value)));
+                out.push_str(&format!("      {}: {}\n", scalar(name), scalar(value)));
             }
         }
         if !service.ports.is_empty() {
@@ -108,11 +125,27 @@ fn write_service(out: &mut String, service: &DraftService) {
         if !service.volumes.is_empty() {
             key(out, "volumes", quoted_list(&service.volumes));
         }
+        if !service.secrets.is_empty() {
+            out.push_str("    secrets:\n");
+            for (name, file) in &service.secrets {
+                out.push_str(&format!("      {}: {}\n", scalar(name), scalar(file)));
+            }
+        }
         if !service.depends_on.is_empty() {
             if let Some(note) = &service.depends_note {
                 comment(out, "    ", note);
             }
             key(out, "depends_on", flow_list(&service.depends_on));
+        }
+        if let Some(ready) = &service.ready {
+            if let Some(note) = &service.ready_note {
+                comment(out, "    ", note);
+            }
+            key(
+                out,
+                "ready",
+                format!("{{ command: {} }}", quoted_list(ready)),
+            );
         }
         if service.task {
             key(out, "kind", "task".to_string());
@@ -139,6 +172,9 @@ fn shorthand(s: &DraftService) -> Option<&str> {
         && s.ports.is_empty()
         && s.volumes.is_empty()
         && s.depends_on.is_empty()
+        && s.ready.is_none()
+        && s.process.is_empty()
+        && s.secrets.is_empty()
         && !s.task;
     if bare { s.version.as_deref() } else { None }
 }

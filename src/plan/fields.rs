@@ -30,6 +30,10 @@ pub fn digests(spec: &ContainerSpec, image_id: &str) -> BTreeMap<String, String>
     for (name, value) in &spec.env {
         parts.insert(format!("env.{name}"), short(value));
     }
+    // Only when set: a container labelled before these existed names no change.
+    if !spec.run.is_default() {
+        parts.insert("process".to_string(), short(&spec.run));
+    }
     parts
 }
 

@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::config::load_str;
+use crate::engine::RunOptions;
 
 fn project(yaml: &str) -> Project {
     let no_env = |_: &str| None;
@@ -489,6 +490,7 @@ services:
                 path: dir.path().join("web/Dockerfile")
             },
             repository: "gorae-shop".into(),
+            options: Default::default(),
         }
     );
 }
@@ -511,8 +513,13 @@ fn config_hash_is_sixteen_hex_digits_and_pinned() {
         mounts: Vec::new(),
         network: "p_default".into(),
         aliases: vec!["s".into()],
+        run: RunOptions::default(),
     };
     assert_eq!(config_hash(&spec, "sha256:a"), "f4eba08f195a0cf4");
+    // A process option changes the hash only when it is set.
+    let mut signalled = spec.clone();
+    signalled.run.stop_signal = Some("SIGINT".into());
+    assert_ne!(config_hash(&signalled, "sha256:a"), "f4eba08f195a0cf4");
 }
 
 #[test]

@@ -65,6 +65,33 @@ fn init_imports_compose_and_lists_what_it_cannot_translate() {
     snapshot("init_compose_untranslatable", &tmp, &written, &stderr);
 }
 
+/// Build targets and arguments, `image` beside `build`, healthchecks, anonymous
+/// volumes and the process keys keep their meaning; what is left says why.
+#[test]
+fn init_imports_compose_keys_whose_meaning_gorae_keeps() {
+    let (tmp, written, stderr) = init_fixture("compose-parity");
+    for kept in [
+        "      target: dev",
+        "        NODE_ENV: development",
+        "    image: \"acme/web:dev\"",
+        "    stop_signal: SIGINT",
+        "    user: node",
+        "    working_dir: /app",
+        "    platform: linux/amd64",
+        "    entrypoint: [\"python\", \"-m\"]",
+        "    extra_hosts: [\"host.docker.internal:host-gateway\"]",
+        "\"/app/node_modules\"",
+        "\"/venv\"",
+        "    secrets:\n      api_token: ./api_token.txt",
+        "      discovery.type: single-node",
+        "    ready: { command: [\"sh\", \"-c\", \"curl -fs http://localhost:5000/health || exit 1\"] }",
+        "    ready: { command: [\"curl\", \"-f\", \"http://localhost:9200\"] }",
+    ] {
+        assert!(written.contains(kept), "{kept} missing from:\n{written}");
+    }
+    snapshot("init_compose_parity", &tmp, &written, &stderr);
+}
+
 #[test]
 fn init_on_the_node_redis_example_reproduces_the_committed_file() {
     let tmp = tempfile::tempdir().unwrap();
