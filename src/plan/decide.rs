@@ -104,18 +104,6 @@ pub enum ContainerStep {
     },
 }
 
-impl Decision {
-    /// Whether anything is created or re-created (so networks and volumes are needed).
-    pub fn creates_any(&self) -> bool {
-        self.steps.iter().any(|step| {
-            matches!(
-                step.container,
-                ContainerStep::Create | ContainerStep::Recreate { .. }
-            )
-        })
-    }
-}
-
 impl Step {
     /// The container step once the image is known: a [`ContainerStep::KeepIfSameImage`]
     /// becomes what it said, anything else stays.
