@@ -162,7 +162,10 @@ fn plan_service(
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     if let Some(data_dir) = &service.data_dir {
-        let name = volume_name(&project.name, &format!("{}_data", service.name));
+        let name = volume_name(
+            &project.name,
+            &crate::config::data_volume_name(&service.name),
+        );
         volumes.push(name.clone());
         mounts.push(Mount::Volume {
             name,

@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::fields::Checker;
 use super::model::Mount;
-use super::service::KeyOf;
+use super::service::{Draft, KeyOf};
 use super::source::Span;
 use super::yaml::Node;
 
@@ -139,6 +139,83 @@ pub fn read_volumes(
         }
     }
     mounts
+}
+
+/// The short name of the volume that keeps a template's data directory.
+pub fn data_volume_name(service: &str) -> String {
+    format!("{service}_data")
+}
+
+/// Reports an anonymous volume whose generated name another volume of the project
+/// already uses: `web_app` at `/node_modules` and `web` at `/app/node_modules`, or
+/// `db` at `/data` and db's own data volume, would share one volume and each other's
+/// files. A named volume shared on purpose between services is not reported.
+pub fn check_volume_names(check: &mut Checker, drafts: &std::collections::BTreeMap<String, Draft>) {
+    struct Use<'a> {
+        service: &'a str,
+        target: Option<&'a str>,
+        anonymous: bool,
+        span: Span,
+    }
+    let mut uses: Vec<(String, Use)> = Vec::new();
+    for (service, draft) in drafts {
+        if draft.service.data_dir.is_some() {
+            let span = draft.name_span;
+            uses.push((
+                data_volume_name(service),
+                Use {
+                    service,
+                    target: None,
+                    anonymous: false,
+                    span,
+                },
+            ));
+        }
+        for (mount, span) in draft.service.volumes.iter().zip(&draft.volume_spans) {
+            if let Mount::Volume { name, target, .. } = mount {
+                let anonymous = *name == anonymous_volume_name(service, target);
+                uses.push((
+                    name.clone(),
+                    Use {
+                        service,
+                        target: Some(target),
+                        anonymous,
+                        span: *span,
+                    },
+                ));
+            }
+        }
+    }
+    // Sorted by name and then file position: the first use of a name is the one kept.
+    uses.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.span.cmp(&y.span)));
+    for pair in uses.chunk_by(|(a, _), (b, _)| a == b) {
+        let (name, first) = &pair[0];
+        for (_, other) in &pair[1..] {
+            let same_place = other.service == first.service && other.target == first.target;
+            if same_place || !(first.anonymous || other.anonymous) {
+                continue;
+            }
+            let (anonymous, them) = if other.anonymous {
+                (other, first)
+            } else {
+                (first, other)
+            };
+            let path = anonymous.target.unwrap_or_default();
+            let theirs = match them.target {
+                None => format!("the data volume of `{}`", them.service),
+                Some(target) => format!("`{target}` of `{}`", them.service),
+            };
+            let diagnostic = check
+                .source
+                .error(
+                    anonymous.span,
+                    format!("the volume gorae names `{name}` for `{path}` of `{}` is also {theirs}", anonymous.service),
+                    format!("give it a name of its own: `NAME:{path}`, so that the two keep their files apart"),
+                )
+                .with_note("the other use", Some(check.source.locate(them.span)));
+            check.push(diagnostic);
+        }
+    }
 }
 
 /// The short name of the volume kept at `target` for `service`:

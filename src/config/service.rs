@@ -88,6 +88,8 @@ pub struct Draft {
     pub depends_on: Vec<(String, Span)>,
     /// The position of each entry of `service.ports`.
     pub port_spans: Vec<Span>,
+    /// The position of each entry of `service.volumes`.
+    pub volume_spans: Vec<Span>,
 }
 
 /// What the file says about a service, each value with its position.
@@ -537,6 +539,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         service,
         name_span,
         port_spans: w.ports.iter().map(|(_, span)| *span).collect(),
+        volume_spans: written_volumes.iter().map(|(_, span)| *span).collect(),
         depends_on: w.depends_on,
     }
 }

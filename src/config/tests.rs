@@ -986,6 +986,63 @@ fn an_anonymous_volume_is_a_volume_named_after_the_service_and_path() {
     );
 }
 
+/// Every way a generated volume name can meet another volume's name is reported at the
+/// anonymous entry, with the other use; a named volume shared on purpose is not.
+#[test]
+fn an_anonymous_volume_never_shares_its_name_with_another_volume() {
+    let project = TestProject::new().file("web/Dockerfile", "FROM node:20\n");
+    // (file, message, where it points, where the other use is)
+    let cases = [
+        (
+            "services:\n  web:\n    build: ./web\n    volumes: [\"/app/node_modules\"]\n  web_app:\n    image: x\n    volumes: [\"/node_modules\"]\n",
+            "the volume gorae names `web_app_node_modules` for `/node_modules` of `web_app` is also `/app/node_modules` of `web`",
+            "gorae.yaml:7:15",
+            "gorae.yaml:4:15",
+        ),
+        (
+            "services:\n  web:\n    image: x\n    volumes: [\"/a_b\", \"/a/b\"]\n",
+            "the volume gorae names `web_a_b` for `/a/b` of `web` is also `/a_b` of `web`",
+            "gorae.yaml:4:23",
+            "gorae.yaml:4:15",
+        ),
+        (
+            "services:\n  db:\n    template: postgres\n    volumes: [\"/data\"]\n",
+            "the volume gorae names `db_data` for `/data` of `db` is also the data volume of `db`",
+            "gorae.yaml:4:15",
+            "gorae.yaml:2:3",
+        ),
+        (
+            "services:\n  web:\n    image: x\n    volumes: [\"/cache\"]\n  tool:\n    image: x\n    volumes: [\"web_cache:/cache\"]\n",
+            "the volume gorae names `web_cache` for `/cache` of `web` is also `/cache` of `tool`",
+            "gorae.yaml:4:15",
+            "gorae.yaml:7:15",
+        ),
+    ];
+    for (yaml, message, at, other) in cases {
+        let report = project.report(yaml);
+        for expected in [
+            format!("error: {message}\n --> {at}\n"),
+            format!("note: the other use\n --> {other}\n"),
+            "help: give it a name of its own: `NAME:/".to_string(),
+            "gorae.yaml: 1 error".to_string(),
+        ] {
+            assert!(
+                report.contains(&expected),
+                "{expected}\nmissing from:\n{report}"
+            );
+        }
+    }
+    // Shared on purpose, named alike by hand, or at a template's data directory
+    // (which then replaces the data volume): one volume, no report.
+    for yaml in [
+        "services:\n  a:\n    image: x\n    volumes: [\"shared:/s\"]\n  b:\n    image: x\n    volumes: [\"shared:/s\"]\n",
+        "services:\n  web:\n    image: x\n    volumes: [\"/cache\"]\n  tool:\n    image: x\n    volumes: [\"tool_cache:/cache\"]\n",
+        "services:\n  redis:\n    template: redis\n    volumes: [\"/data\"]\n",
+    ] {
+        project.ok(yaml);
+    }
+}
+
 #[test]
 fn secrets_are_project_files_mounted_read_only_under_run_secrets() {
     let project = TestProject::new().file("secrets/token", "s3cret\n");

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::fields::Checker;
 use super::graph::{check_dependencies, check_exports};
 use super::model::Project;
-use super::paths::ProjectDir;
+use super::paths::{ProjectDir, check_volume_names};
 use super::ports::check_collisions;
 use super::service::{Context, Draft, read_service};
 use super::source::Span;
@@ -143,6 +143,7 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
         .collect();
     published.sort_by_key(|(_, _, span)| *span);
     check_collisions(check, &published);
+    check_volume_names(check, &drafts);
 
     if !check.diagnostics.is_empty() {
         return None;
