@@ -4,16 +4,35 @@
 
 use std::collections::HashMap;
 
-use crate::config::DockerfileSource;
+use crate::config::{DockerfileSource, apply_image_prefix};
 
-/// The text of a build's Dockerfile.
+/// The text of a build's Dockerfile, with the image prefix before the base images of
+/// the user's own (a template's carries it already). Everything that reads the base
+/// images (the build, the lock, doctor) reads them from here, so all agree on them.
 pub fn dockerfile_text(dockerfile: &DockerfileSource) -> Result<String, String> {
     match dockerfile {
         DockerfileSource::Rendered { text } => Ok(text.clone()),
-        DockerfileSource::File { path } => {
-            std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))
+        DockerfileSource::File { path, base_prefix } => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            Ok(match base_prefix {
+                Some(prefix) => prefix_bases(&text, prefix),
+                None => text,
+            })
         }
     }
+}
+
+/// `dockerfile` with `prefix` before each base image that names no registry.
+fn prefix_bases(dockerfile: &str, prefix: &str) -> String {
+    let prefixed = base_images(dockerfile)
+        .into_iter()
+        .map(|base| {
+            let with_prefix = apply_image_prefix(Some(prefix), &base);
+            (base, with_prefix)
+        })
+        .collect();
+    pin_bases(dockerfile, &prefixed)
 }
 
 /// `dockerfile` with each base image in `FROM` lines replaced by its entry in `ids`
@@ -77,6 +96,27 @@ pub fn base_images(dockerfile: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_own_dockerfile_takes_the_image_prefix_on_its_base_images_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("Dockerfile");
+        let text = "FROM node:20 AS deps\nFROM --platform=linux/amd64 python:3.12\nFROM deps AS dev\nFROM ghcr.io/acme/x:1\nFROM scratch\nARG B\nFROM ${B}\nFROM mirror/node:20\nRUN echo FROM node:20\n";
+        std::fs::write(&path, text).expect("write");
+        let prefixed = DockerfileSource::File {
+            path: path.clone(),
+            base_prefix: Some("mirror/".into()),
+        };
+        assert_eq!(
+            dockerfile_text(&prefixed).expect("read"),
+            "FROM mirror/node:20 AS deps\nFROM --platform=linux/amd64 mirror/python:3.12\nFROM deps AS dev\nFROM ghcr.io/acme/x:1\nFROM scratch\nARG B\nFROM ${B}\nFROM mirror/node:20\nRUN echo FROM node:20\n"
+        );
+        let plain = DockerfileSource::File {
+            path,
+            base_prefix: None,
+        };
+        assert_eq!(dockerfile_text(&plain).expect("read"), text);
+    }
 
     #[test]
     fn base_images_skip_stages_scratch_and_args() {

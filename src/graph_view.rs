@@ -101,7 +101,7 @@ fn runs(project: &Project, service: &Service) -> String {
                         text.push_str(&format!(" from {base}"));
                     }
                 }
-                DockerfileSource::File { path } if *path != context.join("Dockerfile") => {
+                DockerfileSource::File { path, .. } if *path != context.join("Dockerfile") => {
                     let shown = crate::config::show_relative(path, &project.dir);
                     text.push_str(&format!(" with {shown}"));
                 }

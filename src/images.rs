@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::config::{BuildOptions, DockerfileSource};
+use crate::config::BuildOptions;
 use crate::context::{self, BuildContext, Entry};
 use crate::dockerfile::{base_images, dockerfile_text, pin_bases};
 use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
 use crate::exit::ExitCode;
 use crate::hash::hex;
 use crate::observe::ImageFound;
-use crate::plan::{ImagePlan, ServicePlan};
+use crate::plan::{BuildPlan, ImagePlan, ServicePlan};
 use crate::ui::{Event, Ui};
 
 /// How many lines of a failed build's output are shown.
@@ -228,13 +228,9 @@ impl<'a> Images<'a> {
         for service in services {
             match &service.image {
                 ImagePlan::Pull { reference } => references.push(reference.clone()),
-                ImagePlan::Build {
-                    dockerfile,
-                    repository,
-                    ..
-                } => {
-                    references.push(repository.clone());
-                    if let Ok(text) = dockerfile_text(dockerfile) {
+                ImagePlan::Build(build) => {
+                    references.push(build.repository.clone());
+                    if let Ok(text) = dockerfile_text(&build.dockerfile) {
                         references.extend(base_images(&text));
                     }
                 }
@@ -309,25 +305,9 @@ impl<'a> Images<'a> {
                     },
                 });
             }
-            ImagePlan::Build {
-                context,
-                dockerfile,
-                repository,
-                options,
-            } => (context, dockerfile, repository, options),
+            ImagePlan::Build(build) => build,
         };
-        let (context, dockerfile, repository, options) = build;
-        let inputs = match self
-            .build_inputs(
-                &service.name,
-                context,
-                dockerfile,
-                repository,
-                options,
-                false,
-            )
-            .await?
-        {
+        let inputs = match self.build_inputs(&service.name, build, false).await? {
             Ok(inputs) => inputs,
             Err(missing) => {
                 return Ok(ImageFound::Build {
@@ -343,7 +323,8 @@ impl<'a> Images<'a> {
                 id: info.id,
             },
             None => {
-                let manifest = ManifestCache::new(&format!("{repository}-{}", service.name));
+                let manifest =
+                    ManifestCache::new(&format!("{}-{}", build.repository, service.name));
                 ImageFound::Build {
                     tag: Some(tag),
                     reason: rebuild_reason(manifest.load().as_ref(), &inputs.scanned),
@@ -366,16 +347,9 @@ impl<'a> Images<'a> {
                 built: false,
                 built_here: false,
             }),
-            ImagePlan::Build {
-                context,
-                dockerfile,
-                repository,
-                options,
-            } => {
-                let resolved = self
-                    .build(service, context, dockerfile, repository, options)
-                    .await?;
-                if let Some(name) = &options.tag {
+            ImagePlan::Build(build) => {
+                let resolved = self.build(service, build).await?;
+                if let Some(name) = &build.options.tag {
                     // Tagged on every `up`, so the name follows the content tag.
                     self.engine
                         .tag(&resolved.reference, name)
@@ -458,24 +432,11 @@ impl<'a> Images<'a> {
     /// The content-hash tag a built service's image has (or will have), without
     /// building it. Base images are pulled if missing, since their ids are inputs.
     pub async fn content_tag(&self, service: &ServicePlan) -> Result<Option<String>, ImageError> {
-        let ImagePlan::Build {
-            context,
-            dockerfile,
-            repository,
-            options,
-        } = &service.image
-        else {
+        let ImagePlan::Build(build) = &service.image else {
             return Ok(None);
         };
         let inputs = self
-            .build_inputs(
-                &service.name,
-                context,
-                dockerfile,
-                repository,
-                options,
-                true,
-            )
+            .build_inputs(&service.name, build, true)
             .await?
             .map_err(|missing| ImageError::Pull {
                 image: missing,
@@ -489,14 +450,11 @@ impl<'a> Images<'a> {
     async fn build_inputs(
         &self,
         name: &str,
-        context_dir: &std::path::Path,
-        dockerfile: &DockerfileSource,
-        repository: &str,
-        options: &BuildOptions,
+        build: &BuildPlan,
         pull_bases: bool,
     ) -> Result<Result<BuildInputs, String>, ImageError> {
-        let dockerfile =
-            dockerfile_text(dockerfile).map_err(|reason| ImageError::context(name, reason))?;
+        let dockerfile = dockerfile_text(&build.dockerfile)
+            .map_err(|reason| ImageError::context(name, reason))?;
         let mut base_ids = Vec::new();
         let mut by_id = HashMap::new();
         for base in base_images(&dockerfile) {
@@ -520,28 +478,27 @@ impl<'a> Images<'a> {
         // The engine builds on exactly the images hashed above: by id, never by a
         // tag that may have moved or may be missing (a pull by digest adds no tag).
         let dockerfile = pin_bases(&dockerfile, &by_id);
-        let dir = context_dir.to_path_buf();
-        let scanned = tokio::task::spawn_blocking(move || context::scan(&dir))
+        let dir = build.context.clone();
+        let never_sent = build.never_sent.clone();
+        let scanned = tokio::task::spawn_blocking(move || context::scan_without(&dir, &never_sent))
             .await
             .map_err(|err| ImageError::context(name, err))?
             .map_err(|err| ImageError::context(name, err))?;
-        let hash = scanned.build_hash(&dockerfile, &base_ids, &options.hashed());
+        let hash = scanned.build_hash(&dockerfile, &base_ids, &build.options.hashed());
         Ok(Ok(BuildInputs {
-            tag: format!("{repository}:{}", &hash[..16]),
+            tag: format!("{}:{}", build.repository, &hash[..16]),
             scanned,
             dockerfile,
-            options: options.clone(),
+            options: build.options.clone(),
         }))
     }
 
     async fn build(
         &self,
         service: &ServicePlan,
-        context_dir: &std::path::Path,
-        dockerfile: &DockerfileSource,
-        repository: &str,
-        options: &BuildOptions,
+        build: &BuildPlan,
     ) -> Result<ResolvedImage, ImageError> {
+        let repository = &build.repository;
         let name = service.name.as_str();
         let observed = self
             .observed_builds
@@ -549,17 +506,16 @@ impl<'a> Images<'a> {
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
             .cloned();
-        let inputs = match observed {
-            Some(inputs) => inputs,
-            None => Arc::new(
-                self.build_inputs(name, context_dir, dockerfile, repository, options, true)
-                    .await?
-                    .map_err(|missing| ImageError::Pull {
+        let inputs =
+            match observed {
+                Some(inputs) => inputs,
+                None => Arc::new(self.build_inputs(name, build, true).await?.map_err(
+                    |missing| ImageError::Pull {
                         image: missing,
                         reason: "not on this machine".into(),
-                    })?,
-            ),
-        };
+                    },
+                )?),
+            };
         let BuildInputs {
             tag,
             scanned,

@@ -78,17 +78,22 @@ pub struct ServicePlan {
 /// How a service's image is obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImagePlan {
-    Pull {
-        reference: String,
-    },
-    Build {
-        context: std::path::PathBuf,
-        dockerfile: DockerfileSource,
-        /// Repository (one per project) the content-hash tag is added to.
-        repository: String,
-        /// Target stage, arguments, platform and extra tag.
-        options: BuildOptions,
-    },
+    Pull { reference: String },
+    Build(BuildPlan),
+}
+
+/// How a service's image is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildPlan {
+    pub context: std::path::PathBuf,
+    pub dockerfile: DockerfileSource,
+    /// Repository (one per project) the content-hash tag is added to.
+    pub repository: String,
+    /// Target stage, arguments, platform and extra tag.
+    pub options: BuildOptions,
+    /// Files in the context that are never sent to the engine: the project's secret
+    /// files, context-relative (`secrets/token`).
+    pub never_sent: Vec<String>,
 }
 
 /// Which engine resources are a loaded project's: its name and directory.
@@ -107,6 +112,26 @@ pub fn network_name(project: &str) -> String {
 /// Engine name of a named volume of the project.
 pub fn volume_name(project: &str, short: &str) -> String {
     format!("{project}_{short}")
+}
+
+/// The secret files of every service of the project that lie inside `context`,
+/// relative to it: a secret is mounted into containers, never built into an image.
+fn secret_files_in(project: &Project, context: &std::path::Path) -> Vec<String> {
+    let mut inside: Vec<String> = project
+        .services
+        .values()
+        .flat_map(|service| &service.volumes)
+        .filter_map(|mount| match mount {
+            Mount::Bind { source, target, .. } if crate::config::is_secret_mount(target) => {
+                source.strip_prefix(context).ok()
+            }
+            _ => None,
+        })
+        .map(crate::context::slash_path)
+        .collect();
+    inside.sort();
+    inside.dedup();
+    inside
 }
 
 /// Container name of a service.
@@ -192,12 +217,13 @@ fn plan_service(
             context,
             dockerfile,
             options,
-        } => ImagePlan::Build {
+        } => ImagePlan::Build(BuildPlan {
             context: context.clone(),
             dockerfile: dockerfile.clone(),
             repository: format!("gorae-{}", project.name),
             options: options.clone(),
-        },
+            never_sent: secret_files_in(project, context),
+        }),
     };
     let kind = match service.kind {
         ServiceKind::Service => "service",

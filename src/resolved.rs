@@ -67,7 +67,7 @@ pub async fn resolve(
             .and_then(|s| s.images.get(&lock::unprefix(project, reference)))
     };
     for service in &plan.services {
-        if let ImagePlan::Build { dockerfile, .. } = &service.image
+        if let ImagePlan::Build(crate::plan::BuildPlan { dockerfile, .. }) = &service.image
             && let Ok(text) = crate::dockerfile::dockerfile_text(dockerfile)
         {
             for base in crate::dockerfile::base_images(&text) {
@@ -90,7 +90,7 @@ pub async fn resolve(
                     (lock::unprefix(project, reference), lock::digest_of(&info))
                 }
             },
-            ImagePlan::Build { .. } => {
+            ImagePlan::Build(_) => {
                 let tag = images.content_tag(service).await?.unwrap_or_default();
                 let digest = tag
                     .rsplit_once(':')

@@ -16,16 +16,16 @@ use walkdir::WalkDir;
 use crate::config::ServiceKind;
 use crate::dockerfile::dockerfile_text;
 use crate::hash::hex;
-use crate::plan::{ImagePlan, ServicePlan};
+use crate::plan::{BuildPlan, ImagePlan, ServicePlan};
 
 /// The digest of a task's inputs, or `None` when the service is not a task built
 /// from the project (its image decides re-creation). An unreadable input is an error.
 pub fn digest(service: &ServicePlan) -> Option<Result<String, String>> {
-    let ImagePlan::Build {
+    let ImagePlan::Build(BuildPlan {
         context,
         dockerfile,
         ..
-    } = &service.image
+    }) = &service.image
     else {
         return None;
     };

@@ -13,6 +13,7 @@ use support::{TestProject, docker, docker_inspect, ensure_stand_in_images};
 const DOCKERFILE: &str = "FROM gorae-test/base:bookworm-1 AS dev
 ARG GREETING=unset
 RUN mkdir -p /app/node_modules && echo \"$GREETING\" > /app/node_modules/greeting && echo dev > /stage
+COPY . /context
 FROM dev AS prod
 RUN echo prod > /stage
 ";
@@ -38,7 +39,7 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
     working_dir: /app
     stop_signal: SIGINT
     extra_hosts: [\"host.docker.internal:host-gateway\"]
-    secrets: {{ api_token: ./secrets/api_token }}
+    secrets: {{ api_token: ./secrets/api_token, dev_key: ./web/dev.key }}
     depends_on: [db]
 "
     );
@@ -47,7 +48,8 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
         .file("web/Dockerfile", DOCKERFILE)
         .file("web/index.js", "// the app's source\n")
         .file(".env", "GREETING=hello\n")
-        .file("secrets/api_token", "s3cret\n");
+        .file("secrets/api_token", "s3cret\n")
+        .file("web/dev.key", "key\n");
     project.up().succeeds();
     let web = format!("{}-web", project.name());
     let db = format!("{}-db", project.name());
@@ -94,6 +96,15 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
         .trim(),
         "absent"
     );
+    // A secret file inside the build context is mounted, and never sent to the build
+    // (the dev stage copies the whole context to /context).
+    assert_eq!(
+        docker(&["exec", &web, "cat", "/run/secrets/dev_key"]).trim(),
+        "key"
+    );
+    let context = docker(&["exec", &web, "ls", "-A", "/context"]);
+    assert!(context.contains("index.js"), "{context}");
+    assert!(!context.contains("dev.key"), "{context}");
 
     // web started only once db's ready command passed, two seconds after db started.
     let started = |name: &str| {

@@ -199,7 +199,7 @@ fn is_digest(digest: &str) -> bool {
 
 /// Puts the image prefix before unqualified image names: `redis:7` becomes
 /// `mirror.corp/redis:7`, while `ghcr.io/acme/worker:1.4` (which names its registry)
-/// stays as it is.
+/// and a name that already starts with the prefix stay as they are.
 pub fn apply_image_prefix(prefix: Option<&str>, image: &str) -> String {
     let Some(prefix) = prefix else {
         return image.to_string();
@@ -207,7 +207,7 @@ pub fn apply_image_prefix(prefix: Option<&str>, image: &str) -> String {
     let names_registry = image.split_once('/').is_some_and(|(first, _)| {
         first.contains('.') || first.contains(':') || first == "localhost"
     });
-    if names_registry {
+    if names_registry || image.starts_with(prefix) {
         image.to_string()
     } else {
         format!("{prefix}{image}")
@@ -375,7 +375,10 @@ pub fn image_source(
             match (dockerfile, context) {
                 (Some(path), Some(context)) => ImageSource::Build {
                     context,
-                    dockerfile: DockerfileSource::File { path },
+                    dockerfile: DockerfileSource::File {
+                        path,
+                        base_prefix: ctx.image_prefix.map(str::to_string),
+                    },
                     options,
                 },
                 _ => unknown,
@@ -405,7 +408,10 @@ pub fn image_source(
             }
             ImageSource::Build {
                 context,
-                dockerfile: DockerfileSource::File { path },
+                dockerfile: DockerfileSource::File {
+                    path,
+                    base_prefix: ctx.image_prefix.map(str::to_string),
+                },
                 options,
             }
         }
@@ -523,5 +529,15 @@ mod tests {
             "localhost:5000/x"
         );
         assert_eq!(apply_image_prefix(None, "redis:7"), "redis:7");
+        // Already behind the prefix: once is enough.
+        let mirror = Some("mirror/");
+        assert_eq!(
+            apply_image_prefix(mirror, "mirror/redis:7"),
+            "mirror/redis:7"
+        );
+        assert_eq!(
+            apply_image_prefix(mirror, "mirrors/redis"),
+            "mirror/mirrors/redis"
+        );
     }
 }

@@ -120,7 +120,13 @@ pub enum DockerfileSource {
     /// Rendered from an app template (its `FROM` already carries the image prefix).
     Rendered { text: String },
     /// The user's own Dockerfile; absolute path.
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+        /// The image prefix (`GORAE_IMAGE_PREFIX`, `image_prefix:`), put before the
+        /// base images its `FROM` lines name as before every image gorae pulls, so
+        /// that a mirror serves a project's own builds too.
+        base_prefix: Option<String>,
+    },
 }
 
 /// One published port.

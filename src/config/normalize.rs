@@ -146,7 +146,7 @@ fn service_view<'a>(project: &'a Project, service: &'a Service) -> ServiceView<'
             options,
         } => {
             let dockerfile = match dockerfile {
-                DockerfileSource::File { path } => show(path),
+                DockerfileSource::File { path, .. } => show(path),
                 DockerfileSource::Rendered { .. } => match &service.template {
                     Some(template) => format!("template {}", template.name),
                     None => "rendered".to_string(),

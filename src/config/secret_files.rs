@@ -13,6 +13,13 @@ use super::yaml::Node;
 /// Where secrets appear in the container.
 pub const DIR: &str = "/run/secrets";
 
+/// Whether a mount's container path is a secret's (`/run/secrets/NAME`).
+pub fn is_secret_mount(target: &str) -> bool {
+    target
+        .strip_prefix(DIR)
+        .is_some_and(|name| name.starts_with('/'))
+}
+
 /// `secrets: { NAME: PATH }`: one read-only bind mount per secret, with its position.
 pub fn read(
     check: &mut Checker,

@@ -216,6 +216,7 @@ fn valid_inputs_produce_the_expected_model() {
             |p, dir| {
                 let file = DockerfileSource::File {
                     path: dir.join("legacy/Dockerfile"),
+                    base_prefix: None,
                 };
                 assert_eq!(
                     p.services["legacy"].image,

@@ -107,6 +107,12 @@ pub fn ignore_rules(root: &Path) -> Result<IgnoreRules, ContextError> {
 /// Walks `root`, leaving out what `.dockerignore` and the defaults exclude, and
 /// hashes every file.
 pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
+    scan_without(root, &[])
+}
+
+/// [`scan`], also leaving out the `never_sent` paths (context-relative,
+/// `/`-separated), whatever `.dockerignore` says: the project's secret files.
+pub fn scan_without(root: &Path, never_sent: &[String]) -> Result<BuildContext, ContextError> {
     let rules = ignore_rules(root)?;
     let mut entries = BTreeMap::new();
     let mut walk = WalkDir::new(root).min_depth(1).into_iter();
@@ -117,6 +123,9 @@ pub fn scan(root: &Path) -> Result<BuildContext, ContextError> {
         })?;
         let rel = relative(root, item.path());
         let is_dir = item.file_type().is_dir();
+        if never_sent.contains(&rel) {
+            continue;
+        }
         match rules.verdict(&rel) {
             Verdict::Included => {}
             Verdict::Ignored { final_below } => {
@@ -236,8 +245,12 @@ impl BuildContext {
 }
 
 fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
+    slash_path(path.strip_prefix(root).unwrap_or(path))
+}
+
+/// A relative path as the context names it: components joined by `/`.
+pub fn slash_path(path: &Path) -> String {
+    path.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")

@@ -271,3 +271,49 @@ fn defaults_keep_secrets_and_project_files_out_and_dockerignore_brings_them_back
         assert!(!defaults.is_ignored(kept), "{kept} is left out");
     }
 }
+
+/// A path given as never sent is left out of the context, the hash and the tar, even
+/// where `.dockerignore` brings it back.
+#[test]
+fn never_sent_paths_stay_out_whatever_dockerignore_says() {
+    let dir = context_with(&[
+        ("server.js", "s"),
+        ("config/dev.key", "secret"),
+        ("config/app.json", "{}"),
+        (".dockerignore", "!config/dev.key\n"),
+    ]);
+    let never_sent = ["config/dev.key".to_string()];
+    let context = scan_without(dir.path(), &never_sent).expect("scan");
+    let paths: Vec<&str> = context.entries.keys().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        [".dockerignore", "config", "config/app.json", "server.js"]
+    );
+    let tar = context.tar("FROM x").expect("tar");
+    let mut archive = tar::Archive::new(tar.as_slice());
+    let names: Vec<String> = archive
+        .entries()
+        .expect("entries")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("dev.key")), "{names:?}");
+    let hash = |text: &str| {
+        fs::write(dir.path().join("config/dev.key"), text).expect("write");
+        scan_without(dir.path(), &never_sent)
+            .expect("scan")
+            .build_hash("FROM x", &[], "")
+    };
+    assert_eq!(hash("one"), hash("two"));
+    assert!(
+        scan(dir.path())
+            .expect("scan")
+            .entries
+            .contains_key("config/dev.key")
+    );
+}

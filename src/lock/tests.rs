@@ -279,10 +279,11 @@ fn references_are_a_pulled_image_or_the_base_images_of_a_build() {
         references(&services["web"]),
         Ok((true, vec!["mirror.example/node:20".to_string()]))
     );
-    // Stages and `scratch` are not images; a repeated base is listed once.
+    // An own Dockerfile's base takes the prefix too; stages and `scratch` are not
+    // images; a repeated base is listed once.
     assert_eq!(
         references(&services["own"]),
-        Ok((true, vec!["python:3.12".to_string()]))
+        Ok((true, vec!["mirror.example/python:3.12".to_string()]))
     );
 }
 

@@ -29,7 +29,7 @@ fn present(plan: &Plan) -> HashMap<String, ImageFound> {
         .map(|s| {
             let reference = match &s.image {
                 crate::plan::ImagePlan::Pull { reference } => reference.clone(),
-                crate::plan::ImagePlan::Build { repository, .. } => format!("{repository}:t"),
+                crate::plan::ImagePlan::Build(build) => format!("{}:t", build.repository),
             };
             (
                 s.name.clone(),

@@ -146,14 +146,14 @@ pub fn docker(project: &Project, plan: &Plan, decision: &Decision) -> String {
             ImageStep::Build { tag, .. } => {
                 let service = plan.services.iter().find(|s| s.name == step.service);
                 let context = match service.map(|s| &s.image) {
-                    Some(super::ImagePlan::Build { context, .. }) => context.display().to_string(),
+                    Some(super::ImagePlan::Build(build)) => build.context.display().to_string(),
                     _ => ".".to_string(),
                 };
                 let tag = tag.clone().unwrap_or_else(|| "TAG".to_string());
-                if let Some(super::ImagePlan::Build {
+                if let Some(super::ImagePlan::Build(super::BuildPlan {
                     dockerfile: crate::config::DockerfileSource::Rendered { .. },
                     ..
-                }) = service.map(|s| &s.image)
+                })) = service.map(|s| &s.image)
                 {
                     line(vec![format!(
                         "# {}: the Dockerfile is the template's, which gorae writes into the context it sends",

@@ -484,15 +484,58 @@ services:
     assert_eq!(web.spec.labels[labels::KIND], "service");
     assert_eq!(
         web.image,
-        ImagePlan::Build {
+        ImagePlan::Build(BuildPlan {
             context: dir.path().join("web"),
             dockerfile: DockerfileSource::File {
-                path: dir.path().join("web/Dockerfile")
+                path: dir.path().join("web/Dockerfile"),
+                base_prefix: None,
             },
             repository: "gorae-shop".into(),
             options: Default::default(),
-        }
+            never_sent: vec![],
+        })
     );
+}
+
+/// Every secret file of the project inside a build context is left out of that
+/// build, whichever service mounts it; one outside the context is not its concern.
+#[test]
+fn secret_files_inside_a_build_context_are_never_sent_to_the_engine() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in [
+        ("web/Dockerfile", "FROM node:20\n"),
+        ("web/config/dev.key", "k"),
+        ("web/token", "t"),
+        ("api/Dockerfile", "FROM node:20\n"),
+        ("outside", "o"),
+    ] {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(path, text).expect("write");
+    }
+    let yaml = "name: shop
+services:
+  web: { build: ./web, secrets: { key: ./web/config/dev.key, other: ./outside } }
+  api: { build: ./api }
+  tool: { image: x, secrets: { token: ./web/token } }
+";
+    let no_env = |_: &str| None;
+    let project = load_str(yaml, &dir.path().join("gorae.yaml"), &no_env).expect("valid");
+    let never_sent = |name: &str| {
+        let plan = desired(&project);
+        match &plan
+            .services
+            .iter()
+            .find(|s| s.name == name)
+            .expect(name)
+            .image
+        {
+            ImagePlan::Build(build) => build.never_sent.clone(),
+            ImagePlan::Pull { .. } => panic!("{name} is built"),
+        }
+    };
+    assert_eq!(never_sent("web"), ["config/dev.key", "token"]);
+    assert!(never_sent("api").is_empty());
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::apply::{self, UpOptions};
 use crate::config::{DockerfileSource, Project, ServiceKind};
 use crate::engine::Engine;
 use crate::images::Images;
-use crate::plan::{self, ImagePlan, Plan, ServicePlan};
+use crate::plan::{self, BuildPlan, ImagePlan, Plan, ServicePlan};
 use crate::project_lock::ProjectLock;
 use crate::readiness;
 use crate::ui::{Event, Mode, Ui};
@@ -232,7 +232,7 @@ fn group(targets: &[Target], paths: Vec<(PathBuf, bool)>) -> BTreeMap<usize, Cha
             let Ok(rel) = path.strip_prefix(&target.context) else {
                 continue;
             };
-            let rel = sync::slash_path(rel);
+            let rel = crate::context::slash_path(rel);
             if rel.is_empty() || target.ignore.is_ignored(&rel) {
                 continue;
             }
@@ -263,11 +263,11 @@ async fn targets(project: &Project, plan: &Plan, engine: &Engine) -> anyhow::Res
     let (templates, _) = crate::config::template::Templates::load(&project.dir, &project.dir);
     let mut targets = Vec::new();
     for service in &plan.services {
-        let ImagePlan::Build {
+        let ImagePlan::Build(BuildPlan {
             context,
             dockerfile,
             ..
-        } = &service.image
+        }) = &service.image
         else {
             continue;
         };
@@ -285,9 +285,10 @@ async fn targets(project: &Project, plan: &Plan, engine: &Engine) -> anyhow::Res
                 .unwrap_or_default(),
         };
         let own_dockerfile = match dockerfile {
-            DockerfileSource::File { path } => {
-                path.strip_prefix(context).ok().map(sync::slash_path)
-            }
+            DockerfileSource::File { path, .. } => path
+                .strip_prefix(context)
+                .ok()
+                .map(crate::context::slash_path),
             DockerfileSource::Rendered { .. } => None,
         };
         let restart = written.is_none_or(|w| w.restart);

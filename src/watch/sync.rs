@@ -11,7 +11,7 @@ use std::path::Path;
 
 use walkdir::WalkDir;
 
-use crate::context::IgnoreRules;
+use crate::context::{IgnoreRules, slash_path};
 
 /// What to send for one batch.
 #[derive(Debug, Default)]
@@ -86,14 +86,6 @@ fn append(
         batch.files.push(rel.to_string());
     }
     Ok(())
-}
-
-/// A relative path with `/` separators, as ignore rules and tar entries use.
-pub fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 #[cfg(test)]
