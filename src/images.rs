@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 use crate::config::BuildOptions;
 use crate::context::{self, BuildContext, Entry};
 use crate::dockerfile::{base_images, dockerfile_text, pin_bases};
-use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels};
+use crate::engine::{BuildProgress, Engine, EngineError, ImageInfo, labels, platform_matches};
 use crate::exit::ExitCode;
 use crate::hash::hex;
 use crate::observe::ImageFound;
@@ -215,7 +215,7 @@ impl<'a> Images<'a> {
         {
             return Ok(info);
         }
-        self.pull(service, reference).await
+        self.pull(service, reference, None).await
     }
 
     /// Lists, in one engine call, the images the services may need, so that each
@@ -227,7 +227,7 @@ impl<'a> Images<'a> {
         let mut references = Vec::new();
         for service in services {
             match &service.image {
-                ImagePlan::Pull { reference } => references.push(reference.clone()),
+                ImagePlan::Pull { reference, .. } => references.push(reference.clone()),
                 ImagePlan::Build(build) => {
                     references.push(build.repository.clone());
                     if let Ok(text) = dockerfile_text(&build.dockerfile) {
@@ -294,16 +294,21 @@ impl<'a> Images<'a> {
     /// a reference to pull, or a build with its content tag and why it runs.
     pub async fn observe(&self, service: &ServicePlan) -> Result<ImageFound, ImageError> {
         let build = match &service.image {
-            ImagePlan::Pull { reference } => {
-                return Ok(match self.present(reference).await? {
-                    Some(info) => ImageFound::Present {
-                        reference: reference.clone(),
-                        id: info.id,
+            ImagePlan::Pull {
+                reference,
+                platform,
+            } => {
+                return Ok(
+                    match self.present_for(reference, platform.as_deref()).await? {
+                        Some(info) => ImageFound::Present {
+                            reference: reference.clone(),
+                            id: info.id,
+                        },
+                        None => ImageFound::Absent {
+                            reference: reference.clone(),
+                        },
                     },
-                    None => ImageFound::Absent {
-                        reference: reference.clone(),
-                    },
-                });
+                );
             }
             ImagePlan::Build(build) => build,
         };
@@ -341,9 +346,14 @@ impl<'a> Images<'a> {
     /// The image for `service`, pulling or building as needed.
     pub async fn resolve(&self, service: &ServicePlan) -> Result<ResolvedImage, ImageError> {
         match &service.image {
-            ImagePlan::Pull { reference } => Ok(ResolvedImage {
+            ImagePlan::Pull {
+                reference,
+                platform,
+            } => Ok(ResolvedImage {
                 reference: reference.clone(),
-                info: self.present_or_pull(&service.name, reference).await?,
+                info: self
+                    .present_or_pull_for(&service.name, reference, platform.as_deref())
+                    .await?,
                 built: false,
                 built_here: false,
             }),
@@ -371,19 +381,58 @@ impl<'a> Images<'a> {
         service: &str,
         reference: &str,
     ) -> Result<ImageInfo, ImageError> {
-        let cell = shared_cell(&self.pulls, reference);
+        self.present_or_pull_for(service, reference, None).await
+    }
+
+    /// [`Self::present_or_pull`] for a service's `platform:`, when it names one: an
+    /// image here for another platform is pulled again for this one.
+    pub async fn present_or_pull_for(
+        &self,
+        service: &str,
+        reference: &str,
+        platform: Option<&str>,
+    ) -> Result<ImageInfo, ImageError> {
+        let key = match platform {
+            Some(platform) => format!("{reference} for {platform}"),
+            None => reference.to_string(),
+        };
+        let cell = shared_cell(&self.pulls, &key);
         cell.get_or_init(|| async {
-            if let Some(info) = self.present(reference).await? {
+            if let Some(info) = self.present_for(reference, platform).await? {
                 return Ok(info);
             }
-            self.pull(service, reference).await
+            self.pull(service, reference, platform).await
         })
         .await
         .clone()
     }
 
+    /// [`Self::present`], and of `platform` when one is named (one more engine call,
+    /// made only for services that name a platform).
+    async fn present_for(
+        &self,
+        reference: &str,
+        platform: Option<&str>,
+    ) -> Result<Option<ImageInfo>, ImageError> {
+        let Some(info) = self.present(reference).await? else {
+            return Ok(None);
+        };
+        let Some(wanted) = platform else {
+            return Ok(Some(info));
+        };
+        Ok(match self.engine.platform_of(&info.id).await? {
+            Some(actual) if platform_matches(wanted, &actual) => Some(info),
+            _ => None,
+        })
+    }
+
     /// Pulls `reference` with progress, then looks at what arrived.
-    async fn pull(&self, service: &str, reference: &str) -> Result<ImageInfo, ImageError> {
+    async fn pull(
+        &self,
+        service: &str,
+        reference: &str,
+        platform: Option<&str>,
+    ) -> Result<ImageInfo, ImageError> {
         self.ui.service(
             service,
             Event::Pulling {
@@ -394,7 +443,7 @@ impl<'a> Images<'a> {
         let mut shown = 0;
         let pulled = self
             .engine
-            .pull(reference, self.pull_timeout, |percent| {
+            .pull(reference, platform, self.pull_timeout, |percent| {
                 if percent / 10 > shown {
                     shown = percent / 10;
                     self.ui.service(service, Event::PullProgress { percent });
@@ -455,6 +504,8 @@ impl<'a> Images<'a> {
     ) -> Result<Result<BuildInputs, String>, ImageError> {
         let dockerfile = dockerfile_text(&build.dockerfile)
             .map_err(|reason| ImageError::context(name, reason))?;
+        // Bases are of the platform the build is for.
+        let platform = build.options.platform.as_deref();
         let mut base_ids = Vec::new();
         let mut by_id = HashMap::new();
         for base in base_images(&dockerfile) {
@@ -466,8 +517,8 @@ impl<'a> Images<'a> {
                 .cloned();
             let id = match pinned {
                 Some(id) => id,
-                None if pull_bases => self.present_or_pull(name, &base).await?.id,
-                None => match self.present(&base).await? {
+                None if pull_bases => self.present_or_pull_for(name, &base, platform).await?.id,
+                None => match self.present_for(&base, platform).await? {
                     Some(info) => info.id,
                     None => return Ok(Err(base)),
                 },

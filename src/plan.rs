@@ -78,7 +78,12 @@ pub struct ServicePlan {
 /// How a service's image is obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImagePlan {
-    Pull { reference: String },
+    Pull {
+        reference: String,
+        /// The service's `platform:`: pulled for it, and an image here for another
+        /// platform does not count.
+        platform: Option<String>,
+    },
     Build(BuildPlan),
 }
 
@@ -212,6 +217,7 @@ fn plan_service(
                 .get(&(service.name.clone(), image.clone()))
                 .cloned()
                 .unwrap_or_else(|| image.clone()),
+            platform: service.run.platform.clone(),
         },
         ImageSource::Build {
             context,

@@ -80,7 +80,7 @@ pub async fn resolve(
     let mut services = BTreeMap::new();
     for service in &plan.services {
         let (image, digest) = match &service.image {
-            ImagePlan::Pull { reference } => match entry(&service.name, reference) {
+            ImagePlan::Pull { reference, .. } => match entry(&service.name, reference) {
                 Some(entry) => (
                     lock::unprefix(project, reference),
                     entry.digest.clone().unwrap_or_else(|| entry.id.clone()),

@@ -142,3 +142,37 @@ fn chrono_free_seconds(text: &str) -> f64 {
     let seconds: f64 = parts.next().and_then(|p| p.parse().ok()).expect("seconds");
     hours * 3600.0 + minutes * 60.0 + seconds
 }
+
+/// `platform:` decides which image runs: a local image of that platform is used as
+/// it is, and one of another platform never runs in its place: gorae pulls the
+/// image for the platform asked for (here, with no registry, it says it cannot).
+#[test]
+fn platform_runs_only_an_image_of_that_platform() {
+    ensure_stand_in_images();
+    let engine = docker(&["version", "-f", "{{.Server.Os}}/{{.Server.Arch}}"]);
+    let engine = engine.trim();
+    let other = if engine.ends_with("/amd64") {
+        "linux/arm64"
+    } else {
+        "linux/amd64"
+    };
+    let service = |platform: &str| {
+        format!(
+            "  app:\n    image: base:bookworm-1\n    command: [sleep, \"1000\"]\n    platform: {platform}\n"
+        )
+    };
+
+    let same = TestProject::new("platform").services(&service(engine));
+    same.up().succeeds();
+    let app = format!("{}-app", same.name());
+    assert_eq!(docker_inspect(&app, "{{.State.Running}}"), "true");
+
+    let different = TestProject::new("platform-other").services(&service(other));
+    let output = different.up().fails_with(9);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot pull image `gorae-test/base:bookworm-1`"),
+        "{stderr}"
+    );
+    assert!(support::containers_of(different.name()).is_empty());
+}

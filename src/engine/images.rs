@@ -45,6 +45,28 @@ impl Engine {
         }
     }
 
+    /// The platform of a local image (`linux/arm64/v8`), if it is here.
+    pub async fn platform_of(&self, reference: &str) -> Result<Option<String>, EngineError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => {
+                let mut platform = format!(
+                    "{}/{}",
+                    image.os.unwrap_or_default(),
+                    image.architecture.unwrap_or_default()
+                );
+                if let Some(variant) = image.variant.filter(|v| !v.is_empty()) {
+                    platform.push('/');
+                    platform.push_str(&variant);
+                }
+                Ok(Some(platform))
+            }
+            Err(err) => match EngineError::from(err) {
+                EngineError::NotFound(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
     /// Every local image matching any of `references` (a repository name matches all
     /// its tags), by tag: one call instead of one inspect per image.
     pub async fn images_matching(
@@ -119,14 +141,18 @@ impl Engine {
     pub async fn pull(
         &self,
         reference: &str,
+        platform: Option<&str>,
         quiet_limit: std::time::Duration,
         mut on_progress: impl FnMut(u8),
     ) -> Result<(), EngineError> {
         let (repo, tag) = split_tag(reference);
-        let options = CreateImageOptionsBuilder::default()
+        let mut options = CreateImageOptionsBuilder::default()
             .from_image(repo)
-            .tag(tag)
-            .build();
+            .tag(tag);
+        if let Some(platform) = platform {
+            options = options.platform(platform);
+        }
+        let options = options.build();
         let mut stream = self.docker.create_image(Some(options), None, None);
         // Bytes done and total per layer; the sum gives the image's progress.
         let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
@@ -230,6 +256,24 @@ impl Engine {
     }
 }
 
+/// Whether an image of platform `actual` (`linux/arm64/v8`, as the engine reports
+/// it) is what `wanted` (a service's `platform:`) asks for: the same system and
+/// architecture, and the same variant when both name one.
+pub fn platform_matches(wanted: &str, actual: &str) -> bool {
+    let mut wanted = wanted.split('/');
+    let mut actual = actual.split('/');
+    let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    same(wanted.next(), actual.next())
+        && same(wanted.next(), actual.next())
+        && match (wanted.next(), actual.next()) {
+            (Some(w), Some(a)) => w.eq_ignore_ascii_case(a),
+            _ => true,
+        }
+}
+
 /// `redis:7` -> (`redis`, `7`); `host:5000/app` -> (`host:5000/app`, `latest`).
 /// Without an explicit tag the engine would pull every tag of the repository.
 pub fn split_tag(reference: &str) -> (&str, &str) {
@@ -261,6 +305,28 @@ fn parse_build_line(line: &str) -> BuildProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_platform_matches_on_system_and_architecture_and_a_variant_when_both_name_one() {
+        for (wanted, actual) in [
+            ("linux/amd64", "linux/amd64"),
+            ("linux/arm64", "linux/arm64/v8"),
+            ("linux/arm64/v8", "linux/arm64"),
+            ("linux/arm/v7", "linux/arm/v7"),
+            ("Linux/AMD64", "linux/amd64"),
+        ] {
+            assert!(platform_matches(wanted, actual), "{wanted} {actual}");
+        }
+        for (wanted, actual) in [
+            ("linux/arm64", "linux/amd64"),
+            ("windows/amd64", "linux/amd64"),
+            ("linux/arm/v7", "linux/arm/v6"),
+            ("linux", "linux/amd64"),
+            ("linux/amd64", "/"),
+        ] {
+            assert!(!platform_matches(wanted, actual), "{wanted} {actual}");
+        }
+    }
 
     #[test]
     fn split_tag_defaults_to_latest_and_keeps_registry_ports() {

@@ -21,7 +21,7 @@ use bollard::Docker;
 pub use containers::{ContainerState, ExecOutput, ExistingContainer, STOP_TIMEOUT_SECS};
 pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
-pub use images::{BuildProgress, ImageInfo, split_tag};
+pub use images::{BuildProgress, ImageInfo, platform_matches, split_tag};
 pub use request::{BuildOptions, ContainerSpec, Mount, Protocol, PublishedPort, RunOptions};
 pub use resources::Labelled;
 pub use system::SystemInfo;

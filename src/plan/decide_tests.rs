@@ -28,7 +28,7 @@ fn present(plan: &Plan) -> HashMap<String, ImageFound> {
         .iter()
         .map(|s| {
             let reference = match &s.image {
-                crate::plan::ImagePlan::Pull { reference } => reference.clone(),
+                crate::plan::ImagePlan::Pull { reference, .. } => reference.clone(),
                 crate::plan::ImagePlan::Build(build) => format!("{}:t", build.repository),
             };
             (

@@ -344,7 +344,8 @@ services:
     assert_eq!(
         web.image,
         ImagePlan::Pull {
-            reference: "python:3.12".into()
+            reference: "python:3.12".into(),
+            platform: None,
         }
     );
     assert_eq!(web.depends_on, ["db"]);
