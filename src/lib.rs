@@ -28,6 +28,7 @@ pub mod ports;
 pub mod project_lock;
 pub mod readiness;
 pub mod resolved;
+pub mod secret;
 pub use engine::scope;
 pub mod task_inputs;
 pub mod tty;

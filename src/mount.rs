@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::secret::Secret;
+
 /// One mount into the container. In the project model a volume is named by the
 /// user's short name; in an engine request by its engine name (`<project>_<name>`),
 /// which the plan gives it ([`Mount::with_volume_name`]).
@@ -24,17 +26,22 @@ pub enum Mount {
         target: String,
         read_only: bool,
     },
+    /// A value written into the container as a read-only file before it starts (a
+    /// secret from a variable); the configuration hash covers its digest only.
+    Secret { target: String, value: Secret },
 }
 
 impl Mount {
     /// Where the mount appears inside the container.
     pub fn target(&self) -> &str {
         match self {
-            Mount::Bind { target, .. } | Mount::Volume { target, .. } => target,
+            Mount::Bind { target, .. }
+            | Mount::Volume { target, .. }
+            | Mount::Secret { target, .. } => target,
         }
     }
 
-    /// The same mount with a volume renamed by `rename` (a bind stays as it is).
+    /// The same mount with a volume renamed by `rename` (anything else stays as it is).
     pub fn with_volume_name(&self, rename: impl FnOnce(&str) -> String) -> Mount {
         match self {
             Mount::Volume {
@@ -46,7 +53,7 @@ impl Mount {
                 target: target.clone(),
                 read_only: *read_only,
             },
-            bind => bind.clone(),
+            other => other.clone(),
         }
     }
 }

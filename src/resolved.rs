@@ -176,6 +176,8 @@ fn mount_words(mount: &Mount, project_dir: &Path) -> String {
             target,
             read_only,
         } => (name.clone(), target, *read_only),
+        // Only where: the value differs between machines (a CI secret), the lock not.
+        Mount::Secret { target, .. } => ("secret".to_string(), target, true),
     };
     format!("{source}:{target}{}", if read_only { ":ro" } else { "" })
 }

@@ -39,7 +39,10 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
     working_dir: /app
     stop_signal: SIGINT
     extra_hosts: [\"host.docker.internal:host-gateway\"]
-    secrets: {{ api_token: ./secrets/api_token, dev_key: ./web/dev.key }}
+    secrets:
+      api_token: ./secrets/api_token
+      dev_key: ./web/dev.key
+      db_password: {{ value: \"${{DB_PASSWORD}}\" }}
     depends_on: [db]
 "
     );
@@ -47,7 +50,7 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
         .services(&services)
         .file("web/Dockerfile", DOCKERFILE)
         .file("web/index.js", "// the app's source\n")
-        .file(".env", "GREETING=hello\n")
+        .file(".env", "GREETING=hello\nDB_PASSWORD=pw-41c7\n")
         .file("secrets/api_token", "s3cret\n")
         .file("web/dev.key", "key\n");
     project.up().succeeds();
@@ -105,6 +108,27 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
     let context = docker(&["exec", &web, "ls", "-A", "/context"]);
     assert!(context.contains("index.js"), "{context}");
     assert!(!context.contains("dev.key"), "{context}");
+    // A secret from a variable is a file written in before the start, readable by
+    // every user, and nowhere in the container's configuration or gorae's output.
+    assert_eq!(
+        docker(&["exec", &web, "cat", "/run/secrets/db_password"]),
+        "pw-41c7"
+    );
+    assert_eq!(
+        docker(&["exec", &web, "stat", "-c", "%a", "/run/secrets/db_password"]).trim(),
+        "444"
+    );
+    assert!(!docker(&["inspect", &web]).contains("pw-41c7"));
+    for command in [
+        &["config"][..],
+        &["plan"],
+        &["plan", "--json"],
+        &["plan", "--docker"],
+    ] {
+        let shown = project.run(command).succeeds();
+        assert!(!String::from_utf8_lossy(&shown.stdout).contains("pw-41c7"));
+        assert!(!String::from_utf8_lossy(&shown.stderr).contains("pw-41c7"));
+    }
 
     // web started only once db's ready command passed, two seconds after db started.
     let started = |name: &str| {
@@ -115,6 +139,20 @@ fn a_dev_target_with_args_an_anonymous_volume_a_stop_signal_and_a_ready_command(
         started(&web) - started(&db) >= 2.0,
         "web started {}s after db",
         started(&web) - started(&db)
+    );
+
+    // A new value re-creates the container that holds it, with the new file.
+    let before = docker_inspect(&web, "{{.Id}}");
+    std::fs::write(
+        project.path().join(".env"),
+        "GREETING=hello\nDB_PASSWORD=pw-2\n",
+    )
+    .expect("write .env");
+    project.up().succeeds();
+    assert_ne!(docker_inspect(&web, "{{.Id}}"), before);
+    assert_eq!(
+        docker(&["exec", &web, "cat", "/run/secrets/db_password"]),
+        "pw-2"
     );
 
     // Stopping sends SIGINT, which the app traps to write its file.

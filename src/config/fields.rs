@@ -182,7 +182,9 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn any_string(&mut self, node: &Node, what: impl Display) -> Option<String> {
+    /// A string of any content, control characters included: what a file may hold
+    /// (a secret's value).
+    pub fn any_string(&mut self, node: &Node, what: impl Display) -> Option<String> {
         match &node.value {
             Value::Scalar(scalar) if scalar.broken => None,
             Value::Scalar(scalar) if scalar.kind() != Kind::Null => Some(scalar.text.clone()),

@@ -177,6 +177,7 @@ fn service_view<'a>(project: &'a Project, service: &'a Service) -> ServiceView<'
                     target,
                     read_only,
                 } => (name.clone(), target, *read_only),
+                Mount::Secret { target, .. } => (super::MASK.to_string(), target, true),
             };
             let mode = if read_only { ":ro" } else { "" };
             format!("{source}:{target}{mode}")

@@ -152,8 +152,27 @@ struct ServiceFile {
     /// The platform to run as, OS/ARCH: linux/amd64, linux/arm64.
     #[schemars(pattern(r"^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"))]
     platform: Option<String>,
-    /// Files of the project mounted read-only at /run/secrets/NAME: `NAME: ./path`.
-    secrets: Option<BTreeMap<String, String>>,
+    /// Secrets at /run/secrets/NAME: a file of the project mounted read-only
+    /// (`NAME: ./path`), or a value written in before the container starts
+    /// (`NAME: { value: "${VAR}" }`). Never in an image, the lock or any output.
+    secrets: Option<BTreeMap<String, SecretSource>>,
+}
+
+/// One secret: a project file, or a value.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SecretSource {
+    File(String),
+    Value(SecretValue),
+}
+
+/// A secret's value, usually `${VAR}` from the environment or .env.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SecretValue {
+    value: String,
 }
 
 /// `build:`: a directory, or a map with the stage and arguments.

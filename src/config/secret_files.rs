@@ -1,14 +1,16 @@
-//! `secrets:` of a service: files of the project mounted read-only at
-//! `/run/secrets/NAME`, as Compose does. Only the path is part of gorae.yaml's
-//! meaning; the content is read by the container, never by gorae, so it cannot
-//! reach an image, gorae.lock or any output.
+//! `secrets:` of a service, at `/run/secrets/NAME` as in Compose: files of the
+//! project mounted read-only (only the path is part of gorae.yaml's meaning; the
+//! content is read by the container, never by gorae), or values from variables
+//! (`{ value: "${TOKEN}" }`) written into the container before it starts. Neither
+//! reaches an image, gorae.lock or any output.
 
 use super::fields::Checker;
 use super::model::Mount;
 use super::paths::{Expect, ProjectDir};
 use super::service::KeyOf;
 use super::source::Span;
-use super::yaml::Node;
+use super::yaml::{Node, Value};
+use crate::secret::Secret;
 
 /// Where secrets appear in the container.
 pub const DIR: &str = "/run/secrets";
@@ -20,7 +22,8 @@ pub fn is_secret_mount(target: &str) -> bool {
         .is_some_and(|name| name.starts_with('/'))
 }
 
-/// `secrets: { NAME: PATH }`: one read-only bind mount per secret, with its position.
+/// `secrets: { NAME: PATH }` and `{ NAME: { value: TEXT } }`: one mount per secret,
+/// with its position.
 pub fn read(
     check: &mut Checker,
     project: &ProjectDir,
@@ -49,6 +52,13 @@ pub fn read(
             );
             continue;
         }
+        let target = format!("{DIR}/{name}");
+        if let Value::Map(fields) = &entry.value.value {
+            if let Some(value) = read_value(check, fields, name, entry.value.span) {
+                mounts.push((Mount::Secret { target, value }, entry.value.span));
+            }
+            continue;
+        }
         let Some(text) = check.string(&entry.value, format_args!("secret `{name}`")) else {
             continue;
         };
@@ -60,11 +70,40 @@ pub fn read(
         mounts.push((
             Mount::Bind {
                 source,
-                target: format!("{DIR}/{name}"),
+                target,
                 read_only: true,
             },
             entry.value.span,
         ));
     }
     mounts
+}
+
+/// `{ value: TEXT }`: the secret's content, usually `${VAR}` (interpolated by now).
+fn read_value(
+    check: &mut Checker,
+    fields: &[super::yaml::Entry],
+    name: &str,
+    span: Span,
+) -> Option<Secret> {
+    let help = format!(
+        "write `{name}: ./FILE` for a file of the project, or `{name}: {{ value: \"${{VARIABLE}}\" }}`"
+    );
+    let mut value = None;
+    for field in fields {
+        if field.key == "value" {
+            value = check.any_string(&field.value, format_args!("the value of secret `{name}`"));
+        } else {
+            check.error(
+                field.key_span,
+                format!("unknown key `{}` in secret `{name}`", field.key),
+                help.clone(),
+            );
+            return None;
+        }
+    }
+    if value.is_none() && fields.is_empty() {
+        check.error(span, format!("secret `{name}` has no `value`"), help);
+    }
+    value.map(Secret::new)
 }

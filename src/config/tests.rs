@@ -1066,3 +1066,63 @@ fn secrets_are_project_files_mounted_read_only_under_run_secrets() {
     assert!(report.contains("is not a file name"), "{report}");
     assert!(report.contains("./nope"), "{report}");
 }
+
+/// A secret from a variable is written into the container, and shown nowhere: not by
+/// `gorae config` (JSON or YAML), not in the model's debug form.
+#[test]
+fn a_secret_from_a_variable_is_a_value_written_into_the_container_and_shown_nowhere() {
+    let value = "pa$$ word\nwith a second line";
+    let project = TestProject::new().env("DB_PASSWORD", value);
+    let p = project.ok(
+        "services:\n  web:\n    image: x\n    secrets: { db_password: { value: \"${DB_PASSWORD}\" } }\n",
+    );
+    let [
+        Mount::Secret {
+            target,
+            value: secret,
+        },
+    ] = web(&p).volumes.as_slice()
+    else {
+        panic!("{:?}", web(&p).volumes);
+    };
+    assert_eq!(target, "/run/secrets/db_password");
+    assert_eq!(secret.expose(), value);
+    for shown in [
+        to_normalized_yaml(&p),
+        to_normalized_json(&p),
+        format!("{p:?}"),
+    ] {
+        assert!(!shown.contains("pa$$"), "{shown}");
+    }
+    assert!(to_normalized_yaml(&p).contains("/run/secrets/db_password"));
+
+    for (yaml, message, at) in [
+        (
+            "services:\n  web:\n    image: x\n    secrets: { t: { file: ./x } }\n",
+            "unknown key `file` in secret `t`",
+            "gorae.yaml:4:21",
+        ),
+        (
+            "services:\n  web:\n    image: x\n    secrets: { t: {} }\n",
+            "secret `t` has no `value`",
+            "gorae.yaml:4:19",
+        ),
+        (
+            "services:\n  web:\n    image: x\n    secrets: { t: { value: [a] } }\n",
+            "the value of secret `t` must be a string, found a list",
+            "gorae.yaml:4:28",
+        ),
+        (
+            "services:\n  web:\n    image: x\n    secrets: { t: { value: \"${UNSET_SECRET}\" } }\n",
+            "UNSET_SECRET",
+            "gorae.yaml:4:",
+        ),
+    ] {
+        let report = project.report(yaml);
+        assert!(
+            report.contains(message),
+            "{message}\nmissing from:\n{report}"
+        );
+        assert!(report.contains(at), "{at}\nmissing from:\n{report}");
+    }
+}

@@ -209,29 +209,31 @@ impl Engine {
         let mounts = spec
             .mounts
             .iter()
-            .map(|mount| match mount {
+            .filter_map(|mount| match mount {
                 Mount::Bind {
                     source,
                     target,
                     read_only,
-                } => EngineMount {
+                } => Some(EngineMount {
                     typ: Some(MountType::BIND),
                     source: Some(source.display().to_string()),
                     target: Some(target.clone()),
                     read_only: Some(*read_only),
                     ..Default::default()
-                },
+                }),
                 Mount::Volume {
                     name,
                     target,
                     read_only,
-                } => EngineMount {
+                } => Some(EngineMount {
                     typ: Some(MountType::VOLUME),
                     source: Some(name.clone()),
                     target: Some(target.clone()),
                     read_only: Some(*read_only),
                     ..Default::default()
-                },
+                }),
+                // Written into the container once it exists, below.
+                Mount::Secret { .. } => None,
             })
             .collect();
         let host_config = HostConfig {
@@ -272,7 +274,16 @@ impl Engine {
             options = options.platform(platform);
         }
         let options = options.build();
+        // Secret values go in through the archive API, never through a host file or
+        // the container's configuration; a container without them is not left behind.
+        let secrets = super::files::secret_values_tar(&spec.mounts)?;
         let created = self.docker.create_container(Some(options), body).await?;
+        if let Some(tar) = secrets
+            && let Err(err) = self.upload_tar(&created.id, "/", tar).await
+        {
+            let _ = self.remove_container(&created.id).await;
+            return Err(err);
+        }
         Ok(created.id)
     }
 

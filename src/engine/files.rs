@@ -1,10 +1,37 @@
-//! Files inside a running container, for `up --watch`: a tar uploaded through the
-//! Engine API (no bind mount, so it works the same on a remote engine), paths
-//! removed, the process restarted in place.
+//! Files inside a container, through the Engine API (no bind mount, so it works the
+//! same on a remote engine): secret values written before it starts, and for
+//! `up --watch` a tar uploaded, paths removed, the process restarted in place.
 
 use bollard::query_parameters::{RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 
+use super::request::Mount;
 use super::{Engine, EngineError};
+
+/// A tar of the secret values among `mounts`, each a file readable by every user
+/// (`0444`, as Compose makes secret files) at its target; `None` when there is none.
+/// Missing parent directories (`/run/secrets`) are made by the engine as it unpacks.
+pub fn secret_values_tar(mounts: &[Mount]) -> Result<Option<Vec<u8>>, EngineError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut any = false;
+    for mount in mounts {
+        let Mount::Secret { target, value } = mount else {
+            continue;
+        };
+        let bytes = value.expose().as_bytes();
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o444);
+        header.set_entry_type(tar::EntryType::Regular);
+        let written = builder.append_data(&mut header, target.trim_start_matches('/'), bytes);
+        written
+            .map_err(|err| EngineError::Api(format!("cannot pack the secret {target}: {err}")))?;
+        any = true;
+    }
+    let tar = builder
+        .into_inner()
+        .map_err(|err| EngineError::Api(format!("cannot pack the secrets: {err}")))?;
+    Ok(any.then_some(tar))
+}
 
 impl Engine {
     /// Unpacks `tar` at `dir` in the container; entries keep their modes.

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Draft, DraftService, Skipped, sanitize_name};
+use super::{Draft, DraftService, SecretFrom, Skipped, sanitize_name};
 use crate::config::LoadError;
 use crate::config::diagnostic::{Diagnostic, render_all};
 use crate::config::source::{Source, Span};
@@ -42,7 +42,7 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
         ..Draft::default()
     };
     let mut services_node = None;
-    let mut secret_files: BTreeMap<String, Result<String, String>> = BTreeMap::new();
+    let mut secret_files: BTreeMap<String, Result<SecretFrom, String>> = BTreeMap::new();
     for entry in &top {
         let key = entry.key.as_str();
         let skip = |reason: &str| Skipped {
@@ -82,7 +82,7 @@ pub(super) fn import(file: &str, text: &str, templates: &Templates) -> Result<Dr
                 secret_files = merged_entries(&entry.value)
                     .unwrap_or_default()
                     .iter()
-                    .map(|e| (e.key.clone(), secret_file(&e.value)))
+                    .map(|e| (e.key.clone(), secret_source(&e.value)))
                     .collect()
             }
             "configs" => draft.skipped.push(skip(
@@ -161,7 +161,7 @@ fn import_service(
     name: String,
     node: &Node,
     names: &BTreeMap<String, String>,
-    secret_files: &BTreeMap<String, Result<String, String>>,
+    secret_files: &BTreeMap<String, Result<SecretFrom, String>>,
     templates: &Templates,
 ) -> (DraftService, Vec<String>) {
     let mut service = DraftService {
@@ -813,8 +813,8 @@ fn reason(key: &str) -> &'static str {
     }
 }
 
-/// A top-level secret's file, or why it has none gorae can mount.
-fn secret_file(node: &Node) -> Result<String, String> {
+/// Where a top-level secret's content comes from, or why gorae cannot have it.
+fn secret_source(node: &Node) -> Result<SecretFrom, String> {
     let entries = merged_entries(node).ok_or("not a map")?;
     let get = |key: &str| {
         entries
@@ -827,12 +827,15 @@ fn secret_file(node: &Node) -> Result<String, String> {
         if file.contains('$') {
             return Err("its file uses a variable; write the path out in `secrets:`".into());
         }
-        return Ok(relative(&file));
+        return Ok(SecretFrom::File(relative(&file)));
     }
     if let Some(variable) = get("environment") {
-        return Err(format!(
-            "read from the variable {variable}; pass it with `env: {{ {variable}: ${{{variable}}} }}`, or write it to a file and list that in `secrets:`"
-        ));
+        if !crate::config::interpolate::is_var_name(&variable) {
+            return Err(format!(
+                "read from `{variable}`, which is not a variable name gorae can read"
+            ));
+        }
+        return Ok(SecretFrom::Variable(variable));
     }
     Err("an external secret; write it to a file of the project and list that in `secrets:`".into())
 }
@@ -843,7 +846,7 @@ fn import_secrets(
     service: &mut DraftService,
     node: &Node,
     path: &str,
-    files: &BTreeMap<String, Result<String, String>>,
+    files: &BTreeMap<String, Result<SecretFrom, String>>,
 ) {
     for (index, item) in node.as_seq().unwrap_or_default().iter().enumerate() {
         let here = format!("{path}[{index}]");
@@ -878,7 +881,7 @@ fn import_secrets(
             continue;
         }
         match files.get(&source) {
-            Some(Ok(file)) => service.secrets.push((target, file.clone())),
+            Some(Ok(from)) => service.secrets.push((target, from.clone())),
             Some(Err(reason)) => service.skipped.push(Skipped {
                 path: here,
                 reason: reason.clone(),

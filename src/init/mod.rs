@@ -60,8 +60,8 @@ pub struct DraftService {
     /// Keys of how the process runs (`stop_signal`, `user`, `entrypoint`...), each
     /// with its value already written as YAML.
     pub process: Vec<(String, String)>,
-    /// `secrets:`: name in /run/secrets and the project file it is read from.
-    pub secrets: Vec<(String, String)>,
+    /// `secrets:`: name in /run/secrets and where its content comes from.
+    pub secrets: Vec<(String, SecretFrom)>,
     pub env: Vec<(String, String)>,
     pub ports: Vec<String>,
     /// A comment beside each port of `ports` (same order), if any.
@@ -144,6 +144,15 @@ pub fn detect(dir: &Path) -> Result<Draft, anyhow::Error> {
     Ok(draft)
 }
 
+/// Where a secret's content comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretFrom {
+    /// A file of the project, relative to it.
+    File(String),
+    /// An environment variable (Compose's `environment:` secret).
+    Variable(String),
+}
+
 /// Compose creates a missing bind-mount directory; gorae refuses it. Such a volume is
 /// left out, with a `not imported:` line saying what to create, rather than written
 /// into a file that would not load.
@@ -166,9 +175,13 @@ fn drop_missing_bind_sources(draft: &mut Draft, dir: &Path) {
             }
         }
         let secrets = std::mem::take(&mut service.secrets);
-        for (name, file) in secrets {
-            if dir.join(&file).is_file() {
-                service.secrets.push((name, file));
+        for (name, from) in secrets {
+            let SecretFrom::File(file) = &from else {
+                service.secrets.push((name, from));
+                continue;
+            };
+            if dir.join(file).is_file() {
+                service.secrets.push((name, from));
             } else {
                 service.skipped.push(Skipped {
                     path: format!("services.{}.secrets.{name}", service.name),

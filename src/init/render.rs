@@ -2,7 +2,7 @@
 //! block per service with comments saying what each value was guessed from, and a
 //! `# not imported:` line for everything a compose file had that gorae cannot express.
 
-use super::{Draft, DraftService};
+use super::{Draft, DraftService, SecretFrom};
 use crate::yaml_out::{flow_list, quoted, quoted_list, scalar};
 
 /// Comments wrap before this column.
@@ -127,8 +127,15 @@ fn write_service(out: &mut String, service: &DraftService) {
         }
         if !service.secrets.is_empty() {
             out.push_str("    secrets:\n");
-            for (name, file) in &service.secrets {
-                out.push_str(&format!("      {}: {}\n", scalar(name), scalar(file)));
+            for (name, from) in &service.secrets {
+                let source = match from {
+                    SecretFrom::File(file) => scalar(file),
+                    // Empty when unset, as Compose's environment secrets and `$VAR`.
+                    SecretFrom::Variable(variable) => {
+                        format!("{{ value: {} }}", scalar(&format!("${{{variable}:-}}")))
+                    }
+                };
+                out.push_str(&format!("      {}: {source}\n", scalar(name)));
             }
         }
         if !service.depends_on.is_empty() {

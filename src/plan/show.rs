@@ -193,6 +193,14 @@ pub fn docker(project: &Project, plan: &Plan, decision: &Decision) -> String {
                     }
                 }
                 line(create_words(step, secret_env));
+                for mount in &spec.mounts {
+                    if let Mount::Secret { target, .. } = mount {
+                        line(vec![format!(
+                            "# gorae writes the secret value into {}:{target} (read-only) here",
+                            spec.name
+                        )]);
+                    }
+                }
                 line(words(["docker", "start", &spec.name]));
             }
         }
@@ -235,6 +243,8 @@ fn create_words(step: &Step, secret_env: &[String]) -> Vec<String> {
                 target,
                 read_only,
             } => ("volume", name.clone(), target, *read_only),
+            // Written into the container after `docker create` (see the line after it).
+            Mount::Secret { .. } => continue,
         };
         out.push("--mount".into());
         out.push(format!(

@@ -83,6 +83,7 @@ fn init_imports_compose_keys_whose_meaning_gorae_keeps() {
         "\"/app/node_modules\"",
         "\"/venv\"",
         "    secrets:\n      api_token: ./api_token.txt",
+        "    secrets:\n      db_password: { value: \"${DB_PASSWORD:-}\" }",
         "      discovery.type: single-node",
         "    ready: { command: [\"sh\", \"-c\", \"curl -fs http://localhost:5000/health || exit 1\"] }",
         "    ready: { command: [\"curl\", \"-f\", \"http://localhost:9200\"] }",
