@@ -663,3 +663,31 @@ fn structure_changes_compare_the_file_services_templates_and_references_only() {
         ]
     );
 }
+
+/// What `gorae plan` pins: each reference gorae.yaml uses now (with the prefix, as
+/// the plan names it) to the id its lock entry holds; one without an entry is left
+/// to `up`.
+#[test]
+fn locked_ids_pin_each_reference_in_use_to_its_entry() {
+    let test = mirrored();
+    let mut entries = mirrored_entries();
+    entries.remove("db");
+    let locked = assemble(&test.project, &test.text, &entries);
+    let id = |service: &str, reference: &str| entries[service][reference].id.clone();
+    let expected: crate::plan::Pins = [
+        (("cache", "mirror.example/redis:7"), id("cache", "redis:7")),
+        (
+            ("own", "mirror.example/python:3.12"),
+            id("own", "python:3.12"),
+        ),
+        (
+            ("tool", "registry.example/tool:1"),
+            id("tool", "registry.example/tool:1"),
+        ),
+        (("web", "mirror.example/node:20"), id("web", "node:20")),
+    ]
+    .into_iter()
+    .map(|((service, reference), id)| ((service.to_string(), reference.to_string()), id))
+    .collect();
+    assert_eq!(locked_ids(&test.project, &locked), expected);
+}
