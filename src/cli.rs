@@ -73,6 +73,16 @@ pub enum Command {
         after_help = "Example:\n  gorae graph > services.mmd   # in a ```mermaid block of a Markdown file\n  gorae graph --format dot | dot -Tsvg > services.svg"
     )]
     Graph(GraphArgs),
+    /// Write the environment as a file another tool runs: `compose`, a Compose file
+    /// for `docker compose up --wait`. Needs no engine.
+    ///
+    /// The same images (by gorae.lock's digests when there is a lock), builds,
+    /// variables, ports on 127.0.0.1, data volumes (the very ones gorae uses), and the
+    /// readiness probes as healthcheck with the dependencies waiting on them.
+    #[command(
+        after_help = "Example:\n  gorae export compose > compose.yaml && docker compose up --wait"
+    )]
+    Export(ExportArgs),
     /// Write gorae.lock: the digest of every image the project uses.
     #[command(
         after_help = "Example:\n  gorae lock --check   # in CI: fail when gorae.lock is stale"
@@ -229,6 +239,18 @@ pub struct GraphArgs {
 pub enum GraphFormat {
     Mermaid,
     Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to write: `compose`, a Compose file.
+    #[arg(value_enum)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Compose,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod context;
 pub mod dockerfile;
 pub mod engine;
 pub mod exit;
+pub mod export;
 pub mod graph_view;
 pub mod hash;
 pub mod images;

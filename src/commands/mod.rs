@@ -8,6 +8,7 @@ mod doctor;
 mod down;
 mod env;
 mod exec;
+mod export;
 mod graph;
 mod init;
 mod lock;
@@ -113,6 +114,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Ci(args) => ci::run(file, args)?,
         Command::Lock(args) => lock::run(file, args).await?,
         Command::Graph(args) => graph::run(file, args)?,
+        Command::Export(args) => export::run(file, args)?,
     };
     Ok(code.code())
 }

@@ -270,6 +270,53 @@ impl Drop for TestProject {
     }
 }
 
+/// Copies `examples/<name>` into a test project, with a unique project name and the
+/// app published on a free host port; returns the project and that port.
+pub fn example(name: &str, container_port: u16) -> (TestProject, u16) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
+    let mut project = TestProject::new(name);
+    for entry in walkdir::WalkDir::new(&source).into_iter().flatten() {
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(&source)
+                .expect("inside the example");
+            let text = std::fs::read_to_string(entry.path()).expect("text file");
+            project = project.file(&rel.to_string_lossy(), &text);
+        }
+    }
+    let port = free_port();
+    let yaml = std::fs::read_to_string(source.join("gorae.yaml")).expect("example gorae.yaml");
+    let yaml = yaml
+        .replace(
+            &format!("name: {name}"),
+            &format!("name: {}", project.name()),
+        )
+        .replace(
+            &format!("ports: [\"{container_port}\"]"),
+            &format!("ports: [\"{port}:{container_port}\"]"),
+        );
+    assert!(
+        yaml.contains(project.name()) && yaml.contains(&format!("{port}:")),
+        "{yaml}"
+    );
+    (project.file("gorae.yaml", &yaml), port)
+}
+
+/// The response (status line, headers, body) to `GET /` on a local port.
+pub fn get_root(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
 /// Best effort: removes every container, network and volume labelled with
 /// `project`. Never panics, since it runs while a failed test unwinds. Built images
 /// go separately, when no build may be using their layers ([`built_images`]).
