@@ -73,14 +73,14 @@ pub enum Command {
         after_help = "Example:\n  gorae graph > services.mmd   # in a ```mermaid block of a Markdown file\n  gorae graph --format dot | dot -Tsvg > services.svg"
     )]
     Graph(GraphArgs),
-    /// Write the environment as a file another tool runs: `compose`, a Compose file
-    /// for `docker compose up --wait`. Needs no engine.
+    /// Write the environment for another tool: `compose`, a Compose file for `docker
+    /// compose up --wait`, or `kubernetes`, manifests for a cluster. Needs no engine.
     ///
-    /// The same images (by gorae.lock's digests when there is a lock), builds,
-    /// variables, ports on 127.0.0.1, data volumes (the very ones gorae uses), and the
-    /// readiness probes as healthcheck with the dependencies waiting on them.
+    /// The same images (by gorae.lock's digests when there is a lock), variables,
+    /// volumes, and the readiness probes, with dependents waiting on them. What the
+    /// other tool cannot take from gorae.yaml is listed in `# not exported:` lines.
     #[command(
-        after_help = "Example:\n  gorae export compose > compose.yaml && docker compose up --wait"
+        after_help = "Example:\n  gorae export compose > compose.yaml && docker compose up --wait\n  gorae export kubernetes --format kustomize --output k8s && kubectl apply -k k8s"
     )]
     Export(ExportArgs),
     /// Write gorae.lock: the digest of every image the project uses.
@@ -243,14 +243,28 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// What to write: `compose`, a Compose file.
+    /// What to write: `compose` (a Compose file) or `kubernetes` (manifests).
     #[arg(value_enum)]
-    pub format: ExportFormat,
+    pub to: ExportTo,
+    /// For `kubernetes`: `yaml`, every manifest in one stream on stdout, or
+    /// `kustomize`, a file per manifest and a kustomization.yaml in `--output`.
+    #[arg(long, value_enum, default_value_t = KubernetesFormat::Yaml)]
+    pub format: KubernetesFormat,
+    /// The directory `--format kustomize` writes to (made if missing).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+pub enum ExportTo {
     Compose,
+    Kubernetes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KubernetesFormat {
+    Yaml,
+    Kustomize,
 }
 
 #[derive(Debug, Args)]

@@ -107,3 +107,122 @@ fn the_exported_compose_file_brings_up_the_node_redis_example_under_compose() {
     let second = get(port);
     assert!(second.contains("visited 2 times."), "{second}");
 }
+
+/// kubernetes-validate from PyPI, which carries the API schemas, so the manifests are
+/// checked offline against one pinned Kubernetes release.
+const KUBERNETES_VALIDATE: &str = "1.37.0";
+const KUBERNETES_RELEASE: &str = "1.30.0";
+
+/// Asserts that every manifest in `files` is valid for [`KUBERNETES_RELEASE`],
+/// unknown fields refused, and returns what was checked (`deployment/web`, ...).
+fn assert_valid_manifests(files: &[PathBuf]) -> Vec<String> {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    let exe = EXE.get_or_init(|| {
+        support::pypi::tool(
+            "kubernetes-validate",
+            KUBERNETES_VALIDATE,
+            "kubernetes-validate",
+        )
+    });
+    let out = Command::new(exe)
+        .args(["--strict", "-k", KUBERNETES_RELEASE])
+        .args(files)
+        .output()
+        .expect("run kubernetes-validate");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{report}");
+    assert!(
+        !report.contains("WARN") && !report.contains("ERROR"),
+        "{report}"
+    );
+    report
+        .lines()
+        .filter_map(|line| line.split("passed for resource ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn kubernetes_manifests_of_the_examples_validate_as_one_file_and_as_a_kustomization() {
+    for (name, port, expected) in [
+        (
+            "node-redis",
+            3000,
+            &[
+                "statefulset/redis",
+                "service/redis",
+                "deployment/web",
+                "service/web",
+            ][..],
+        ),
+        (
+            "python-postgres",
+            8000,
+            &[
+                "secret/db-env",
+                "statefulset/db",
+                "service/db",
+                "secret/web-env",
+                "deployment/web",
+                "service/web",
+            ],
+        ),
+    ] {
+        let (project, _) = example(name, port);
+        let single = project.path().join("manifests.yaml");
+        let out = project.gorae_ok(&["export", "kubernetes"]);
+        std::fs::write(&single, &out.stdout).expect("write manifests");
+        assert_eq!(assert_valid_manifests(&[single]), expected, "{name}");
+
+        let dir = project.path().join("k8s");
+        project.gorae_ok(&[
+            "export",
+            "kubernetes",
+            "--format",
+            "kustomize",
+            "--output",
+            &dir.display().to_string(),
+        ]);
+        let kustomization =
+            std::fs::read_to_string(dir.join("kustomization.yaml")).expect("kustomization");
+        let files: Vec<PathBuf> = kustomization
+            .lines()
+            .filter_map(|line| line.strip_prefix("- "))
+            .map(|file| dir.join(file))
+            .collect();
+        assert_eq!(files.len(), expected.len(), "{kustomization}");
+        assert_eq!(assert_valid_manifests(&files), expected, "{name}");
+    }
+}
+
+/// Options that do not go together are a usage error (exit 2) that says what to
+/// write, and nothing is written.
+#[test]
+fn export_options_that_do_not_go_together_are_refused() {
+    let (project, _) = example("node-redis", 3000);
+    for (args, says) in [
+        (
+            &["export", "kubernetes", "--format", "kustomize"][..],
+            "--output k8s",
+        ),
+        (
+            &["export", "compose", "--format", "kustomize"],
+            "gorae export compose > compose.yaml",
+        ),
+        (
+            &["export", "kubernetes", "--output", "k8s"],
+            "gorae export kubernetes > manifests.yaml",
+        ),
+    ] {
+        let out = project.gorae(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!project.path().join("k8s").exists());
+}

@@ -1,19 +1,65 @@
-//! `gorae export compose`: writes the environment as a Compose file (see
-//! [`crate::export::compose`]). Reads gorae.yaml and gorae.lock, never the engine.
+//! `gorae export compose|kubernetes`: writes the environment for another tool (see
+//! [`crate::export`]). Reads gorae.yaml and gorae.lock, never the engine.
 
 use std::path::Path;
 
-use crate::cli::{ExportArgs, ExportFormat};
+use super::Failure;
+use crate::cli::{ExportArgs, ExportTo, KubernetesFormat};
 use crate::exit::ExitCode;
-use crate::{export, lock, plan};
+use crate::export::{compose, kubernetes};
+use crate::{lock, plan};
 
 pub fn run(file: Option<&Path>, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let usage = |message: &str| Failure::new(message, ExitCode::Usage);
+    match (args.to, args.format, &args.output) {
+        (ExportTo::Compose, KubernetesFormat::Kustomize, _) => {
+            return Err(usage("`--format kustomize` is for `gorae export kubernetes`\n  hint: gorae export compose > compose.yaml").into());
+        }
+        (ExportTo::Kubernetes, KubernetesFormat::Kustomize, None) => {
+            return Err(usage("`--format kustomize` writes several files and needs a directory\n  hint: gorae export kubernetes --format kustomize --output k8s").into());
+        }
+        (_, KubernetesFormat::Yaml, Some(_)) => {
+            return Err(usage("`--output` is for `--format kustomize`; the other formats print to stdout\n  hint: gorae export kubernetes > manifests.yaml").into());
+        }
+        _ => {}
+    }
     let project = super::load_project(file)?;
     let locked = lock::read_if_present(&project)?;
     let plan = plan::desired(&project);
-    let text = match args.format {
-        ExportFormat::Compose => export::compose::compose_file(&project, &plan, locked.as_ref()),
+    let text = match args.to {
+        ExportTo::Compose => compose::compose_file(&project, &plan, locked.as_ref()),
+        ExportTo::Kubernetes => {
+            let (manifests, notes) = kubernetes::manifests(&project, &plan, locked.as_ref());
+            match &args.output {
+                None => kubernetes::single_file(&manifests, &notes),
+                Some(dir) => {
+                    write_kustomization(dir, &manifests, &notes)?;
+                    return Ok(ExitCode::Success);
+                }
+            }
+        }
     };
     super::print_stdout(&text)?;
     Ok(ExitCode::Success)
+}
+
+fn write_kustomization(
+    dir: &Path,
+    manifests: &[kubernetes::Manifest],
+    notes: &[String],
+) -> anyhow::Result<()> {
+    let failed = |err: std::io::Error| {
+        Failure::new(
+            format!("cannot write to {}: {err}", dir.display()),
+            ExitCode::Failure,
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    for manifest in manifests {
+        let text = serde_yaml::to_string(&manifest.object)?;
+        std::fs::write(dir.join(&manifest.file), text).map_err(failed)?;
+    }
+    let text = kubernetes::kustomization(manifests, notes);
+    std::fs::write(dir.join("kustomization.yaml"), text).map_err(failed)?;
+    Ok(())
 }

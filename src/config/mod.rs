@@ -41,7 +41,7 @@ pub use diagnostic::{Diagnostic, Location, Note};
 pub use image::apply_image_prefix;
 pub use model::*;
 pub use normalize::{to_normalized_json, to_normalized_yaml, to_yaml};
-pub use paths::{data_volume_name, show_relative};
+pub use paths::{anonymous_volume_name, data_volume_name, show_relative};
 pub use ports::parse_port_mapping;
 pub use secret_files::is_secret_mount;
 pub use secrets::{MASK, is_secret_name, mask_env, mask_secrets, mask_url_passwords, mask_value};

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
 
-use crate::config::{DockerfileSource, Probe, Project, ServiceKind};
+use crate::config::{DockerfileSource, Probe, Project, ServiceKind, show_relative};
 use crate::lock::{Lockfile, unprefix};
 use crate::mount::Mount;
 use crate::plan::{BuildPlan, ImagePlan, Plan, ServicePlan};
@@ -211,7 +211,7 @@ fn build_entry(build: &BuildPlan, project_dir: &Path) -> Mapping {
     let mut entry = Mapping::new();
     entry.insert(
         text("context"),
-        text(&relative(&build.context, project_dir)),
+        text(&show_relative(&build.context, project_dir)),
     );
     match &build.dockerfile {
         DockerfileSource::File { path, .. } => {
@@ -258,7 +258,7 @@ fn mounts(
             Mount::Bind { source, target, .. } if crate::config::is_secret_mount(target) => {
                 let name = target.rsplit('/').next().unwrap_or(target).to_string();
                 let mut file = Mapping::new();
-                file.insert(text("file"), text(&relative(source, project_dir)));
+                file.insert(text("file"), text(&show_relative(source, project_dir)));
                 collected.secrets.insert(text(&name), Value::Mapping(file));
                 secret_names.push(name);
             }
@@ -268,7 +268,7 @@ fn mounts(
                 read_only,
             } => entries.push(format!(
                 "{}:{target}{}",
-                relative(source, project_dir),
+                show_relative(source, project_dir),
                 if *read_only { ":ro" } else { "" }
             )),
             Mount::Volume {
@@ -336,16 +336,6 @@ fn healthcheck(service: &ServicePlan, probe: &Probe) -> Option<Mapping> {
     Some(check)
 }
 
-/// A path as the Compose file beside gorae.yaml names it: `./web` inside the
-/// project, absolute outside it.
-fn relative(path: &Path, project_dir: &Path) -> String {
-    match path.strip_prefix(project_dir) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
-        Ok(rel) => format!("./{}", rel.display()),
-        Err(_) => path.display().to_string(),
-    }
-}
-
 /// A string as Compose reads it back unchanged: `$` doubled.
 fn text(value: &str) -> Value {
     Value::String(value.replace('$', "$$"))
@@ -364,38 +354,8 @@ mod tests {
 
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-    const SHOP: &str = r#"name: shop
-services:
-  cache: { template: redis }
-  db: { template: postgres }
-  migrate: { image: "tool:1", kind: task, depends_on: [db], command: [sh, -c, "echo $$HOME"] }
-  api:
-    build: { context: ./api, target: dev, args: { MODE: "a$$b" } }
-    image: acme/api:dev
-    env: { PRICE: "5$$" }
-    ports: ["8080:80"]
-    volumes: ["./api:/app", "/app/node_modules", "cache:/root/.cache:ro"]
-    secrets: { token: ./secrets/token, pw: { value: "${PW}" } }
-    depends_on: [cache, migrate, side]
-    stop_signal: SIGINT
-    user: node
-    extra_hosts: ["host.docker.internal:host-gateway"]
-  side: { image: "side:1", ready: { running: 2s } }
-"#;
-
     fn exported(locked: Option<&Lockfile>) -> (String, serde_yaml::Value) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for (path, text) in [
-            ("api/Dockerfile", "FROM node:20 AS dev\n"),
-            ("secrets/token", "t"),
-        ] {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-            std::fs::write(path, text).expect("write");
-        }
-        let env = |name: &str| (name == "PW").then(|| "hunter2".to_string());
-        let project = crate::config::load_str(SHOP, &dir.path().join("gorae.yaml"), &env)
-            .expect("valid project");
+        let (_dir, project) = crate::export::fixture::shop();
         let file = compose_file(&project, &crate::plan::desired(&project), locked);
         let doc = serde_yaml::from_str(&file).expect("valid YAML");
         (file, doc)

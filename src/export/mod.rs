@@ -1,3 +1,45 @@
 //! `gorae export`: the environment written as files that other tools run.
 
 pub mod compose;
+pub mod kubernetes;
+
+/// A project that uses every key the exports translate, for their tests.
+#[cfg(test)]
+mod fixture {
+    pub const SHOP: &str = r#"name: shop
+services:
+  cache: { template: redis }
+  db: { template: postgres }
+  migrate: { image: "tool:1", kind: task, depends_on: [db], command: [sh, -c, "echo $$HOME"] }
+  api:
+    build: { context: ./api, target: dev, args: { MODE: "a$$b" } }
+    image: acme/api:dev
+    env: { PRICE: "5$$" }
+    ports: ["8080:80"]
+    volumes: ["./api:/app", "/app/node_modules", "cache:/root/.cache:ro"]
+    secrets: { token: ./secrets/token, pw: { value: "${PW}" } }
+    depends_on: [cache, migrate, side]
+    stop_signal: SIGINT
+    user: node
+    extra_hosts: ["host.docker.internal:host-gateway"]
+  side: { image: "side:1", ready: { running: 2s } }
+"#;
+
+    /// [`SHOP`] loaded from a temporary project directory (kept alive by the
+    /// returned guard), with `PW` set to `hunter2`.
+    pub fn shop() -> (tempfile::TempDir, crate::config::Project) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (path, text) in [
+            ("api/Dockerfile", "FROM node:20 AS dev\n"),
+            ("secrets/token", "t"),
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+            std::fs::write(path, text).expect("write");
+        }
+        let env = |name: &str| (name == "PW").then(|| "hunter2".to_string());
+        let project = crate::config::load_str(SHOP, &dir.path().join("gorae.yaml"), &env)
+            .expect("valid project");
+        (dir, project)
+    }
+}

@@ -7,6 +7,8 @@ use crate::run::{code, gorae, literal, stderr};
 
 #[path = "../support/check_schema.rs"]
 mod check_schema;
+#[path = "../support/pypi.rs"]
+mod pypi;
 
 /// A repository (a `.git` directory is all `gorae ci` looks for) with a project in
 /// `project_dir` (relative; "" for the root).

@@ -8,6 +8,7 @@
 pub mod built_images;
 pub mod check_schema;
 pub mod proxy;
+pub mod pypi;
 pub mod registry;
 
 use std::fs;
