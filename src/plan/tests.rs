@@ -499,7 +499,8 @@ services:
 }
 
 /// Every secret file of the project inside a build context is left out of that
-/// build, whichever service mounts it; one outside the context is not its concern.
+/// build, whichever service mounts it; one outside the context is not its concern,
+/// nor is a plain bind mount of a directory in the context.
 #[test]
 fn secret_files_inside_a_build_context_are_never_sent_to_the_engine() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -516,7 +517,7 @@ fn secret_files_inside_a_build_context_are_never_sent_to_the_engine() {
     }
     let yaml = "name: shop
 services:
-  web: { build: ./web, secrets: { key: ./web/config/dev.key, other: ./outside } }
+  web: { build: ./web, volumes: [\"./web/config:/etc/app\"], secrets: { key: ./web/config/dev.key, other: ./outside } }
   api: { build: ./api }
   tool: { image: x, secrets: { token: ./web/token } }
 ";
