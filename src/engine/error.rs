@@ -12,6 +12,10 @@ pub enum EngineError {
         unreachable_hint(reason)
     )]
     Unreachable { endpoint: String, reason: String },
+    /// The settings that say where the engine is cannot be used (a context that is
+    /// not there, TLS); the reason says what to do.
+    #[error("cannot use {endpoint}: {reason}")]
+    Misconfigured { endpoint: String, reason: String },
     /// The engine's own words, which already name what is missing ("No such
     /// container: web").
     #[error("{0}")]
@@ -25,8 +29,11 @@ pub enum EngineError {
 /// What to do about an unreachable engine: a socket we may not open needs
 /// permissions, anything else a running engine.
 fn unreachable_hint(reason: &str) -> &'static str {
-    if reason.to_ascii_lowercase().contains("permission denied") {
+    let reason = reason.to_ascii_lowercase();
+    if reason.contains("permission denied") {
         "the engine runs but this user may not use its socket: add yourself to the `docker` group (`sudo usermod -aG docker $USER`, then log in again)"
+    } else if reason.contains("scheme is not supported") {
+        "gorae reaches engines over unix:// and tcp:// today: forward the remote socket (`ssh -NL /tmp/docker.sock:/var/run/docker.sock user@host`) and set DOCKER_HOST=unix:///tmp/docker.sock"
     } else {
         "start Docker (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running engine"
     }
@@ -84,7 +91,9 @@ impl EngineError {
     /// Only an unreachable engine has a code of its own; the rest are plain failures.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            EngineError::Unreachable { .. } => ExitCode::EngineUnreachable,
+            EngineError::Unreachable { .. } | EngineError::Misconfigured { .. } => {
+                ExitCode::EngineUnreachable
+            }
             EngineError::NotFound(_) | EngineError::Conflict(_) | EngineError::Api(_) => {
                 ExitCode::Failure
             }

@@ -5,6 +5,7 @@
 //! decides anything: the plan decides, `apply` orders, this module only talks.
 
 mod containers;
+pub mod endpoint;
 mod error;
 mod exec;
 mod files;
@@ -68,14 +69,19 @@ pub struct Engine {
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
 impl Engine {
-    /// Connects to `DOCKER_HOST` or the local socket and negotiates the API version.
+    /// Connects to the engine the docker CLI would use ([`endpoint::find`]) and
+    /// negotiates the API version.
     pub async fn connect() -> Result<Engine, EngineError> {
-        let endpoint = endpoint_description();
+        let found = endpoint::find().map_err(|err| EngineError::Misconfigured {
+            endpoint: err.endpoint,
+            reason: err.reason,
+        })?;
+        let described = found.describe();
         let unreachable = |err: bollard::errors::Error| EngineError::Unreachable {
-            endpoint: endpoint.clone(),
+            endpoint: described.clone(),
             reason: error::short_reason(&err),
         };
-        let docker = Docker::connect_with_defaults()
+        let docker = Docker::connect_with_host(&found.host)
             .map_err(unreachable)?
             .with_timeout(REQUEST_TIMEOUT);
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
@@ -94,8 +100,8 @@ impl Engine {
 
 /// Where the engine is expected, in the words a user can act on.
 pub fn endpoint_description() -> String {
-    match std::env::var("DOCKER_HOST") {
-        Ok(host) if !host.is_empty() => format!("DOCKER_HOST={host}"),
-        _ => "unix:///var/run/docker.sock".to_string(),
+    match endpoint::find() {
+        Ok(found) => found.describe(),
+        Err(err) => err.endpoint,
     }
 }

@@ -91,6 +91,9 @@ fn engine_failure(err: &EngineError) -> Check {
             format!("cannot reach the Docker engine at {endpoint} ({reason})"),
             "start Docker (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running engine",
         ),
+        EngineError::Misconfigured { endpoint, reason } => {
+            Check::fail("engine", format!("cannot use {endpoint}"), reason.clone())
+        }
         other => Check::fail(
             "engine",
             other.to_string(),
