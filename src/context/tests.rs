@@ -14,6 +14,21 @@ fn context_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// The paths of a tar's entries, in order.
+fn tar_names(tar: &[u8]) -> Vec<String> {
+    tar::Archive::new(tar)
+        .entries()
+        .expect("entries")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
 fn hash_of(dir: &Path) -> String {
     scan(dir).expect("scan").build_hash("FROM x", &[], "")
 }
@@ -114,18 +129,7 @@ fn tar_holds_context_and_dockerfile() {
         .expect("scan")
         .tar("FROM x\n")
         .expect("tar");
-    let mut archive = tar::Archive::new(tar.as_slice());
-    let names: Vec<String> = archive
-        .entries()
-        .expect("entries")
-        .map(|e| {
-            e.expect("entry")
-                .path()
-                .expect("path")
-                .display()
-                .to_string()
-        })
-        .collect();
+    let names = tar_names(&tar);
     assert!(names.contains(&"app/main.py".to_string()), "{names:?}");
     assert!(names.contains(&DOCKERFILE_NAME.to_string()), "{names:?}");
 }
@@ -290,18 +294,7 @@ fn never_sent_paths_stay_out_whatever_dockerignore_says() {
         [".dockerignore", "config", "config/app.json", "server.js"]
     );
     let tar = context.tar("FROM x").expect("tar");
-    let mut archive = tar::Archive::new(tar.as_slice());
-    let names: Vec<String> = archive
-        .entries()
-        .expect("entries")
-        .map(|e| {
-            e.expect("entry")
-                .path()
-                .expect("path")
-                .display()
-                .to_string()
-        })
-        .collect();
+    let names = tar_names(&tar);
     assert!(!names.iter().any(|n| n.contains("dev.key")), "{names:?}");
     let hash = |text: &str| {
         fs::write(dir.path().join("config/dev.key"), text).expect("write");

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 use crate::config::{DockerfileSource, Probe, Project, ServiceKind, show_relative};
-use crate::lock::{Lockfile, unprefix};
+use crate::lock::Lockfile;
 use crate::mount::Mount;
 use crate::plan::{BuildPlan, ImagePlan, Plan, ServicePlan};
 
@@ -29,7 +29,7 @@ pub fn compose_file(project: &Project, plan: &Plan, locked: Option<&Lockfile>) -
     let mut volumes = Mapping::new();
     let mut secrets = Mapping::new();
     for service in &plan.services {
-        let pin = |reference: &str| pinned(project, service, reference, locked);
+        let pin = |reference: &str| super::pinned(project, &service.name, reference, locked);
         let entry = service_entry(
             plan,
             service,
@@ -186,24 +186,6 @@ fn condition_on(dependency: &ServicePlan) -> &'static str {
         "service_healthy"
     } else {
         "service_started"
-    }
-}
-
-/// `reference@digest` when gorae.lock has the image's registry digest (which every
-/// machine pulls alike), else the reference.
-fn pinned(
-    project: &Project,
-    service: &ServicePlan,
-    reference: &str,
-    locked: Option<&Lockfile>,
-) -> String {
-    let digest = locked
-        .and_then(|lock| lock.services.get(&service.name))
-        .and_then(|entry| entry.images.get(&unprefix(project, reference)))
-        .and_then(|image| image.digest.clone());
-    match digest {
-        Some(digest) => format!("{reference}@{digest}"),
-        None => reference.to_string(),
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde_yaml::{Mapping, Value};
 
 use crate::config::{Probe, Project, ServiceKind, mask_value};
-use crate::lock::{Lockfile, unprefix};
+use crate::lock::Lockfile;
 use crate::mount::Mount;
 use crate::plan::{ImagePlan, Plan, ServicePlan};
 
@@ -173,14 +173,7 @@ fn image_of(
 ) -> String {
     match &service.image {
         ImagePlan::Pull { reference, .. } => {
-            let digest = locked
-                .and_then(|lock| lock.services.get(&service.name))
-                .and_then(|entry| entry.images.get(&unprefix(project, reference)))
-                .and_then(|image| image.digest.clone());
-            match digest {
-                Some(digest) => format!("{reference}@{digest}"),
-                None => reference.clone(),
-            }
+            super::pinned(project, &service.name, reference, locked)
         }
         ImagePlan::Build(build) => {
             let image = build

@@ -3,6 +3,22 @@
 pub mod compose;
 pub mod kubernetes;
 
+use crate::config::Project;
+use crate::lock::{Lockfile, unprefix};
+
+/// `reference@digest` when gorae.lock has the registry digest of the image `service`
+/// pulls (which every machine pulls alike), else the reference as it is.
+fn pinned(project: &Project, service: &str, reference: &str, locked: Option<&Lockfile>) -> String {
+    let digest = locked
+        .and_then(|lock| lock.services.get(service))
+        .and_then(|entry| entry.images.get(&unprefix(project, reference)))
+        .and_then(|image| image.digest.clone());
+    match digest {
+        Some(digest) => format!("{reference}@{digest}"),
+        None => reference.to_string(),
+    }
+}
+
 /// A project that uses every key the exports translate, for their tests.
 #[cfg(test)]
 mod fixture {
