@@ -88,14 +88,32 @@ impl Engine {
         Ok(Engine { docker })
     }
 
-    /// The engine's version and negotiated API version, for `doctor` and reports.
-    pub async fn version(&self) -> Result<(String, String), EngineError> {
+    /// Which engine this is (Docker or Podman), its version and the negotiated API
+    /// version, for `doctor` and reports.
+    pub async fn version(&self) -> Result<EngineVersion, EngineError> {
         let version = self.docker.version().await.map_err(EngineError::from)?;
-        Ok((
-            version.version.unwrap_or_default(),
-            self.docker.client_version().to_string(),
-        ))
+        // Podman's Docker-compatible API names itself among the components.
+        let podman = version
+            .components
+            .unwrap_or_default()
+            .iter()
+            .any(|component| component.name.contains("Podman"));
+        Ok(EngineVersion {
+            product: if podman { "Podman" } else { "Docker" },
+            version: version.version.unwrap_or_default(),
+            api: self.docker.client_version().to_string(),
+        })
     }
+}
+
+/// What [`Engine::version`] tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineVersion {
+    /// `Docker` or `Podman`.
+    pub product: &'static str,
+    pub version: String,
+    /// The API version both sides agreed on.
+    pub api: String,
 }
 
 /// Where the engine is expected, in the words a user can act on.

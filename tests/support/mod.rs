@@ -7,6 +7,7 @@
 
 pub mod built_images;
 pub mod check_schema;
+pub mod podman;
 pub mod proxy;
 pub mod pypi;
 pub mod registry;

@@ -73,10 +73,13 @@ pub async fn engine() -> (Option<Engine>, Check) {
         Err(err) => return (None, engine_failure(&err)),
     };
     match connected.version().await {
-        Ok((version, api)) => {
+        Ok(version) => {
             let detail = format!(
-                "Docker {version} at {}, API {api}",
-                engine::endpoint_description()
+                "{} {} at {}, API {}",
+                version.product,
+                version.version,
+                engine::endpoint_description(),
+                version.api
             );
             (Some(connected), Check::pass("engine", detail))
         }

@@ -1,0 +1,76 @@
+//! The core engine scenarios against Podman's Docker-compatible API (Podman 4.3
+//! from Debian, rootful): a built app wired to Redis and answering, readiness, a
+//! no-op `up` that changes nothing, data that survives `down` and `up`, `down`
+//! leaving another project alone, and `doctor` naming the engine.
+
+mod support;
+
+use std::process::Output;
+
+use support::podman::Podman;
+use support::{TestProject, ensure_stand_in_images, example, get_root};
+
+/// Runs gorae for `project` against Podman.
+fn gorae(project: &TestProject, podman: &Podman, args: &[&str]) -> Output {
+    let out = project
+        .command(args)
+        .env("DOCKER_HOST", podman.host())
+        .output()
+        .expect("run gorae");
+    assert!(
+        out.status.success(),
+        "gorae {} against podman failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Removes what the projects made in Podman, on failure too.
+struct Cleanup<'a>(&'a Podman, Vec<String>);
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        for project in &self.1 {
+            self.0.remove_project(project);
+        }
+    }
+}
+
+#[test]
+fn the_node_redis_example_runs_on_podman_and_down_leaves_other_projects_alone() {
+    ensure_stand_in_images();
+    let podman = Podman::shared();
+    podman.load(&["gorae-test/redis:7", "gorae-test/node:20"]);
+    let (project, port) = example("node-redis", 3000);
+    let other = TestProject::new("podman-other").services("  redis: \"7\"\n");
+    let _cleanup = Cleanup(podman, vec![project.name().into(), other.name().into()]);
+
+    // Built, started in order, wired and ready.
+    gorae(&project, podman, &["up", "--ci"]);
+    let first = get_root(port);
+    assert!(first.contains("visited 1 time."), "{first}");
+
+    // Nothing changed: nothing is touched.
+    let again = gorae(&project, podman, &["up", "--ci"]);
+    let again = String::from_utf8_lossy(&again.stderr);
+    assert!(again.contains("(2 unchanged)"), "{again}");
+
+    // The counter lives in Redis's data volume, which `down` keeps.
+    gorae(&other, podman, &["up", "--ci"]);
+    gorae(&project, podman, &["down"]);
+    gorae(&project, podman, &["up", "--ci"]);
+    let after = get_root(port);
+    assert!(after.contains("visited 2 times."), "{after}");
+
+    // `down` of one project leaves the other running.
+    gorae(&project, podman, &["down", "--volumes"]);
+    let ps = gorae(&other, podman, &["ps"]);
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(ps.contains("running") && ps.contains("yes"), "{ps}");
+
+    let doctor = gorae(&other, podman, &["doctor"]);
+    let doctor = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.contains("engine: Podman 4."), "{doctor}");
+    gorae(&other, podman, &["down", "--volumes"]);
+}
