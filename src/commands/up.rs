@@ -8,14 +8,14 @@ use crate::cli::UpArgs;
 use crate::exit::ExitCode;
 
 use crate::config::Project;
-use crate::engine::Engine;
+use crate::engine::{Engine, Mount};
 use crate::images::Images;
 use crate::lock::{self, LockError, Lockfile, Refresh};
 use crate::plan::{self, Pins, Plan};
 use crate::project_lock::ProjectLock;
 use crate::ui::{Mode, Ui};
 
-use super::Interrupted;
+use super::{Failure, Interrupted};
 
 pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
@@ -58,6 +58,51 @@ pub(super) async fn lock_project(project: &Project, ui: &Ui) -> std::io::Result<
 
 /// Applies the plan (stopping cleanly on Ctrl-C) and prints the summary. The caller
 /// holds the project's lock.
+/// On an engine on another machine a bind mount would mount that machine's path,
+/// not this one's: refused before anything is created, naming each mount.
+fn refuse_host_paths_on_remote(
+    engine: &Engine,
+    plan: &Plan,
+    only: Option<&[String]>,
+) -> Result<(), Failure> {
+    let Some(host) = engine.endpoint().remote_host() else {
+        return Ok(());
+    };
+    let selected = crate::plan::selection(plan, only);
+    let mut binds = Vec::new();
+    let mut secrets = false;
+    for service in plan.services.iter().filter(|s| selected.contains(&s.name)) {
+        for mount in &service.spec.mounts {
+            if let Mount::Bind { source, target, .. } = mount {
+                secrets |= crate::config::is_secret_mount(target);
+                binds.push(format!(
+                    "`{}` mounts {} at {target}",
+                    service.name,
+                    crate::config::show_relative(source, std::path::Path::new(&plan.project_dir))
+                ));
+            }
+        }
+    }
+    if binds.is_empty() {
+        return Ok(());
+    }
+    let mut hint = format!(
+        "drop these mounts and run `gorae up --watch`, which copies the source into the containers through the engine (see Watch in README), or run gorae on {host}"
+    );
+    if secrets {
+        hint.push_str(
+            "; a secret can be a value instead: `secrets: { NAME: { value: \"${VAR}\" } }`",
+        );
+    }
+    Err(Failure::new(
+        format!(
+            "the engine runs on {host}, which cannot see this machine's files:\n  {}\n  hint: {hint}",
+            binds.join("\n  ")
+        ),
+        ExitCode::Config,
+    ))
+}
+
 pub(super) async fn bring_up(
     project: &Project,
     engine: &Engine,
@@ -66,6 +111,7 @@ pub(super) async fn bring_up(
     options: &UpOptions,
     images: &Images<'_>,
 ) -> anyhow::Result<ExitCode> {
+    refuse_host_paths_on_remote(engine, plan, options.only.as_deref())?;
     let outcome = tokio::select! {
         outcome = apply::up(engine, plan, ui, options, images) => outcome,
         _ = tokio::signal::ctrl_c() => {

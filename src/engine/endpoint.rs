@@ -27,6 +27,32 @@ pub enum Source {
 }
 
 impl Endpoint {
+    /// The machine the engine runs on when it is not this one: the host of an
+    /// `ssh://` address, or of a `tcp://` one that is not loopback. A unix socket is
+    /// taken as local (one forwarded from elsewhere cannot be told apart).
+    pub fn remote_host(&self) -> Option<String> {
+        let rest = self
+            .host
+            .strip_prefix("ssh://")
+            .or_else(|| self.host.strip_prefix("tcp://"))
+            .or_else(|| self.host.strip_prefix("http://"))
+            .or_else(|| self.host.strip_prefix("https://"))?;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let host_port = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        let host = if let Some(bracketed) = host_port.strip_prefix('[') {
+            bracketed.split(']').next().unwrap_or(bracketed)
+        } else {
+            host_port.split(':').next().unwrap_or(host_port)
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (!loopback || self.host.starts_with("ssh://")).then(|| host.to_string())
+    }
+
     /// Where the engine is expected, in the words a user can act on.
     pub fn describe(&self) -> String {
         match &self.from {
@@ -201,6 +227,37 @@ mod tests {
             with(&[("DOCKER_CONTEXT", "remote")]).describe(),
             "ssh://dev@build-box (Docker context `remote`)"
         );
+    }
+
+    #[test]
+    fn an_engine_is_remote_over_ssh_or_tcp_to_another_host() {
+        let remote = |host: &str| {
+            Endpoint {
+                host: host.to_string(),
+                from: Source::DockerHost,
+            }
+            .remote_host()
+        };
+        assert_eq!(remote("ssh://dev@build-box"), Some("build-box".into()));
+        assert_eq!(
+            remote("ssh://dev@build-box:2222/"),
+            Some("build-box".into())
+        );
+        // Over ssh even to this machine: another sshd, another user, maybe a VM.
+        assert_eq!(remote("ssh://127.0.0.1"), Some("127.0.0.1".into()));
+        assert_eq!(remote("tcp://10.0.0.2:2375"), Some("10.0.0.2".into()));
+        assert_eq!(
+            remote("tcp://[2001:db8::1]:2375"),
+            Some("2001:db8::1".into())
+        );
+        for local in [
+            "unix:///var/run/docker.sock",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375",
+            "tcp://[::1]:2375",
+        ] {
+            assert_eq!(remote(local), None, "{local}");
+        }
     }
 
     #[test]

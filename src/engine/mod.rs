@@ -63,6 +63,7 @@ impl Scope {
 #[derive(Clone)]
 pub struct Engine {
     docker: Docker,
+    endpoint: endpoint::Endpoint,
 }
 
 /// Builds and slow pulls stream for a long time; plain calls answer in milliseconds.
@@ -85,7 +86,15 @@ impl Engine {
             .map_err(unreachable)?
             .with_timeout(REQUEST_TIMEOUT);
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
-        Ok(Engine { docker })
+        Ok(Engine {
+            docker,
+            endpoint: found,
+        })
+    }
+
+    /// Where this engine is.
+    pub fn endpoint(&self) -> &endpoint::Endpoint {
+        &self.endpoint
     }
 
     /// Which engine this is (Docker or Podman), its version and the negotiated API

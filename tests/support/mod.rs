@@ -11,6 +11,7 @@ pub mod podman;
 pub mod proxy;
 pub mod pypi;
 pub mod registry;
+pub mod sshd;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -115,10 +115,7 @@ pub async fn disk(engine: &Engine) -> Check {
             return Check::fail("disk", format!("cannot ask the engine: {err}"), SEE_USAGE);
         }
     };
-    let local = std::env::var("DOCKER_HOST")
-        .map(|host| host.is_empty() || host.starts_with("unix://"))
-        .unwrap_or(true);
-    if !local {
+    if engine.endpoint().remote_host().is_some() {
         return Check::warn(
             "disk",
             format!("not measured: the engine keeps its data ({root}) on another machine"),
