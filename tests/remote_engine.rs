@@ -26,7 +26,10 @@ fn over_ssh_a_project_comes_up_and_a_bind_mount_is_refused_before_anything_is_ma
     ensure_stand_in_images();
     let host = Sshd::shared().docker_host();
 
-    let project = TestProject::new("remote").services("  redis: \"7\"\n");
+    let port = support::free_port();
+    let project = TestProject::new("remote").services(&format!(
+        "  redis: {{ template: redis, ports: [\"{port}:6379\"] }}\n"
+    ));
     let up = gorae(&project, &["up", "--ci"]);
     assert!(
         up.status.success(),
@@ -34,6 +37,15 @@ fn over_ssh_a_project_comes_up_and_a_bind_mount_is_refused_before_anything_is_ma
         String::from_utf8_lossy(&up.stderr)
     );
     assert_eq!(containers_of(project.name()).len(), 1);
+    // Published ports are that machine's: ps and env say how to reach them.
+    let alias = host.trim_start_matches("ssh://");
+    let tunnel = format!("ssh -N -L {port}:127.0.0.1:{port} {alias}");
+    for command in ["ps", "env"] {
+        let out = gorae(&project, &[command]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(&tunnel), "{command}: {stderr}");
+    }
     let doctor = gorae(&project, &["doctor"]);
     let doctor = String::from_utf8_lossy(&doctor.stdout);
     assert!(
@@ -58,7 +70,6 @@ fn over_ssh_a_project_comes_up_and_a_bind_mount_is_refused_before_anything_is_ma
     let up = gorae(&binds, &["up", "--ci"]);
     let stderr = String::from_utf8_lossy(&up.stderr);
     assert_eq!(up.status.code(), Some(3), "{stderr}");
-    let alias = host.trim_start_matches("ssh://");
     for expected in [
         format!("the engine runs on {alias}, which cannot see this machine's files"),
         "`app` mounts ./src at /app".to_string(),

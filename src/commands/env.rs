@@ -17,6 +17,8 @@ use crate::plan;
 struct Group {
     service: String,
     address: String,
+    /// The published port on the engine's machine.
+    port: u16,
     vars: BTreeMap<String, String>,
 }
 
@@ -68,6 +70,7 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
         groups.push(Group {
             service: service.name.clone(),
             address: format!("{host}:{host_port}"),
+            port: host_port,
             vars,
         });
     }
@@ -88,6 +91,16 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
             code,
         )
         .into());
+    }
+    let ports: Vec<u16> = groups.iter().map(|g| g.port).collect();
+    if let (Some(host), Some(tunnel)) = (
+        engine.endpoint().remote_host(),
+        engine.endpoint().tunnel_command(&ports),
+    ) && !ports.is_empty()
+    {
+        notes.push(format!(
+            "the engine runs on {host}: these ports are open on that machine; to use these addresses from here, first run `{tunnel}`"
+        ));
     }
     for note in &notes {
         crate::output::stderr_line(&format!("note: {note}"));

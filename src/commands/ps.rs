@@ -130,5 +130,20 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
         table.push('\n');
     }
     super::print_stdout(&table)?;
+    let published: Vec<u16> = containers
+        .iter()
+        .flat_map(|c| c.ports.iter().map(|(_, host, _)| *host))
+        .collect::<std::collections::BTreeSet<u16>>()
+        .into_iter()
+        .collect();
+    if let (Some(host), Some(tunnel)) = (
+        engine.endpoint().remote_host(),
+        engine.endpoint().tunnel_command(&published),
+    ) && !published.is_empty()
+    {
+        crate::output::stderr_line(&format!(
+            "note: the engine runs on {host}: these ports are open on that machine; to reach them from here, run `{tunnel}`"
+        ));
+    }
     Ok(ExitCode::Success)
 }

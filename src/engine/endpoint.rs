@@ -53,6 +53,30 @@ impl Endpoint {
         (!loopback || self.host.starts_with("ssh://")).then(|| host.to_string())
     }
 
+    /// The ssh command that makes `ports`, published on the engine machine's
+    /// loopback, reachable on this one's (`ssh -NL 5432:127.0.0.1:5432 dev@box`);
+    /// `None` for a local engine.
+    pub fn tunnel_command(&self, ports: &[u16]) -> Option<String> {
+        let host = self.remote_host()?;
+        let destination = match self.host.strip_prefix("ssh://") {
+            Some(rest) => {
+                let authority = rest.split('/').next().unwrap_or(rest);
+                match authority.rsplit_once(':') {
+                    Some((destination, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
+                        format!("-p {port} {destination}")
+                    }
+                    _ => authority.to_string(),
+                }
+            }
+            None => host,
+        };
+        let forwards: Vec<String> = ports
+            .iter()
+            .map(|port| format!("-L {port}:127.0.0.1:{port}"))
+            .collect();
+        Some(format!("ssh -N {} {destination}", forwards.join(" ")))
+    }
+
     /// Where the engine is expected, in the words a user can act on.
     pub fn describe(&self) -> String {
         match &self.from {
@@ -258,6 +282,30 @@ mod tests {
         ] {
             assert_eq!(remote(local), None, "{local}");
         }
+    }
+
+    #[test]
+    fn ports_on_another_machine_are_reached_through_an_ssh_tunnel() {
+        let tunnel = |host: &str| {
+            Endpoint {
+                host: host.to_string(),
+                from: Source::DockerHost,
+            }
+            .tunnel_command(&[5432, 6379])
+        };
+        assert_eq!(
+            tunnel("ssh://dev@box"),
+            Some("ssh -N -L 5432:127.0.0.1:5432 -L 6379:127.0.0.1:6379 dev@box".into())
+        );
+        assert_eq!(
+            tunnel("ssh://dev@box:2222"),
+            Some("ssh -N -L 5432:127.0.0.1:5432 -L 6379:127.0.0.1:6379 -p 2222 dev@box".into())
+        );
+        assert_eq!(
+            tunnel("tcp://10.0.0.2:2375"),
+            Some("ssh -N -L 5432:127.0.0.1:5432 -L 6379:127.0.0.1:6379 10.0.0.2".into())
+        );
+        assert_eq!(tunnel("unix:///var/run/docker.sock"), None);
     }
 
     #[test]
