@@ -90,8 +90,10 @@ impl IgnoreRules {
         }
         match deciding {
             None => Verdict::Included,
+            // The deciding rule is no exception itself, so it may be part of the
+            // rules looked at: only an exception after it could bring a path back.
             Some(index) => Verdict::Ignored {
-                final_below: !self.exceptions[index + 1..].contains(&true),
+                final_below: !self.exceptions[index..].contains(&true),
             },
         }
     }
