@@ -250,6 +250,40 @@ fn a_container_from_before_the_fields_label_says_its_configuration_changed() {
     );
 }
 
+/// A missing image the lock pins, by id or by registry digest, says the lock names
+/// it; one by tag only that it is not here.
+#[test]
+fn a_missing_locked_image_says_the_lock_names_it() {
+    let plan = plan_of(SHOP);
+    for (reference, reason) in [
+        (
+            "sha256:0123abcd",
+            "the image gorae.lock names is not on this machine",
+        ),
+        (
+            "node@sha256:0123abcd",
+            "the image gorae.lock names is not on this machine",
+        ),
+        ("node:20", "not on this machine"),
+    ] {
+        let mut observed = with_containers(&plan, vec![]);
+        observed.images.insert(
+            "web".into(),
+            ImageFound::Absent {
+                reference: reference.into(),
+            },
+        );
+        let decision = decide(&plan, &observed, None, &[]);
+        assert_eq!(
+            step_of(&decision, "web").image,
+            ImageStep::Pull {
+                reference: reference.into(),
+                reason: reason.into()
+            }
+        );
+    }
+}
+
 #[test]
 fn an_image_still_to_come_keeps_the_container_only_if_it_is_the_same() {
     let plan = plan_of(SHOP);
