@@ -516,3 +516,16 @@ fn the_spec_carries_the_hash_the_next_decision_compares() {
     );
     assert!(!spec.labels[labels::FIELDS].contains("3000"));
 }
+
+/// How the process runs is a field of its own only once something of it is set, so
+/// a container labelled before those keys existed names no change.
+#[test]
+fn process_options_are_a_field_only_when_set() {
+    let plan = plan_of(SHOP);
+    let web = plan.services.iter().find(|s| s.name == "web").expect("web");
+    assert!(!fields::digests(&web.spec, "sha256:web").contains_key("process"));
+    let mut spec = web.spec.clone();
+    spec.run.stop_signal = Some("SIGINT".into());
+    let digests = fields::digests(&spec, "sha256:web");
+    assert!(digests.contains_key("process"), "{digests:?}");
+}
