@@ -17,6 +17,13 @@ use crate::config::{DEFAULT_SETTLE, Handshake, Probe};
 use crate::engine::{Engine, EngineError};
 
 const FIRST_POLL: Duration = Duration::from_millis(10);
+/// While a service is young, polls stay this close: most services get ready within
+/// seconds of their start, and a pause of up to MAX_POLL then is time lost (a
+/// database ready at 0.9 s was seen up to 250 ms late).
+const EARLY_MAX_POLL: Duration = Duration::from_millis(50);
+/// How long polls stay close.
+const EARLY: Duration = Duration::from_secs(5);
+/// Past the early seconds, a slow service is polled at most this often.
 const MAX_POLL: Duration = Duration::from_millis(250);
 /// How many probe attempts share one look at the container's state.
 const INSPECT_EVERY: usize = 4;
@@ -104,6 +111,7 @@ pub async fn wait_ready(
     if let Some(settle) = settle_time(probe) {
         return wait_settled(engine, container, network, settle, deadline, timeout).await;
     }
+    let started = Instant::now();
     let mut delay = FIRST_POLL;
     let mut address: Option<String> = None;
     let mut last_failure: Option<String>;
@@ -136,7 +144,7 @@ pub async fn wait_ready(
             });
         }
         tokio::time::sleep(delay.min(deadline.saturating_duration_since(Instant::now()))).await;
-        delay = (delay * 3 / 2).min(MAX_POLL);
+        delay = next_delay(delay, started.elapsed());
         attempts += 1;
     }
 }
@@ -374,9 +382,41 @@ async fn handshake_probe(
     }
 }
 
+/// The pause after `delay`, `elapsed` into the wait: half as long again, up to
+/// [`EARLY_MAX_POLL`] in the early seconds and [`MAX_POLL`] after them.
+fn next_delay(delay: Duration, elapsed: Duration) -> Duration {
+    let cap = if elapsed < EARLY {
+        EARLY_MAX_POLL
+    } else {
+        MAX_POLL
+    };
+    (delay * 3 / 2).min(cap)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polls_back_off_to_50_ms_in_the_early_seconds_and_to_250_ms_after() {
+        let mut delay = FIRST_POLL;
+        let mut seen = vec![delay.as_millis()];
+        for _ in 0..6 {
+            delay = next_delay(delay, Duration::from_millis(900));
+            seen.push(delay.as_millis());
+        }
+        assert_eq!(seen, [10, 15, 22, 33, 50, 50, 50]);
+        let mut late = Vec::new();
+        for _ in 0..6 {
+            delay = next_delay(delay, EARLY);
+            late.push(delay.as_millis());
+        }
+        assert_eq!(late, [75, 112, 168, 250, 250, 250]);
+        assert_eq!(
+            next_delay(Duration::from_millis(40), EARLY - Duration::from_millis(1)),
+            EARLY_MAX_POLL
+        );
+    }
 
     #[test]
     fn engine_times_are_read_as_unix_seconds() {
