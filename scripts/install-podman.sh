@@ -11,14 +11,6 @@ set -euo pipefail
 installed() { command -v podman >/dev/null && [ -x /usr/libexec/podman/catatonit ]; }
 installed && exit 0
 
-SUDO=()
-[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
-
-exec 9>>"${TMPDIR:-/tmp}/gorae-test-podman.lock"
-flock -w 600 9
-installed && exit 0
-echo "install-podman: installing podman and catatonit from Debian" >&2
-"${SUDO[@]}" apt-get update -qq >&2
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq podman catatonit >&2
+. "$(dirname "$0")/lib/install-from-debian.sh"
+install_from_debian podman podman catatonit
 installed

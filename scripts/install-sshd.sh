@@ -10,16 +10,8 @@ set -euo pipefail
 installed() { [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; }
 installed && exit 0
 
-SUDO=()
-[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
-
-exec 9>>"${TMPDIR:-/tmp}/gorae-test-sshd.lock"
-flock -w 600 9
-installed && exit 0
-echo "install-sshd: installing openssh-server from Debian" >&2
-"${SUDO[@]}" apt-get update -qq >&2
+. "$(dirname "$0")/lib/install-from-debian.sh"
 # Where systemd runs, the package also starts its own sshd on port 22; the test
 # never uses it.
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends openssh-server openssh-client >&2
+install_from_debian sshd --no-install-recommends openssh-server openssh-client
 installed

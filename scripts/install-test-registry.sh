@@ -12,16 +12,8 @@ set -euo pipefail
 installed() { command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ]; }
 installed && exit 0
 
-SUDO=()
-[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
-
-exec 9>>"${TMPDIR:-/tmp}/gorae-test-registry.lock"
-flock -w 600 9
-installed && exit 0
-echo "install-test-registry: installing docker-registry from Debian" >&2
-"${SUDO[@]}" apt-get update -qq >&2
+. "$(dirname "$0")/lib/install-from-debian.sh"
 # Where systemd runs, the package also enables its own service on port 5000; the
 # tests never use it.
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends docker-registry >&2
+install_from_debian registry --no-install-recommends docker-registry
 installed

@@ -12,14 +12,7 @@ ready() {
 }
 ready && exit 0
 
-SUDO=()
-[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
-
-exec 9>>"${TMPDIR:-/tmp}/gorae-test-tools.lock"
-flock -w 600 9
-ready && exit 0
-echo "install-test-tools: installing python3-venv, git and curl from Debian" >&2
-"${SUDO[@]}" apt-get update -qq >&2
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends python3 python3-venv git curl ca-certificates >&2
+. "$(dirname "$0")/lib/install-from-debian.sh"
+installed() { ready; }
+install_from_debian tools --no-install-recommends python3 python3-venv git curl ca-certificates
 ready

@@ -10,20 +10,11 @@ use std::process::Output;
 use support::podman::Podman;
 use support::{TestProject, ensure_stand_in_images, example, get_root};
 
-/// Runs gorae for `project` against Podman.
+/// Runs gorae for `project` against Podman and asserts it succeeded.
 fn gorae(project: &TestProject, podman: &Podman, args: &[&str]) -> Output {
-    let out = project
-        .command(args)
-        .env("DOCKER_HOST", podman.host())
-        .output()
-        .expect("run gorae");
-    assert!(
-        out.status.success(),
-        "gorae {} against podman failed:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    project
+        .run_with_env(args, &[("DOCKER_HOST", &podman.host())])
+        .succeeds()
 }
 
 /// Removes what the projects made in Podman, on failure too.

@@ -13,12 +13,14 @@ use support::{TestProject, containers_of, ensure_stand_in_images};
 /// gorae over ssh. The ssh connection's control socket goes under XDG_STATE_HOME
 /// (else ~/.local/state), here the test's own directory.
 fn gorae(project: &TestProject, args: &[&str]) -> Output {
-    project
-        .command(args)
-        .env("DOCKER_HOST", Sshd::shared().docker_host())
-        .env("XDG_STATE_HOME", project.cache_home())
-        .output()
-        .expect("run gorae")
+    let state = project.cache_home();
+    project.gorae_with_env(
+        args,
+        &[
+            ("DOCKER_HOST", &Sshd::shared().docker_host()),
+            ("XDG_STATE_HOME", state.to_str().expect("a UTF-8 path")),
+        ],
+    )
 }
 
 #[test]

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use crate::run::{code, gorae, literal, stderr};
 
-#[path = "../support/check_schema.rs"]
-mod check_schema;
-#[path = "../support/pypi.rs"]
-mod pypi;
+#[path = "../support/mod.rs"]
+mod support;
+
+use support::check_schema;
 
 /// A repository (a `.git` directory is all `gorae ci` looks for) with a project in
 /// `project_dir` (relative; "" for the root).

@@ -13,17 +13,7 @@ const VERSION: &str = "0.33.0";
 pub fn ensure_test_tools() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed:\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        super::run_script("install-test-tools.sh", &[]);
     });
 }
 

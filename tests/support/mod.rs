@@ -48,20 +48,36 @@ pub fn ensure_stand_ins(names: &[&str]) {
 }
 
 fn build_stand_ins(names: &[&str]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stand-in-images.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .args(names)
+    run_script("stand-in-images.sh", names);
+    built_images::remove_left_by_finished_test_processes();
+}
+
+/// Runs `program ARGS`, asserts that it succeeded (showing its stderr if not) and
+/// returns what it printed.
+pub fn run_ok(program: &Path, args: &[&str]) -> Output {
+    let out = Command::new(program)
+        .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     assert!(
         out.status.success(),
-        "{} failed ({}):\n{}",
-        script.display(),
+        "{} {} failed ({}):\n{}",
+        program.display(),
+        args.join(" "),
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    built_images::remove_left_by_finished_test_processes();
+    out
+}
+
+/// Runs one of the repository's `scripts/` with bash, as [`run_ok`].
+pub fn run_script(name: &str, args: &[&str]) -> Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name);
+    let mut words = vec![script.to_str().expect("a UTF-8 path")];
+    words.extend_from_slice(args);
+    run_ok(Path::new("bash"), &words)
 }
 
 /// A project in a temporary directory with a name no other test (or test
@@ -177,6 +193,14 @@ impl TestProject {
     /// `gorae up --ci`, to assert on: `project.up().succeeds()`.
     pub fn up(&self) -> Ran {
         self.run(&["up", "--ci"])
+    }
+
+    /// Like [`Self::run`] with extra environment variables (they win).
+    pub fn run_with_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Ran {
+        Ran {
+            args: args.join(" "),
+            output: self.gorae_with_env(args, envs),
+        }
     }
 
     /// Like [`Self::gorae`] with extra environment variables (they win).

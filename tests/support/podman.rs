@@ -27,17 +27,7 @@ impl Podman {
     }
 
     fn start() -> Podman {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-podman.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed:\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        super::run_script("install-podman.sh", &[]);
         let dir =
             Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("podman-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("podman dir");

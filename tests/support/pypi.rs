@@ -3,7 +3,6 @@
 //! untouched: `check-jsonschema` for CI files, `kubernetes-validate` for manifests.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The executable `exe` of `package==version`, installed first when missing.
 pub fn tool(package: &str, version: &str, exe: &str) -> PathBuf {
@@ -20,31 +19,18 @@ pub fn tool(package: &str, version: &str, exe: &str) -> PathBuf {
         .tempdir_in(std::env::temp_dir())
         .expect("a temp dir for the venv")
         .keep();
-    let run = |program: &Path, args: &[&str]| {
-        let out = Command::new(program)
-            .args(args)
-            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-        assert!(
-            out.status.success(),
-            "{} {} failed:\n{}",
-            program.display(),
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(
+    super::run_ok(
         Path::new("python3"),
         &["-m", "venv", &staging.display().to_string()],
     );
-    run(
+    super::run_ok(
         &staging.join("bin/python"),
         &[
             "-m",
             "pip",
             "install",
             "--quiet",
+            "--disable-pip-version-check",
             &format!("{package}=={version}"),
         ],
     );

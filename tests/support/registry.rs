@@ -40,17 +40,7 @@ impl Registry {
         label: &str,
         storage: impl FnOnce(&Path) -> std::path::PathBuf,
     ) -> Registry {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-registry.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed:\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        super::run_script("install-test-registry.sh", &[]);
         let dir = tempfile::tempdir().expect("a temp dir for the registry");
         let port = free_port();
         let config = dir.path().join("config.yml");

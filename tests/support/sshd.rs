@@ -31,10 +31,7 @@ impl Sshd {
     }
 
     fn start() -> Sshd {
-        run(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-sshd.sh"),
-            &[],
-        );
+        super::run_script("install-sshd.sh", &[]);
         remove_stale_aliases();
         let pid = std::process::id();
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sshd-{pid}"));
@@ -42,7 +39,7 @@ impl Sshd {
         std::fs::create_dir_all(&dir).expect("sshd dir");
         for key in ["host_key", "client_key"] {
             let path = dir.join(key).display().to_string();
-            run(
+            super::run_ok(
                 Path::new("ssh-keygen"),
                 &["-q", "-t", "ed25519", "-N", "", "-f", &path],
             );
@@ -119,18 +116,4 @@ fn remove_stale_aliases() {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-fn run(program: &Path, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    assert!(
-        out.status.success(),
-        "{} {} failed:\n{}",
-        program.display(),
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
