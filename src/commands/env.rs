@@ -93,15 +93,7 @@ pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode
         .into());
     }
     let ports: Vec<u16> = groups.iter().map(|g| g.port).collect();
-    if let (Some(host), Some(tunnel)) = (
-        engine.endpoint().remote_host(),
-        engine.endpoint().tunnel_command(&ports),
-    ) && !ports.is_empty()
-    {
-        notes.push(format!(
-            "the engine runs on {host}: these ports are open on that machine; to use these addresses from here, first run `{tunnel}`"
-        ));
-    }
+    notes.extend(super::remote_ports_note(&engine, &ports));
     for note in &notes {
         crate::output::stderr_line(&format!("note: {note}"));
     }

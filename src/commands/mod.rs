@@ -133,6 +133,20 @@ pub async fn observe(engine: &Engine, project: &Project) -> anyhow::Result<crate
     Ok(crate::scope::observe(engine, &crate::plan::scope_of(project)).await?)
 }
 
+/// On an engine on another machine, published `ports` are open there, not here:
+/// the ssh command that brings them here. `None` for a local engine or no ports.
+pub fn remote_ports_note(engine: &Engine, ports: &[u16]) -> Option<String> {
+    if ports.is_empty() {
+        return None;
+    }
+    let endpoint = engine.endpoint();
+    let host = endpoint.remote_host()?;
+    let tunnel = endpoint.tunnel_command(ports)?;
+    Some(format!(
+        "the engine runs on {host}: these ports are open on that machine; to reach them from here, first run `{tunnel}`"
+    ))
+}
+
 /// Connects to the engine.
 pub async fn connect() -> Result<Engine, EngineError> {
     Engine::connect().await

@@ -136,14 +136,8 @@ pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode>
         .collect::<std::collections::BTreeSet<u16>>()
         .into_iter()
         .collect();
-    if let (Some(host), Some(tunnel)) = (
-        engine.endpoint().remote_host(),
-        engine.endpoint().tunnel_command(&published),
-    ) && !published.is_empty()
-    {
-        crate::output::stderr_line(&format!(
-            "note: the engine runs on {host}: these ports are open on that machine; to reach them from here, run `{tunnel}`"
-        ));
+    if let Some(note) = super::remote_ports_note(&engine, &published) {
+        crate::output::stderr_line(&format!("note: {note}"));
     }
     Ok(ExitCode::Success)
 }

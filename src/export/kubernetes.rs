@@ -253,7 +253,11 @@ fn pod_spec(
     let mut mounts = Vec::new();
     for mount in &spec.mounts {
         match mount {
-            Mount::Volume { name: volume, .. } if is_anonymous(plan, service, volume) => {
+            Mount::Volume {
+                name: volume,
+                target,
+                ..
+            } if is_anonymous(plan, service, volume, target) => {
                 notes.push(format!(
                     "`{}` keeps {} in a volume only so a source bind mount does not hide the image's files; the image has them here",
                     service.name,
@@ -420,23 +424,13 @@ fn readiness_probe(probe: &Probe) -> Option<Mapping> {
     Some(check)
 }
 
-/// Whether an engine volume is one of the service's anonymous ones
-/// (`/app/node_modules`). A template's data volume is not, though an anonymous one at
-/// `/data` would have its name.
-fn is_anonymous(plan: &Plan, service: &ServicePlan, volume: &str) -> bool {
-    let data = crate::plan::volume_name(
-        &plan.project,
-        &crate::config::data_volume_name(&service.name),
-    );
-    volume != data
-        && service.spec.mounts.iter().any(|mount| {
-            mount.target().starts_with('/')
-                && volume
-                    == crate::plan::volume_name(
-                        &plan.project,
-                        &crate::config::anonymous_volume_name(&service.name, mount.target()),
-                    )
-        })
+/// Whether a volume mount is one of the service's anonymous ones (`/app/node_modules`,
+/// named after the service and its own target). A template's data volume is not,
+/// though an anonymous one at `/data` would have its name.
+fn is_anonymous(plan: &Plan, service: &ServicePlan, volume: &str, target: &str) -> bool {
+    let named = |short: String| crate::plan::volume_name(&plan.project, &short);
+    volume != named(crate::config::data_volume_name(&service.name))
+        && volume == named(crate::config::anonymous_volume_name(&service.name, target))
 }
 
 /// The name of the claim for an engine volume (`shop_db_data` -> `db-data`).
@@ -478,9 +472,11 @@ fn workload(plan: &Plan, service: &ServicePlan, name: &str, pod: Mapping) -> Map
         .mounts
         .iter()
         .filter_map(|mount| match mount {
-            Mount::Volume { name: volume, .. } if !is_anonymous(plan, service, volume) => {
-                Some(claim(plan, volume))
-            }
+            Mount::Volume {
+                name: volume,
+                target,
+                ..
+            } if !is_anonymous(plan, service, volume, target) => Some(claim(plan, volume)),
             _ => None,
         })
         .collect();
