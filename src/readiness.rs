@@ -11,10 +11,9 @@
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::config::{DEFAULT_SETTLE, Handshake, Probe};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Connection, Engine, EngineError};
 
 const FIRST_POLL: Duration = Duration::from_millis(10);
 /// While a service is young, polls stay this close: most services get ready within
@@ -214,10 +213,10 @@ pub async fn attempt(
         // Judged by how long it has run (see `settle_time`), not by a probe.
         None | Some(Probe::Running { .. }) => Ok(()),
         Some(Probe::Command { command }) => command_probe(engine, container, command).await,
-        Some(Probe::Tcp { port }) => tcp_probe(address, *port).await,
-        Some(Probe::Http { port, path }) => http_probe(address, *port, path).await,
+        Some(Probe::Tcp { port }) => tcp_probe(engine, address, *port).await,
+        Some(Probe::Http { port, path }) => http_probe(engine, address, *port, path).await,
         Some(Probe::Handshake { protocol, port }) => {
-            handshake_probe(address, *protocol, *port).await
+            handshake_probe(engine, address, *protocol, *port).await
         }
     }
 }
@@ -238,17 +237,32 @@ async fn command_probe(engine: &Engine, container: &str, command: &[String]) -> 
     }
 }
 
-async fn connect(address: Option<&str>, port: u16) -> Result<TcpStream, String> {
+async fn connect(engine: &Engine, address: Option<&str>, port: u16) -> Result<Connection, String> {
     let address = address.ok_or("container has no address on the project network yet")?;
-    match tokio::time::timeout(ATTEMPT_TIMEOUT, TcpStream::connect((address, port))).await {
-        Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(err)) => Err(format!("port {port}: {err}")),
-        Err(_) => Err(format!("port {port}: connection timed out")),
-    }
+    engine
+        .connect_to(address, port, ATTEMPT_TIMEOUT)
+        .await
+        .map_err(|err| format!("port {port}: {err}"))
 }
 
-async fn tcp_probe(address: Option<&str>, port: u16) -> Result<(), String> {
-    connect(address, port).await.map(drop)
+/// How long a forwarded connection must stay open before the far port counts as
+/// answering: ssh closes it within milliseconds when the port refuses.
+const FORWARD_SETTLE: Duration = Duration::from_millis(150);
+
+async fn tcp_probe(engine: &Engine, address: Option<&str>, port: u16) -> Result<(), String> {
+    let mut connection = connect(engine, address, port).await?;
+    if connection.confirmed {
+        return Ok(());
+    }
+    let mut byte = [0; 1];
+    match tokio::time::timeout(FORWARD_SETTLE, connection.stream.read(&mut byte)).await {
+        // Still open, or already talking: the port answered.
+        Err(_) | Ok(Ok(1..)) => Ok(()),
+        Ok(Ok(0)) => Err(format!(
+            "port {port}: connection refused on the engine's machine"
+        )),
+        Ok(Err(err)) => Err(format!("port {port}: {err}")),
+    }
 }
 
 /// The probe's request. The path was checked when the file was loaded; it is encoded
@@ -269,8 +283,13 @@ fn http_request(path: &str) -> String {
     format!("GET {target} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 }
 
-async fn http_probe(address: Option<&str>, port: u16, path: &str) -> Result<(), String> {
-    let mut stream = connect(address, port).await?;
+async fn http_probe(
+    engine: &Engine,
+    address: Option<&str>,
+    port: u16,
+    path: &str,
+) -> Result<(), String> {
+    let mut stream = connect(engine, address, port).await?.stream;
     let request = http_request(path);
     let exchange = async {
         stream.write_all(request.as_bytes()).await?;
@@ -353,11 +372,12 @@ fn judge_handshake(protocol: Handshake, got: &[u8]) -> Option<Result<(), String>
 }
 
 async fn handshake_probe(
+    engine: &Engine,
     address: Option<&str>,
     protocol: Handshake,
     port: u16,
 ) -> Result<(), String> {
-    let mut stream = connect(address, port).await?;
+    let mut stream = connect(engine, address, port).await?.stream;
     let name = protocol.name();
     let exchange = async {
         stream.write_all(handshake_opening(protocol)).await?;

@@ -2,12 +2,14 @@
 //! `docker system dial-stdio` there through the system's ssh client): here this
 //! machine's own engine behind a local sshd with a test key. A bind mount would
 //! mount the other machine's path, so it is refused before anything is made.
+//! On a [`FarMachine`] gorae cannot reach the containers at all, as with a real
+//! remote engine, and its probes go through ssh.
 
 mod support;
 
-use std::process::Output;
+use std::process::{Command, Output};
 
-use support::sshd::Sshd;
+use support::sshd::{FarMachine, Sshd};
 use support::{TestProject, containers_of, ensure_stand_in_images};
 
 /// gorae over ssh. The ssh connection's control socket goes under XDG_STATE_HOME
@@ -93,4 +95,105 @@ fn over_ssh_a_project_comes_up_and_a_bind_mount_is_refused_before_anything_is_ma
         &format!("label=dev.gorae.project={}", binds.name()),
     ]);
     assert!(networks.is_empty(), "{networks}");
+}
+
+/// gorae inside the far machine's namespace, which reaches only its sshd.
+fn gorae_far(far: &FarMachine, project: &TestProject, args: &[&str]) -> Output {
+    let state = project.cache_home();
+    let mut command = project.command(args);
+    command
+        .env("DOCKER_HOST", far.docker_host())
+        .env("XDG_STATE_HOME", &state);
+    far.wrap(&command)
+        .output()
+        .expect("run gorae in the namespace")
+}
+
+#[test]
+fn on_an_engine_gorae_cannot_route_to_probes_go_through_ssh_and_still_tell_a_dead_port() {
+    ensure_stand_in_images();
+    let far = FarMachine::start();
+    let port = support::free_port();
+    let project = TestProject::new("far").services(&format!(
+        "  redis: {{ template: redis, ready: {{ tcp: 6379 }} }}\n  web:\n    image: python:3.12\n    command: [python3, -m, http.server, \"8000\"]\n    ports: [\"{port}:8000\"]\n    ready: {{ http: / }}\n    depends_on: [redis]\n"
+    ));
+    let up = gorae_far(&far, &project, &["up", "--ci"]);
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert!(up.status.success(), "{stderr}");
+    // The port is published on the engine's machine (this one), not gorae's.
+    let answer = support::get_root(port);
+    assert!(answer.contains("Directory listing"), "{answer}");
+    let ps = gorae_far(&far, &project, &["ps"]);
+    let listed = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        ps.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ps.stderr)
+    );
+    assert_eq!(
+        listed.matches(" yes").count(),
+        2,
+        "both ready:\n{listed}{}",
+        String::from_utf8_lossy(&ps.stderr)
+    );
+
+    // A port nobody listens on is not taken for an answer through the tunnel.
+    let mute = TestProject::new("far-mute").services(
+        "  mute:\n    image: python:3.12\n    command: [sleep, \"600\"]\n    ready: { tcp: 9999 }\n    timeout: 3s\n",
+    );
+    let up = gorae_far(&far, &mute, &["up", "--ci"]);
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert_eq!(up.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("not ready after 3s"), "{stderr}");
+    assert!(stderr.contains("port 9999"), "{stderr}");
+
+    for done in [&project, &mute] {
+        let down = gorae_far(&far, done, &["down", "--volumes"]);
+        assert!(
+            down.status.success(),
+            "{}",
+            String::from_utf8_lossy(&down.stderr)
+        );
+    }
+    // Each run closed its ssh connection when it ended.
+    let alias = far.docker_host().trim_start_matches("ssh://").to_string();
+    let masters = Command::new("pgrep")
+        .args(["-f", &format!("ssh .*-M .*{alias}")])
+        .output()
+        .expect("pgrep");
+    assert!(
+        masters.stdout.is_empty(),
+        "ssh masters left running: {}",
+        String::from_utf8_lossy(&masters.stdout)
+    );
+}
+
+#[test]
+fn a_wrong_key_and_an_unreachable_host_are_one_clear_error_with_exit_4() {
+    let project = TestProject::new("remote-bad").services("  redis: \"7\"\n");
+    let state = project.cache_home();
+    let state = state.to_str().expect("a UTF-8 path");
+    let wrong_key = Sshd::shared().docker_host_with_unknown_key();
+    // Nothing listens on a port just found free.
+    let nowhere = format!("ssh://root@127.0.0.1:{}", support::free_port());
+    for (host, hint) in [
+        (wrong_key.as_str(), "ssh could not log in to"),
+        (nowhere.as_str(), "ssh cannot reach root@127.0.0.1"),
+    ] {
+        let out = project.gorae_with_env(
+            &["up", "--ci"],
+            &[("DOCKER_HOST", host), ("XDG_STATE_HOME", state)],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{host}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error: cannot reach the Docker engine at DOCKER_HOST={host}"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains(hint), "{hint:?} in {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(containers_of(project.name()).is_empty());
+    }
 }

@@ -1,7 +1,8 @@
 //! Where the engine is, found as the docker CLI finds it, so that gorae talks to the
 //! engine `docker` does: `DOCKER_HOST`, else the Docker context `DOCKER_CONTEXT`
 //! names, else the CLI's current context (`currentContext` in its config.json, under
-//! `DOCKER_CONFIG` or `~/.docker`), else the local socket.
+//! `DOCKER_CONFIG` or `~/.docker`), else the local socket. TLS settings come with
+//! it: `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, or the context's own certificates.
 
 use std::path::PathBuf;
 
@@ -16,6 +17,38 @@ pub struct Endpoint {
     /// `unix:///…`, `tcp://…`, `ssh://…`.
     pub host: String,
     pub from: Source,
+    /// Set when the engine is spoken to over TLS.
+    pub tls: Option<Tls>,
+}
+
+/// The certificates for a TLS engine, as the docker CLI keeps them: the CA that
+/// signed the engine's certificate, and this client's certificate and key. gorae
+/// always verifies the engine against the CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Tls {
+    /// The docker CLI's file names in `dir`.
+    fn in_dir(dir: &std::path::Path) -> Tls {
+        Tls {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        }
+    }
+
+    /// The first of the three files that is not there, so that a wrong
+    /// `DOCKER_CERT_PATH` is reported as such rather than as a failed handshake.
+    pub fn missing_file(&self) -> Option<&std::path::Path> {
+        [&self.ca, &self.cert, &self.key]
+            .into_iter()
+            .find(|path| !path.is_file())
+            .map(PathBuf::as_path)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +112,10 @@ impl Endpoint {
 
     /// Where the engine is expected, in the words a user can act on.
     pub fn describe(&self) -> String {
+        let tls = if self.tls.is_some() { " over TLS" } else { "" };
         match &self.from {
-            Source::DockerHost => format!("DOCKER_HOST={}", self.host),
-            Source::Context(name) => format!("{} (Docker context `{name}`)", self.host),
+            Source::DockerHost => format!("DOCKER_HOST={}{tls}", self.host),
+            Source::Context(name) => format!("{}{tls} (Docker context `{name}`)", self.host),
             Source::Default => self.host.clone(),
         }
     }
@@ -102,22 +136,28 @@ pub fn find() -> Result<Endpoint, EndpointError> {
 
 /// [`find`] with the variables from `var`.
 pub fn find_with(var: &dyn Fn(&str) -> Option<String>) -> Result<Endpoint, EndpointError> {
-    if let Some(host) = var("DOCKER_HOST") {
-        // Refused rather than tried in the clear: the engine would see plain HTTP.
-        if var("DOCKER_TLS_VERIFY").is_some() {
-            return Err(EndpointError {
-                endpoint: format!("DOCKER_HOST={host}"),
-                reason: "DOCKER_TLS_VERIFY is set, and gorae does not speak TLS to an engine yet; forward the engine's socket instead (`ssh -NL /tmp/docker.sock:/var/run/docker.sock user@host`, then DOCKER_HOST=unix:///tmp/docker.sock)".into(),
-            });
-        }
-        return Ok(Endpoint {
-            host,
-            from: Source::DockerHost,
-        });
-    }
     let config_dir = var("DOCKER_CONFIG")
         .map(PathBuf::from)
         .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".docker")));
+    if let Some(host) = var("DOCKER_HOST") {
+        // As the docker CLI: any value turns verification on, and the certificates
+        // are in DOCKER_CERT_PATH, else the config directory.
+        let tls = if var("DOCKER_TLS_VERIFY").is_some() {
+            let dir = var("DOCKER_CERT_PATH").map(PathBuf::from).or(config_dir);
+            let dir = dir.ok_or_else(|| EndpointError {
+                endpoint: format!("DOCKER_HOST={host}"),
+                reason: "DOCKER_TLS_VERIFY is set but neither DOCKER_CERT_PATH nor HOME says where the certificates are".into(),
+            })?;
+            Some(Tls::in_dir(&dir))
+        } else {
+            None
+        };
+        return Ok(Endpoint {
+            host,
+            from: Source::DockerHost,
+            tls,
+        });
+    }
     let named = var("DOCKER_CONTEXT").or_else(|| {
         let config = std::fs::read_to_string(config_dir.as_ref()?.join("config.json")).ok()?;
         let config: serde_json::Value = serde_json::from_str(&config).ok()?;
@@ -126,20 +166,26 @@ pub fn find_with(var: &dyn Fn(&str) -> Option<String>) -> Result<Endpoint, Endpo
     let default = Endpoint {
         host: LOCAL_SOCKET.to_string(),
         from: Source::Default,
+        tls: None,
     };
     match named {
         None => Ok(default),
         Some(name) if name == "default" => Ok(default),
-        Some(name) => context_host(config_dir, &name).map(|host| Endpoint {
+        Some(name) => context_endpoint(config_dir, &name).map(|(host, tls)| Endpoint {
             host,
             from: Source::Context(name),
+            tls,
         }),
     }
 }
 
-/// The engine address a context's metadata holds: the CLI keeps it in
-/// `contexts/meta/<sha256 of the name>/meta.json`, under `Endpoints.docker.Host`.
-fn context_host(config_dir: Option<PathBuf>, name: &str) -> Result<String, EndpointError> {
+/// The engine address a context's metadata holds, and its TLS certificates: the CLI
+/// keeps the address in `contexts/meta/<sha256 of the name>/meta.json`, under
+/// `Endpoints.docker.Host`, and the certificates in `contexts/tls/<same>/docker/`.
+fn context_endpoint(
+    config_dir: Option<PathBuf>,
+    name: &str,
+) -> Result<(String, Option<Tls>), EndpointError> {
     let error = |reason: String| EndpointError {
         endpoint: format!("Docker context `{name}`"),
         reason,
@@ -159,12 +205,17 @@ fn context_host(config_dir: Option<PathBuf>, name: &str) -> Result<String, Endpo
         .as_str()
         .filter(|host| !host.is_empty())
         .ok_or_else(|| error(format!("{} names no Docker endpoint", file.display())))?;
-    if dir.join("contexts/tls").join(&id).exists() {
+    let certificates = dir.join("contexts/tls").join(&id).join("docker");
+    if !certificates.exists() {
+        return Ok((host.to_string(), None));
+    }
+    // An engine whose certificate is not checked could be anyone's.
+    if meta["Endpoints"]["docker"]["SkipTLSVerify"].as_bool() == Some(true) {
         return Err(error(
-            "it uses TLS, which gorae does not read from contexts yet; set DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH instead".into(),
+            "it skips verifying the engine's TLS certificate, which gorae does not do; give the context the engine's CA (`docker context update --docker \"host=…,ca=ca.pem,cert=cert.pem,key=key.pem\"`)".into(),
         ));
     }
-    Ok(host.to_string())
+    Ok((host.to_string(), Some(Tls::in_dir(&certificates))))
 }
 
 #[cfg(test)]
@@ -222,14 +273,16 @@ mod tests {
             with(&[("DOCKER_HOST", "tcp://h:1"), ("DOCKER_CONTEXT", "remote")]),
             Endpoint {
                 host: "tcp://h:1".into(),
-                from: Source::DockerHost
+                from: Source::DockerHost,
+                tls: None,
             }
         );
         assert_eq!(
             with(&[("DOCKER_CONTEXT", "remote")]),
             Endpoint {
                 host: "ssh://dev@build-box".into(),
-                from: Source::Context("remote".into())
+                from: Source::Context("remote".into()),
+                tls: None,
             }
         );
         assert_eq!(with(&[]).host, "tcp://10.0.0.2:2375");
@@ -237,16 +290,38 @@ mod tests {
             with(&[("DOCKER_CONTEXT", "default")]),
             Endpoint {
                 host: LOCAL_SOCKET.into(),
-                from: Source::Default
+                from: Source::Default,
+                tls: None,
             }
         );
         // No config at all: the local socket.
         assert_eq!(find_in(&[]).expect("found").from, Source::Default);
-        // TLS is refused, not tried in the clear.
-        let tls = find_in(&[("DOCKER_HOST", "tcp://h:2376"), ("DOCKER_TLS_VERIFY", "1")])
-            .expect_err("no TLS yet");
-        assert_eq!(tls.endpoint, "DOCKER_HOST=tcp://h:2376");
-        assert!(tls.reason.contains("TLS"), "{}", tls.reason);
+        // TLS: the certificates in DOCKER_CERT_PATH, else in the config directory.
+        let tls = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = vec![
+                ("DOCKER_CONFIG", config.as_str()),
+                ("DOCKER_HOST", "tcp://h:2376"),
+                ("DOCKER_TLS_VERIFY", "1"),
+            ];
+            vars.extend_from_slice(extra);
+            find_in(&vars).expect("found").tls
+        };
+        assert_eq!(
+            tls(&[("DOCKER_CERT_PATH", "/certs")]),
+            Some(Tls {
+                ca: "/certs/ca.pem".into(),
+                cert: "/certs/cert.pem".into(),
+                key: "/certs/key.pem".into(),
+            })
+        );
+        assert_eq!(tls(&[]).map(|tls| tls.ca), Some(dir.path().join("ca.pem")));
+        assert_eq!(with(&[("DOCKER_HOST", "tcp://h:2375")]).tls, None);
+        assert_eq!(
+            find_in(&[("DOCKER_HOST", "tcp://h:2376"), ("DOCKER_TLS_VERIFY", "1")])
+                .expect_err("nowhere to look")
+                .endpoint,
+            "DOCKER_HOST=tcp://h:2376"
+        );
         assert_eq!(
             with(&[("DOCKER_CONTEXT", "remote")]).describe(),
             "ssh://dev@build-box (Docker context `remote`)"
@@ -259,6 +334,7 @@ mod tests {
             Endpoint {
                 host: host.to_string(),
                 from: Source::DockerHost,
+                tls: None,
             }
             .remote_host()
         };
@@ -290,6 +366,7 @@ mod tests {
             Endpoint {
                 host: host.to_string(),
                 from: Source::DockerHost,
+                tls: None,
             }
             .tunnel_command(&[5432, 6379])
         };
@@ -306,6 +383,29 @@ mod tests {
             Some("ssh -N -L 5432:127.0.0.1:5432 -L 6379:127.0.0.1:6379 10.0.0.2".into())
         );
         assert_eq!(tunnel("unix:///var/run/docker.sock"), None);
+    }
+
+    #[test]
+    fn a_context_with_certificates_is_spoken_to_over_tls_and_never_unverified() {
+        let dir = config_dir(&[("secure", "tcp://box:2376")], None);
+        let config = dir.path().display().to_string();
+        let id = crate::hash::hex(&Sha256::digest(b"secure"));
+        let certificates = dir.path().join("contexts/tls").join(&id).join("docker");
+        std::fs::create_dir_all(&certificates).expect("mkdir");
+        let found =
+            find_in(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "secure")]).expect("found");
+        assert_eq!(
+            found.tls.map(|tls| tls.key),
+            Some(certificates.join("key.pem"))
+        );
+        let meta = dir.path().join("contexts/meta").join(&id).join("meta.json");
+        let json = serde_json::json!({
+            "Endpoints": { "docker": { "Host": "tcp://box:2376", "SkipTLSVerify": true } }
+        });
+        std::fs::write(meta, json.to_string()).expect("write");
+        let err = find_in(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "secure")])
+            .expect_err("unverified");
+        assert!(err.reason.contains("skips verifying"), "{}", err.reason);
     }
 
     #[test]

@@ -10,11 +10,14 @@ mod error;
 mod exec;
 mod files;
 mod images;
+mod reach;
 mod request;
 mod resources;
 pub mod scope;
+mod ssh;
 mod system;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -23,6 +26,7 @@ pub use containers::{ContainerState, ExecOutput, ExistingContainer, STOP_TIMEOUT
 pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
 pub use images::{BuildProgress, ImageInfo, platform_matches, split_tag};
+pub use reach::Connection;
 pub use request::{BuildOptions, ContainerSpec, Mount, Protocol, PublishedPort, RunOptions};
 pub use resources::Labelled;
 pub use system::SystemInfo;
@@ -64,6 +68,7 @@ impl Scope {
 pub struct Engine {
     docker: Docker,
     endpoint: endpoint::Endpoint,
+    reach: reach::Reach,
 }
 
 /// Builds and slow pulls stream for a long time; plain calls answer in milliseconds.
@@ -82,14 +87,63 @@ impl Engine {
             endpoint: described.clone(),
             reason: error::short_reason(&err),
         };
-        let docker = Docker::connect_with_host(&found.host)
-            .map_err(unreachable)?
-            .with_timeout(REQUEST_TIMEOUT);
+        let link =
+            match found.host.starts_with("ssh://") {
+                true => Some(ssh::SshLink::new(&found.host).map_err(|err| {
+                    EngineError::Unreachable {
+                        endpoint: described.clone(),
+                        reason: err.to_string(),
+                    }
+                })?),
+                false => None,
+            };
+        let docker = match (&found.tls, &link) {
+            (_, Some(link)) => ssh::docker(
+                Arc::clone(link),
+                REQUEST_TIMEOUT,
+                bollard::API_DEFAULT_VERSION,
+            ),
+            (Some(tls), None) => {
+                if let Some(missing) = tls.missing_file() {
+                    return Err(EngineError::Misconfigured {
+                        endpoint: described,
+                        reason: format!(
+                            "{} is not there; DOCKER_CERT_PATH (or the context) must hold the engine's ca.pem and this client's cert.pem and key.pem",
+                            missing.display()
+                        ),
+                    });
+                }
+                Docker::connect_with_ssl(
+                    &found.host,
+                    &tls.key,
+                    &tls.cert,
+                    &tls.ca,
+                    REQUEST_TIMEOUT.as_secs(),
+                    bollard::API_DEFAULT_VERSION,
+                )
+            }
+            (None, None) => Docker::connect_with_host(&found.host),
+        }
+        .map_err(unreachable)?
+        .with_timeout(REQUEST_TIMEOUT);
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
         Ok(Engine {
             docker,
+            reach: reach::Reach::new(link),
             endpoint: found,
         })
+    }
+
+    /// Opens a TCP connection to `address:port` on a project network, from the
+    /// engine's machine when that is another one ([`reach`]), giving up after
+    /// `timeout` (not counting the ssh connection that route opens once).
+    pub async fn connect_to(
+        &self,
+        address: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> std::io::Result<Connection> {
+        self.reach.connect(address, port, timeout).await
     }
 
     /// Where this engine is.

@@ -12,6 +12,7 @@ pub mod proxy;
 pub mod pypi;
 pub mod registry;
 pub mod sshd;
+pub mod tls_engine;
 
 use std::fs;
 use std::path::{Path, PathBuf};
