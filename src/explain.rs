@@ -66,14 +66,15 @@ pub fn explain(
             };
             found = true;
             let show = |value: &str| mask_value(name, value, &service.secret_env);
-            let mut label = service.name.clone();
+            line(&mut out, &service.name, width, &trail, &show);
             if !project.is_active(service) {
-                label = format!(
-                    "{label} (profile {}, not active)",
+                out.pop();
+                let _ = writeln!(
+                    out,
+                    "  (profile {}, not active)",
                     service.profiles.join(", ")
                 );
             }
-            line(&mut out, &label, width, &trail, &show);
         }
         if !found {
             let _ = writeln!(
@@ -98,7 +99,7 @@ fn line(
     };
     let _ = write!(
         out,
-        "  {label:<width$}  {}  from {}",
+        "  {label:<width$}  {}  {}",
         show(&used.value),
         used.origin
     );
@@ -108,7 +109,7 @@ fn line(
             .rev()
             .map(|given| format!("{} ({})", given.origin, show(&given.value)))
             .collect();
-        let _ = write!(out, "; overrides {}", earlier.join(", "));
+        let _ = write!(out, ", overriding {}", earlier.join(", "));
     }
     out.push('\n');
 }

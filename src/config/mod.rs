@@ -211,25 +211,9 @@ pub fn load_with(
         }
     };
     let (profiles, from) = options.active_profiles(env);
-    let mut names = vec![DOTENV_FILE.to_string(), DOTENV_LOCAL_FILE.to_string()];
-    // A name that could leave the directory is not a profile; it is refused below.
-    names.extend(
-        profiles
-            .iter()
-            .filter(|p| is_profile_name(p))
-            .map(|p| format!("{DOTENV_FILE}.{p}")),
-    );
-    let mut layers = Vec::new();
-    if let Some(dir) = absolute.parent() {
-        for name in names {
-            let shown = display_dir(&display).join(&name).display().to_string();
-            match read_text(&dir.join(&name), &shown) {
-                Ok(Some(source)) => layers.push(source),
-                Ok(None) => {}
-                Err(diagnostic) => return Err(invalid(vec![diagnostic], &display)),
-            }
-        }
-    }
+    let dir = absolute.parent().unwrap_or(Path::new("/"));
+    let layers = read_layers(dir, display_dir(&display), &profiles)
+        .map_err(|diagnostic| invalid(vec![diagnostic], &display))?;
     let project = load_parts(
         text,
         absolute,
@@ -240,6 +224,32 @@ pub fn load_with(
     )?;
     check_profiles(&project, &profiles, from, &display)?;
     Ok(project)
+}
+
+/// The variable files, lowest precedence first: `.env`, `.env.local`, then
+/// `.env.<profile>` for each active profile; those that exist. `shown_dir` is how
+/// messages show `dir`.
+fn read_layers(
+    dir: &Path,
+    shown_dir: &Path,
+    profiles: &[String],
+) -> Result<Vec<Source>, Diagnostic> {
+    let mut names = vec![DOTENV_FILE.to_string(), DOTENV_LOCAL_FILE.to_string()];
+    // A name that could leave the directory is not a profile; it is refused later.
+    names.extend(
+        profiles
+            .iter()
+            .filter(|p| is_profile_name(p))
+            .map(|p| format!("{DOTENV_FILE}.{p}")),
+    );
+    let mut layers = Vec::new();
+    for name in names {
+        let shown = shown_dir.join(&name).display().to_string();
+        if let Some(source) = read_text(&dir.join(&name), &shown)? {
+            layers.push(source);
+        }
+    }
+    Ok(layers)
 }
 
 /// Reads a text file the project uses beside gorae.yaml (`.env`, an `env_file`):
@@ -450,3 +460,6 @@ mod interpolate_tests;
 
 #[cfg(test)]
 mod graph_tests;
+
+#[cfg(test)]
+mod layers_tests;
