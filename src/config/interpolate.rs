@@ -3,10 +3,10 @@
 //! Precedence, highest first:
 //!
 //! 1. the process environment (the shell that runs gorae; in CI, the job's variables);
-//! 2. `.env` in the directory of gorae.yaml (`KEY=VALUE` lines; `#` starts a comment
-//!    line; an optional `export ` prefix; the value may be wrapped in single quotes,
-//!    taken literally, or double quotes, where `\n`, `\"` and `\\` are escapes; an
-//!    unquoted value ends at ` #`). `.env` values are not interpolated themselves;
+//! 2. the `.env` files beside gorae.yaml, layered by [`super::variables`] (`KEY=VALUE`
+//!    lines; `#` starts a comment line; an optional `export ` prefix; the value may be
+//!    wrapped in single quotes, taken literally, or double quotes, where `\n`, `\"`
+//!    and `\\` are escapes; an unquoted value ends at ` #`);
 //! 3. the default written in the file: `${VAR:-default}`, used when the variable is
 //!    unset or empty.
 //!

@@ -229,6 +229,8 @@ pub fn load_with(
 /// The variable files, lowest precedence first: `.env`, `.env.local`, then
 /// `.env.<profile>` for each active profile; those that exist. `shown_dir` is how
 /// messages show `dir`.
+// A diagnostic is large, and these run a few times per command, never in a loop.
+#[allow(clippy::result_large_err)]
 fn read_layers(
     dir: &Path,
     shown_dir: &Path,
@@ -255,6 +257,7 @@ fn read_layers(
 /// Reads a text file the project uses beside gorae.yaml (`.env`, an `env_file`):
 /// `None` when it does not exist, a diagnostic without a position when it is too
 /// large, not UTF-8 or unreadable.
+#[allow(clippy::result_large_err)]
 pub(crate) fn read_text(path: &Path, shown: &str) -> Result<Option<Source>, Diagnostic> {
     match read_limited(path) {
         Ok(None) => Err(Diagnostic::new(

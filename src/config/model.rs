@@ -22,7 +22,7 @@ pub struct Project {
     /// Prefix put before unqualified image names (`GORAE_IMAGE_PREFIX` or `image_prefix:`), if any.
     pub image_prefix: Option<String>,
     /// Services by name, sorted so every derived output is stable. Services of a
-    /// profile that is not active are here too (see [`Service::active`]).
+    /// profile that is not active are here too (see [`Project::is_active`]).
     pub services: BTreeMap<String, Service>,
     /// The active profiles (`--profile`, else `GORAE_PROFILES`), in the order given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
