@@ -21,6 +21,16 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// Also start the services of this profile (`profiles: [NAME]` in gorae.yaml);
+    /// repeat it or separate names with commas. Replaces GORAE_PROFILES.
+    #[arg(
+        long = "profile",
+        global = true,
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub profiles: Vec<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -358,8 +368,14 @@ pub enum CiSystem {
 pub struct EnvArgs {
     /// Services whose variables to print: what each is wired with (its
     /// dependencies' variables), or exports itself (default: every running service
-    /// that exports some).
+    /// that exports some). With --explain: the variables to explain.
+    #[arg(value_name = "SERVICE|VAR")]
     pub services: Vec<String>,
+    /// For each variable (all without names): its value (secrets masked), where it
+    /// came from (.env.local:3, process env, a template default, wired from a
+    /// service...), what it overrode, and which services receive it. Needs no engine.
+    #[arg(long, conflicts_with = "format")]
+    pub explain: bool,
     /// How to print them: `shell` (export NAME='value'), `dotenv` or `json`.
     #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
     pub format: EnvFormat,

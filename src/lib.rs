@@ -15,6 +15,7 @@ pub mod context;
 pub mod dockerfile;
 pub mod engine;
 pub mod exit;
+pub mod explain;
 pub mod export;
 pub mod graph_view;
 pub mod hash;
@@ -29,6 +30,7 @@ pub mod ports;
 pub mod project_lock;
 pub mod readiness;
 pub mod resolved;
+pub mod reveal;
 pub mod secret;
 pub use engine::scope;
 pub mod task_inputs;
@@ -111,6 +113,7 @@ fn known_exit_code(err: &(dyn std::error::Error + 'static)) -> Option<ExitCode> 
         apply::UpError,
         commands::Failure,
         commands::Interrupted,
+        reveal::RevealError,
     );
     None
 }

@@ -73,6 +73,8 @@ pub struct ServicePlan {
     pub volumes: Vec<String>,
     /// A task's input paths in its build context (see [`crate::task_inputs`]).
     pub inputs: Vec<String>,
+    /// Whether a plain `up` brings it up: it has no profile or an active one.
+    pub active: bool,
 }
 
 /// How a service's image is obtained.
@@ -267,6 +269,7 @@ fn plan_service(
         published: service.ports.clone(),
         volumes,
         inputs: service.inputs.clone(),
+        active: project.is_active(service),
     }
 }
 
@@ -359,14 +362,21 @@ fn supervised_command(service: &crate::config::Service) -> Option<Vec<String>> {
     }
 }
 
-/// The services `only` names and everything they depend on, directly or not; every
-/// service when `only` is `None`.
+/// The services `only` names and everything they depend on, directly or not; when
+/// `only` is `None`, every active service (see [`ServicePlan::active`]) and what it
+/// depends on, whatever its profile.
 pub fn selection(plan: &Plan, only: Option<&[String]>) -> BTreeSet<String> {
-    let Some(only) = only else {
-        return plan.services.iter().map(|s| s.name.clone()).collect();
+    let roots: Vec<String> = match only {
+        Some(only) => only.to_vec(),
+        None => plan
+            .services
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| s.name.clone())
+            .collect(),
     };
     let mut selected = BTreeSet::new();
-    let mut pending: Vec<String> = only.to_vec();
+    let mut pending: Vec<String> = roots;
     while let Some(name) = pending.pop() {
         if !selected.insert(name.clone()) {
             continue;

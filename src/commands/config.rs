@@ -2,15 +2,16 @@
 //! Without `--resolved` it never contacts the engine, so it works in editors, hooks
 //! and CI anywhere.
 
-use std::path::Path;
-
 use crate::cli::ConfigArgs;
 use crate::exit::ExitCode;
 use crate::images::Images;
 use crate::ui::{Mode, Ui};
 use crate::{plan, resolved};
 
-pub async fn run(file: Option<&Path>, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &ConfigArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     if !args.resolved {
         if args.json {

@@ -1,8 +1,6 @@
 //! `gorae down`: stop and remove the project's containers and network; volumes
 //! only when asked.
 
-use std::path::Path;
-
 use futures_util::future::try_join_all;
 
 use crate::cli::DownArgs;
@@ -11,7 +9,10 @@ use crate::project_lock::ProjectLock;
 use crate::scope;
 use crate::ui::{Event, Mode, Ui};
 
-pub async fn run(file: Option<&Path>, args: &DownArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &DownArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(false, false), false);

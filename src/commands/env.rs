@@ -22,8 +22,16 @@ struct Group {
     vars: BTreeMap<String, String>,
 }
 
-pub async fn run(file: Option<&Path>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &EnvArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
+    if args.explain {
+        let env = |name: &str| std::env::var(name).ok();
+        super::print_stdout(&crate::explain::explain(&project, &args.services, &env))?;
+        return Ok(ExitCode::Success);
+    }
     for service in &args.services {
         super::known_service(&project, service)?;
     }

@@ -3,7 +3,6 @@
 //! the window); pipes get the bytes untouched. Without a command: a shell.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
@@ -28,7 +27,7 @@ const SHELL: [&str; 3] = [
 const DEFAULT_SIZE: (u16, u16) = (24, 80);
 
 /// Returns the command's own exit code.
-pub async fn run(file: Option<&Path>, args: &ExecArgs) -> anyhow::Result<i32> {
+pub async fn run(file: crate::commands::ProjectFile<'_>, args: &ExecArgs) -> anyhow::Result<i32> {
     let project = super::load_project(file)?;
     super::known_service(&project, &args.service)?;
     let engine = super::connect().await?;

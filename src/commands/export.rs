@@ -9,7 +9,7 @@ use crate::exit::ExitCode;
 use crate::export::{compose, kubernetes};
 use crate::{lock, plan};
 
-pub fn run(file: Option<&Path>, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(file: crate::commands::ProjectFile<'_>, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let usage = |message: &str| Failure::new(message, ExitCode::Usage);
     match (args.to, args.format, &args.output) {
         (ExportTo::Compose, KubernetesFormat::Kustomize, _) => {

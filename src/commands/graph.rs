@@ -2,13 +2,11 @@
 //! Mermaid or DOT diagram (see [`crate::graph_view`]). Reads gorae.yaml only, never
 //! the engine.
 
-use std::path::Path;
-
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::exit::ExitCode;
 use crate::graph_view::{self, Graph};
 
-pub fn run(file: Option<&Path>, args: &GraphArgs) -> anyhow::Result<ExitCode> {
+pub fn run(file: crate::commands::ProjectFile<'_>, args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let graph = Graph::of(&project);
     let text = match args.format {

@@ -32,6 +32,7 @@ pub fn run(file: Option<&Path>, args: &InitArgs) -> anyhow::Result<ExitCode> {
     })?;
 
     write_dockerignores(&draft, dir, &ui);
+    ignore_local_env(dir, &ui);
 
     let env = |name: &str| std::env::var(name).ok();
     match crate::config::load(&target, &env) {
@@ -106,6 +107,44 @@ fn write_dockerignores(draft: &crate::init::Draft, dir: &Path, ui: &Ui) {
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(err) => ui.note(&format!("could not write {shown}: {err}")),
         }
+    }
+}
+
+/// `.env.local` holds one person's variables (see `config::variables`): it goes
+/// into .gitignore (made if missing) unless a line there already covers it.
+fn ignore_local_env(dir: &Path, ui: &Ui) {
+    let path = dir.join(".gitignore");
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(err) => {
+            ui.note(&format!(
+                "could not read .gitignore: {err}; add .env.local to it"
+            ));
+            return;
+        }
+    };
+    let covered = existing.lines().map(str::trim).any(|line| {
+        matches!(
+            line.trim_start_matches('/'),
+            ".env.local" | ".env.*" | ".env*" | "*.local"
+        )
+    });
+    if covered {
+        return;
+    }
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(
+        "# personal variables for gorae (and other tools), never committed\n.env.local\n",
+    );
+    match std::fs::write(&path, text) {
+        Ok(()) => ui.note("added .env.local to .gitignore: personal variables stay out of git"),
+        Err(err) => ui.note(&format!(
+            "could not write .gitignore: {err}; add .env.local to it"
+        )),
     }
 }
 

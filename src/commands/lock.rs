@@ -1,8 +1,6 @@
 //! `gorae lock`: write gorae.lock, move entries with `--update`, or with `--check`
 //! say whether it is stale or a locked tag has moved.
 
-use std::path::Path;
-
 use crate::cli::LockArgs;
 use crate::config::Project;
 use crate::engine::Engine;
@@ -11,7 +9,10 @@ use crate::images::Images;
 use crate::lock::{self, LockError, Lockfile, Refresh};
 use crate::ui::{Mode, Ui};
 
-pub async fn run(file: Option<&Path>, args: &LockArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &LockArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     for name in args.update.iter().flatten() {
         super::known_service(&project, name)?;

@@ -79,9 +79,21 @@ pub fn known_service<'a>(project: &'a Project, name: &str) -> Result<&'a Service
     })
 }
 
+/// Which project a command works on: the file `-f` names (else the nearest
+/// gorae.yaml) and the profiles `--profile` names (else `GORAE_PROFILES`).
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectFile<'a> {
+    pub path: Option<&'a Path>,
+    pub profiles: Option<&'a [String]>,
+}
+
 /// Runs the chosen command; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
-    let file = cli.file.as_deref();
+    let project_file = ProjectFile {
+        path: cli.file.as_deref(),
+        profiles: (!cli.profiles.is_empty()).then_some(cli.profiles.as_slice()),
+    };
+    let file = project_file;
     let code = match &cli.command {
         Command::Up(args) if args.dry_run => {
             plan::run(
@@ -108,10 +120,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Logs(args) => logs::run(file, args).await?,
         Command::Env(args) => env::run(file, args).await?,
         Command::Doctor(args) => doctor::run(file, args).await?,
-        Command::Init(args) => init::run(file, args)?,
+        Command::Init(args) => init::run(file.path, args)?,
         Command::Schema => schema::run()?,
         Command::Completions(args) => completions::run(args)?,
-        Command::Ci(args) => ci::run(file, args)?,
+        Command::Ci(args) => ci::run(file.path, args)?,
         Command::Lock(args) => lock::run(file, args).await?,
         Command::Graph(args) => graph::run(file, args)?,
         Command::Export(args) => export::run(file, args)?,
@@ -120,11 +132,28 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// Finds and loads the project file from the current directory.
-pub fn load_project(file: Option<&Path>) -> anyhow::Result<Project> {
+pub fn load_project(file: ProjectFile) -> anyhow::Result<Project> {
     let cwd = std::env::current_dir()?;
-    let path = crate::config::find_project_file(file, &cwd)?;
+    let path = crate::config::find_project_file(file.path, &cwd)?;
     let env = |name: &str| std::env::var(name).ok();
-    Ok(crate::config::load(&path, &env)?)
+    let options = crate::config::LoadOptions {
+        profiles: file.profiles.map(<[String]>::to_vec),
+    };
+    Ok(crate::config::load_with(&path, &env, &options)?)
+}
+
+/// Reads the `env` secrets (`{ secret: ... }`) of the services `only` selects (every
+/// active one without), before anything is pulled, built or started.
+pub(crate) async fn read_secrets(
+    project: &Project,
+    only: Option<&[String]>,
+) -> anyhow::Result<crate::reveal::Revealed> {
+    if project.services.values().all(|s| s.env_secrets.is_empty()) {
+        return Ok(crate::reveal::Revealed::default());
+    }
+    let selected = crate::plan::selection(&crate::plan::desired(project), only);
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(crate::reveal::reveal(project, &selected, &env).await?)
 }
 
 /// This project's containers, networks and volumes; fails (exit 8) when another

@@ -1,8 +1,6 @@
 //! `gorae plan` (and `gorae up --dry-run`): what `up` would do now and why, read
 //! from the engine and the project's files, changing nothing.
 
-use std::path::Path;
-
 use crate::apply::{self, UpOptions};
 use crate::cli::PlanArgs;
 use crate::exit::ExitCode;
@@ -11,7 +9,10 @@ use crate::lock::{self, LockError};
 use crate::plan::{self, Pins};
 use crate::ui::{Mode, Ui};
 
-pub async fn run(file: Option<&Path>, args: &PlanArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &PlanArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     for service in &args.services {
         super::known_service(&project, service)?;
@@ -30,7 +31,11 @@ pub async fn run(file: Option<&Path>, args: &PlanArgs) -> anyhow::Result<ExitCod
         Some(locked) => lock::locked_ids(&project, locked),
         None => Pins::new(),
     };
-    let plan = plan::desired_pinned(&project, &pins);
+    let only = (!args.services.is_empty()).then(|| args.services.clone());
+    // The secrets' values decide whether a container is re-created, as in `up`.
+    let secrets = super::read_secrets(&project, only.as_deref()).await?;
+    let mut plan = plan::desired_pinned(&project, &pins);
+    secrets.fill(&mut plan);
     let engine = super::connect().await?;
     // Observing never pulls or builds, so this prints nothing.
     let ui = Ui::new(Mode::Plain, false);
@@ -39,7 +44,7 @@ pub async fn run(file: Option<&Path>, args: &PlanArgs) -> anyhow::Result<ExitCod
         images.prefetch_all().await?;
     }
     let options = UpOptions {
-        only: (!args.services.is_empty()).then(|| args.services.clone()),
+        only,
         ..UpOptions::default()
     };
     let decision = apply::observe_and_decide(&engine, &plan, &options, &images).await?;

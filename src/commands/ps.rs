@@ -1,7 +1,5 @@
 //! `gorae ps`: each service's container, state, readiness and ports.
 
-use std::path::Path;
-
 use futures_util::future::join_all;
 use serde::Serialize;
 
@@ -42,7 +40,10 @@ impl Row {
     }
 }
 
-pub async fn run(file: Option<&Path>, args: &PsArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &PsArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let plan = plan::desired(&project);
     let engine = super::connect().await?;

@@ -1,7 +1,6 @@
 //! `gorae restart [SERVICE...]`: stop services and bring them up again, waiting
 //! until they are ready. A task named here runs again.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::apply::UpOptions;
@@ -13,7 +12,7 @@ use crate::plan;
 use crate::ui::{Mode, Ui};
 
 pub async fn run(
-    file: Option<&Path>,
+    file: crate::commands::ProjectFile<'_>,
     verbose: bool,
     args: &RestartArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -21,18 +20,23 @@ pub async fn run(
     for service in &args.services {
         super::known_service(&project, service)?;
     }
+    // Without names: the services a plain `up` brings up (not another profile's).
+    let named: Vec<String> = if args.services.is_empty() {
+        plan::selection(&plan::desired(&project), None)
+            .into_iter()
+            .collect()
+    } else {
+        args.services.clone()
+    };
+    let secrets = super::read_secrets(&project, Some(&named)).await?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
         .with_services(project.services.keys().map(String::as_str));
     let _lock = super::up::lock_project(&project, &ui).await?;
     let images = Images::new(&engine, &ui, &project.name);
     let pins = super::up::follow_lock(&project, &engine, &images, &ui, false).await?;
-    let plan = plan::desired_pinned(&project, &pins);
-    let named: Vec<String> = if args.services.is_empty() {
-        project.services.keys().cloned().collect()
-    } else {
-        args.services.clone()
-    };
+    let mut plan = plan::desired_pinned(&project, &pins);
+    secrets.fill(&mut plan);
     super::stop::stop(&engine, &project, &named, &ui).await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),

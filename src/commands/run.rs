@@ -2,7 +2,6 @@
 //! after bringing up what it depends on. Without this, `gorae up` runs a task only
 //! when its inputs changed.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::Failure;
@@ -14,7 +13,11 @@ use crate::images::Images;
 use crate::plan;
 use crate::ui::{Mode, Ui};
 
-pub async fn run(file: Option<&Path>, verbose: bool, args: &RunArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    verbose: bool,
+    args: &RunArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     let service = super::known_service(&project, &args.task)?;
     if service.kind != ServiceKind::Task {
@@ -45,13 +48,15 @@ pub async fn run(file: Option<&Path>, verbose: bool, args: &RunArgs) -> anyhow::
         )
         .into());
     }
+    let secrets = super::read_secrets(&project, Some(std::slice::from_ref(&args.task))).await?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, false), verbose)
         .with_services(project.services.keys().map(String::as_str));
     let _lock = super::up::lock_project(&project, &ui).await?;
     let images = Images::new(&engine, &ui, &project.name);
     let pins = super::up::follow_lock(&project, &engine, &images, &ui, false).await?;
-    let plan = plan::desired_pinned(&project, &pins);
+    let mut plan = plan::desired_pinned(&project, &pins);
+    secrets.fill(&mut plan);
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: Some(vec![args.task.clone()]),

@@ -1,8 +1,6 @@
 //! `gorae stop [SERVICE...]`: stop services and keep their containers, so that
 //! `gorae up` or `gorae restart` starts the same containers again.
 
-use std::path::Path;
-
 use futures_util::future::try_join_all;
 
 use crate::cli::StopArgs;
@@ -11,7 +9,10 @@ use crate::engine::{Engine, EngineError, ExistingContainer, STOP_TIMEOUT_SECS};
 use crate::exit::ExitCode;
 use crate::ui::{Event, Mode, Ui};
 
-pub async fn run(file: Option<&Path>, args: &StopArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &StopArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     for service in &args.services {
         super::known_service(&project, service)?;

@@ -1,6 +1,5 @@
 //! `gorae up`: build, start in dependency order, wait until ready.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::apply::{self, UpOptions};
@@ -17,21 +16,29 @@ use crate::ui::{Mode, Ui};
 
 use super::{Failure, Interrupted};
 
-pub async fn run(file: Option<&Path>, verbose: bool, args: &UpArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    verbose: bool,
+    args: &UpArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     for service in &args.services {
         super::known_service(&project, service)?;
     }
+    let only = (!args.services.is_empty()).then(|| args.services.clone());
+    // Before the engine is asked anything: a secret that cannot be read changes nothing.
+    let secrets = super::read_secrets(&project, only.as_deref()).await?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
         .with_services(project.services.keys().map(String::as_str));
     let _lock = lock_project(&project, &ui).await?;
     let images = Images::new(&engine, &ui, &project.name);
     let pins = follow_lock(&project, &engine, &images, &ui, args.frozen).await?;
-    let plan = plan::desired_pinned(&project, &pins);
+    let mut plan = plan::desired_pinned(&project, &pins);
+    secrets.fill(&mut plan);
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
-        only: (!args.services.is_empty()).then(|| args.services.clone()),
+        only,
         rerun: Vec::new(),
     };
     let code = bring_up(&project, &engine, &plan, &ui, &options, &images).await?;

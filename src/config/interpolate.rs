@@ -3,10 +3,10 @@
 //! Precedence, highest first:
 //!
 //! 1. the process environment (the shell that runs gorae; in CI, the job's variables);
-//! 2. `.env` in the directory of gorae.yaml (`KEY=VALUE` lines; `#` starts a comment
-//!    line; an optional `export ` prefix; the value may be wrapped in single quotes,
-//!    taken literally, or double quotes, where `\n`, `\"` and `\\` are escapes; an
-//!    unquoted value ends at ` #`). `.env` values are not interpolated themselves;
+//! 2. the `.env` files beside gorae.yaml, layered by [`super::variables`] (`KEY=VALUE`
+//!    lines; `#` starts a comment line; an optional `export ` prefix; the value may be
+//!    wrapped in single quotes, taken literally, or double quotes, where `\n`, `\"`
+//!    and `\\` are escapes; an unquoted value ends at ` #`);
 //! 3. the default written in the file: `${VAR:-default}`, used when the variable is
 //!    unset or empty.
 //!
@@ -312,10 +312,35 @@ pub struct DotenvError {
     pub help: String,
 }
 
+/// One `KEY=VALUE` line of a `.env` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvEntry {
+    pub key: String,
+    /// The value with quotes and escapes taken away.
+    pub value: String,
+    /// The line, and the column and width of the key.
+    pub span: Span,
+    /// Where the value starts as written, quotes included.
+    pub value_span: Span,
+    /// Written in single quotes: taken literally, never interpolated.
+    pub literal: bool,
+}
+
 /// Parses a `.env` file (format in the module docs). Bad lines are reported; good lines
 /// still count.
 pub fn parse_dotenv(text: &str) -> (BTreeMap<String, String>, Vec<DotenvError>) {
-    let mut vars = BTreeMap::new();
+    let (entries, errors) = parse_dotenv_entries(text);
+    let vars = entries
+        .into_iter()
+        .map(|entry| (entry.key, entry.value))
+        .collect();
+    (vars, errors)
+}
+
+/// Like [`parse_dotenv`], keeping every line's position, in file order (a key set
+/// twice appears twice; the later line wins).
+pub fn parse_dotenv_entries(text: &str) -> (Vec<DotenvEntry>, Vec<DotenvError>) {
+    let mut vars = Vec::new();
     let mut errors = Vec::new();
     let source = Source::new("", text);
     for index in 0..source.line_count() {
@@ -354,10 +379,16 @@ pub fn parse_dotenv(text: &str) -> (BTreeMap<String, String>, Vec<DotenvError>) 
             + line
                 .find('=')
                 .map_or(0, |byte| line[..=byte].chars().count());
-        match dotenv_value(value.trim()) {
-            Ok(value) => {
-                vars.insert(key.to_string(), value);
-            }
+        let trimmed = value.trim();
+        let leading = value.chars().take_while(|c| c.is_whitespace()).count();
+        match dotenv_value(trimmed) {
+            Ok(parsed) => vars.push(DotenvEntry {
+                key: key.to_string(),
+                value: parsed,
+                span: Span::new(line_no, col, key.chars().count()),
+                value_span: Span::new(line_no, value_col + leading, trimmed.chars().count().max(1)),
+                literal: trimmed.starts_with('\''),
+            }),
             Err(message) => errors.push(DotenvError {
                 span: Span::new(line_no, value_col, value.chars().count().max(1)),
                 message,

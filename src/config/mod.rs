@@ -15,6 +15,8 @@
 mod block_yaml;
 mod build;
 pub mod diagnostic;
+mod env_file;
+pub mod env_secret;
 pub(crate) mod fields;
 mod graph;
 mod image;
@@ -31,10 +33,10 @@ mod service;
 pub(crate) mod source;
 pub mod template;
 mod validate;
+pub mod variables;
 pub mod watch;
 pub(crate) mod yaml;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Location, Note};
@@ -50,7 +52,7 @@ pub use validate::IMAGE_PREFIX_VAR;
 
 use crate::exit::ExitCode;
 use fields::Checker;
-use interpolate::{Vars, interpolate_tree, parse_dotenv};
+use interpolate::{Vars, interpolate_tree};
 use source::{Source, Span};
 use template::Templates;
 
@@ -58,6 +60,36 @@ use template::Templates;
 pub const PROJECT_FILE: &str = "gorae.yaml";
 /// The file of variables beside the project file.
 pub const DOTENV_FILE: &str = ".env";
+/// The personal layer over `.env`, kept out of git (`gorae init` adds it to .gitignore).
+pub const DOTENV_LOCAL_FILE: &str = ".env.local";
+/// The variable that names the active profiles when `--profile` is not given.
+pub const PROFILES_VAR: &str = "GORAE_PROFILES";
+
+/// What the command line adds to loading the project file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--profile` values; `None` (none given) reads [`PROFILES_VAR`] instead.
+    pub profiles: Option<Vec<String>>,
+}
+
+impl LoadOptions {
+    /// The active profiles and where they were named: `--profile`, else
+    /// `GORAE_PROFILES` (comma-separated). Empty names are left out; order is kept,
+    /// since a later profile's `.env.<profile>` overrides an earlier one's.
+    fn active_profiles(&self, env: &dyn Fn(&str) -> Option<String>) -> (Vec<String>, &'static str) {
+        let (raw, from) = match &self.profiles {
+            Some(given) => (given.join(","), "--profile"),
+            None => (env(PROFILES_VAR).unwrap_or_default(), PROFILES_VAR),
+        };
+        let mut profiles: Vec<String> = Vec::new();
+        for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if !profiles.iter().any(|p| p == name) {
+                profiles.push(name.to_string());
+            }
+        }
+        (profiles, from)
+    }
+}
 /// gorae.yaml and .env larger than this are refused before they are parsed: a project
 /// file of a few KB is normal, and the limit keeps a wrong `-f` (`/dev/zero`, a disk
 /// image) from costing time and memory.
@@ -88,12 +120,24 @@ pub enum LoadError {
         diagnostics: Vec<Diagnostic>,
         rendered: String,
     },
+    /// `--profile` or `GORAE_PROFILES` names a profile no service has.
+    #[error("{from} names profile `{name}`, which no service in {file} has\n  hint: {hint}")]
+    UnknownProfile {
+        name: String,
+        from: &'static str,
+        file: String,
+        hint: String,
+    },
 }
 
 impl LoadError {
-    /// Every failure to load the project is a configuration error.
+    /// A profile the command line names and the file lacks is a command-line mistake;
+    /// every other failure to load the project is a configuration error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::Config
+        match self {
+            LoadError::UnknownProfile { .. } => ExitCode::Usage,
+            _ => ExitCode::Config,
+        }
     }
 }
 
@@ -124,6 +168,17 @@ pub fn find_project_file(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf,
 /// `env` looks up process environment variables. Messages name the file relative to the
 /// current directory.
 pub fn load(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Project, LoadError> {
+    load_with(file, env, &LoadOptions::default())
+}
+
+/// Like [`load`], with the command line's profiles: the variable files read are
+/// `.env`, `.env.local` and `.env.<profile>` for each active profile (see
+/// [`variables`]).
+pub fn load_with(
+    file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    options: &LoadOptions,
+) -> Result<Project, LoadError> {
     let bytes = match read_limited(file) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
@@ -155,43 +210,118 @@ pub fn load(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Project
             ));
         }
     };
-    let dotenv_display = display_dir(&display)
-        .join(DOTENV_FILE)
-        .display()
-        .to_string();
-    let dotenv = match absolute
-        .parent()
-        .map(|dir| read_limited(&dir.join(DOTENV_FILE)))
-    {
-        Some(Ok(None)) => {
-            let diagnostic = Diagnostic::new(
-                format!(
-                    "{dotenv_display} is larger than {} MiB, the most gorae reads",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-                None,
-                "keep only variables in .env; it is read on every command",
-            );
-            return Err(invalid(vec![diagnostic], &display));
+    let (profiles, from) = options.active_profiles(env);
+    let dir = absolute.parent().unwrap_or(Path::new("/"));
+    let layers = read_layers(dir, display_dir(&display), &profiles)
+        .map_err(|diagnostic| invalid(vec![diagnostic], &display))?;
+    let project = load_parts(
+        text,
+        absolute,
+        display.clone(),
+        env,
+        layers,
+        profiles.clone(),
+    )?;
+    check_profiles(&project, &profiles, from, &display)?;
+    Ok(project)
+}
+
+/// The variable files, lowest precedence first: `.env`, `.env.local`, then
+/// `.env.<profile>` for each active profile; those that exist. `shown_dir` is how
+/// messages show `dir`.
+// A diagnostic is large, and these run a few times per command, never in a loop.
+#[allow(clippy::result_large_err)]
+fn read_layers(
+    dir: &Path,
+    shown_dir: &Path,
+    profiles: &[String],
+) -> Result<Vec<Source>, Diagnostic> {
+    let mut names = vec![DOTENV_FILE.to_string(), DOTENV_LOCAL_FILE.to_string()];
+    // A name that could leave the directory is not a profile; it is refused later.
+    names.extend(
+        profiles
+            .iter()
+            .filter(|p| is_profile_name(p))
+            .map(|p| format!("{DOTENV_FILE}.{p}")),
+    );
+    let mut layers = Vec::new();
+    for name in names {
+        let shown = shown_dir.join(&name).display().to_string();
+        if let Some(source) = read_text(&dir.join(&name), &shown)? {
+            layers.push(source);
         }
-        Some(Ok(Some(bytes))) => match String::from_utf8(bytes) {
-            Ok(text) => Some(Source::new(dotenv_display, text)),
-            Err(error) => {
-                let diagnostic = not_utf8(&dotenv_display, error.as_bytes(), error.utf8_error());
-                return Err(invalid(vec![diagnostic], &display));
-            }
+    }
+    Ok(layers)
+}
+
+/// Reads a text file the project uses beside gorae.yaml (`.env`, an `env_file`):
+/// `None` when it does not exist, a diagnostic without a position when it is too
+/// large, not UTF-8 or unreadable.
+#[allow(clippy::result_large_err)]
+pub(crate) fn read_text(path: &Path, shown: &str) -> Result<Option<Source>, Diagnostic> {
+    match read_limited(path) {
+        Ok(None) => Err(Diagnostic::new(
+            format!(
+                "{shown} is larger than {} MiB, the most gorae reads",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            None,
+            "keep only variables in it; it is read on every command",
+        )),
+        Ok(Some(bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(Some(Source::new(shown, text))),
+            Err(error) => Err(not_utf8(shown, error.as_bytes(), error.utf8_error())),
         },
-        Some(Err(error)) if error.kind() != std::io::ErrorKind::NotFound => {
-            let diagnostic = Diagnostic::new(
-                format!("cannot read {dotenv_display}: {error}"),
-                None,
-                "check the file's permissions, or remove it",
-            );
-            return Err(invalid(vec![diagnostic], &display));
-        }
-        _ => None,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(Diagnostic::new(
+            format!("cannot read {shown}: {error}"),
+            None,
+            "check the file's permissions, or remove it",
+        )),
+    }
+}
+
+/// A profile's name, as Compose spells them: letters, digits, `_`, `.` and `-`,
+/// starting with a letter or digit.
+pub fn is_profile_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Every active profile must be one some service has: a typo would otherwise start
+/// nothing more, silently.
+fn check_profiles(
+    project: &Project,
+    active: &[String],
+    from: &'static str,
+    display: &str,
+) -> Result<(), LoadError> {
+    let declared: std::collections::BTreeSet<&str> = project
+        .services
+        .values()
+        .flat_map(|s| s.profiles.iter().map(String::as_str))
+        .collect();
+    let Some(unknown) = active.iter().find(|p| !declared.contains(p.as_str())) else {
+        return Ok(());
     };
-    load_parts(text, absolute, display, env, dotenv)
+    let hint = match fields::suggest(unknown, declared.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None if declared.is_empty() => {
+            "no service has `profiles:`; add `profiles: [NAME]` to the services that should start only with it".to_string()
+        }
+        None => format!(
+            "the profiles are: {}",
+            declared.iter().copied().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Err(LoadError::UnknownProfile {
+        name: unknown.clone(),
+        from,
+        file: display.to_string(),
+        hint,
+    })
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`]; `None` when it is larger. Reads one
@@ -220,7 +350,8 @@ pub fn load_str(
         absolute,
         file.display().to_string(),
         env,
-        None,
+        Vec::new(),
+        Vec::new(),
     )
 }
 
@@ -234,25 +365,17 @@ fn load_parts(
     file: PathBuf,
     display: String,
     env: &dyn Fn(&str) -> Option<String>,
-    dotenv: Option<Source>,
+    layers: Vec<Source>,
+    profiles: Vec<String>,
 ) -> Result<Project, LoadError> {
     let source = Source::new(display.clone(), text);
     let (mut root, mut diagnostics) = yaml::parse(&source);
     let syntax_failed = root.is_none() && !diagnostics.is_empty();
 
-    let mut dotenv_vars = BTreeMap::new();
-    if let Some(dotenv) = &dotenv {
-        let (vars, errors) = parse_dotenv(&dotenv.text);
-        diagnostics.extend(
-            errors
-                .into_iter()
-                .map(|e| dotenv.error(e.span, e.message, e.help)),
-        );
-        dotenv_vars = vars;
-    }
+    let (file_values, variables) = variables::layer(&layers, env, &mut diagnostics);
     let vars = Vars {
         env,
-        dotenv: dotenv_vars,
+        dotenv: file_values,
     };
     // Diagnostics past `fields::MAX_KEPT` are counted, not kept.
     let mut dropped = 0;
@@ -269,10 +392,15 @@ fn load_parts(
         let mut check = Checker::new(&source);
         let inputs = validate::Inputs {
             file,
+            display_dir: display_dir(&display).to_path_buf(),
             templates: &templates,
             env,
         };
         project = validate::validate(&mut check, root.as_ref(), &inputs);
+        if let Some(project) = &mut project {
+            project.profiles = profiles;
+            project.variables = variables;
+        }
         diagnostics.extend(check.diagnostics);
         dropped += check.dropped;
     }
@@ -335,3 +463,6 @@ mod interpolate_tests;
 
 #[cfg(test)]
 mod graph_tests;
+
+#[cfg(test)]
+mod layers_tests;

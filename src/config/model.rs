@@ -21,8 +21,24 @@ pub struct Project {
     pub file: PathBuf,
     /// Prefix put before unqualified image names (`GORAE_IMAGE_PREFIX` or `image_prefix:`), if any.
     pub image_prefix: Option<String>,
-    /// Services by name, sorted so every derived output is stable.
+    /// Services by name, sorted so every derived output is stable. Services of a
+    /// profile that is not active are here too (see [`Project::is_active`]).
     pub services: BTreeMap<String, Service>,
+    /// The active profiles (`--profile`, else `GORAE_PROFILES`), in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
+    /// The project variables set in `.env` files or the process environment, with
+    /// where each value came from (for `gorae env --explain`).
+    #[serde(skip)]
+    pub variables: super::variables::Variables,
+}
+
+impl Project {
+    /// Whether `service` starts with a plain `up`: it has no profile, or one of its
+    /// profiles is active. (What an active service depends on starts too.)
+    pub fn is_active(&self, service: &Service) -> bool {
+        service.profiles.is_empty() || service.profiles.iter().any(|p| self.profiles.contains(p))
+    }
 }
 
 /// One service (or one-shot task) of the project.
@@ -41,6 +57,16 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     /// Names of variables in `env` whose values must never be printed.
     pub secret_env: Vec<String>,
+    /// Variables whose value is read only when the container is made; `env` holds a
+    /// placeholder for each (see [`super::env_secret`]).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub env_secrets: BTreeMap<String, super::env_secret::EnvSecret>,
+    /// Every place that set each variable of `env`, lowest precedence first.
+    #[serde(skip)]
+    pub env_trail: BTreeMap<String, Vec<super::variables::Given>>,
+    /// The profiles the service belongs to; empty: always active.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
     pub ports: Vec<PortMapping>,
     pub volumes: Vec<Mount>,
     /// Services this one waits for (ready, or exited 0 for tasks). Sorted, unique.

@@ -106,8 +106,17 @@ struct ServiceFile {
     build: Option<Build>,
     /// The command, as a list of arguments.
     command: Option<Vec<Scalar>>,
-    /// Environment variables: `NAME: value`, or a list of `NAME=value`.
-    env: Option<Env>,
+    /// Environment variables: `NAME: value`, or a list of `NAME=value`. A value may
+    /// be read only at `up`: `NAME: { secret: { file: PATH } }` or
+    /// `NAME: { secret: { command: [pass, show, db] } }`, never printed.
+    env: Option<ServiceEnv>,
+    /// Files of KEY=VALUE lines (the .env format) whose values go into the container
+    /// as written, no ${} interpolation: a path, or a list of paths and
+    /// `{ path: PATH, required: false }`. `env:` overrides them; values are masked.
+    env_file: Option<EnvFiles>,
+    /// The profiles the service belongs to: it starts only with `--profile NAME` or
+    /// GORAE_PROFILES=NAME (or when named, or needed by a service that starts).
+    profiles: Option<Vec<ProfileName>>,
     /// Published ports: "3000" (127.0.0.1:3000 -> 3000), "8080:3000", "0.0.0.0:3000:3000",
     /// "[::1]:3000:3000", optionally with /udp.
     ports: Option<Vec<Port>>,
@@ -156,6 +165,78 @@ struct ServiceFile {
     /// (`NAME: ./path`), or a value written in before the container starts
     /// (`NAME: { value: "${VAR}" }`). Never in an image, the lock or any output.
     secrets: Option<BTreeMap<String, SecretSource>>,
+}
+
+/// A profile's name.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ProfileName(#[schemars(pattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"))] String);
+
+/// `env:` of a service: like `build.args`, plus secrets read at `up`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ServiceEnv {
+    Map(BTreeMap<String, EnvValue>),
+    List(Vec<EnvEntry>),
+}
+
+/// A variable's value, or a secret read at `up`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum EnvValue {
+    Plain(Scalar),
+    Secret(EnvSecretValue),
+}
+
+/// `{ secret: { file: PATH } }` or `{ secret: { command: [...] } }`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct EnvSecretValue {
+    secret: EnvSecretFrom,
+}
+
+/// Where a secret variable is read from, at `up`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+enum EnvSecretFrom {
+    /// A file's content, less a final line break; relative to gorae.yaml.
+    #[serde(rename = "file")]
+    File(String),
+    /// A command's output, less a final line break; run without a shell, for at most
+    /// GORAE_SECRET_TIMEOUT seconds (30).
+    #[serde(rename = "command")]
+    Command(Vec<String>),
+}
+
+/// `env_file:`: one path or a list.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum EnvFiles {
+    One(String),
+    Many(Vec<EnvFileEntry>),
+}
+
+/// A path, or a path that may be missing.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum EnvFileEntry {
+    Path(String),
+    Full(EnvFileFull),
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct EnvFileFull {
+    path: String,
+    /// `false`: read the file only when it is there.
+    required: Option<bool>,
 }
 
 /// One secret: a project file, or a value.

@@ -47,8 +47,10 @@ pub fn mask_env(env: &BTreeMap<String, String>, secret_env: &[String]) -> BTreeM
 /// `postgres://app:pw@db:5432/x` -> `postgres://app:********@db:5432/x`, for every URL
 /// in the text.
 pub fn mask_url_passwords(text: &str) -> String {
+    // A secret `env` value not read yet (see `env_secret`) is masked wherever it went.
+    let text = super::env_secret::hide(text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(scheme_end) = rest.find("://") {
         let authority_start = scheme_end + 3;
         out.push_str(&rest[..authority_start]);

@@ -14,6 +14,7 @@ use super::ports::read_ports;
 use super::secrets::is_secret_name;
 use super::source::Span;
 use super::template::{Templates, is_template_name};
+use super::variables::{Given, Origin};
 use super::yaml::{Entry, Kind, Node, Value};
 
 /// `` `key` of service `name` ``, for messages about a service's value.
@@ -35,7 +36,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 25] = [
     "template",
     "version",
     "image",
@@ -43,6 +44,8 @@ pub const KEYS: [&str; 23] = [
     "build",
     "command",
     "env",
+    "env_file",
+    "profiles",
     "ports",
     "volumes",
     "conf",
@@ -78,6 +81,8 @@ pub struct Context<'a> {
     pub image_prefix: Option<&'a str>,
     /// `$HOME`, for `~` in bind mounts.
     pub home: Option<String>,
+    /// The project directory as messages show it, for files such as `env_file`.
+    pub display_dir: &'a std::path::Path,
 }
 
 /// A resolved service with the positions of what other services refer to.
@@ -104,6 +109,12 @@ pub struct Written {
     pub build_options: super::model::BuildOptions,
     pub command: Option<Vec<String>>,
     pub env: Vec<(String, String, Span)>,
+    /// What `env_file:` sets, file by file, with each value's line.
+    pub env_files: Vec<super::env_file::FileVar>,
+    /// `env` entries read only at `up` (`{ secret: ... }`).
+    pub env_secrets: Vec<(String, super::env_secret::EnvSecret, Span)>,
+    /// `profiles:`, sorted, unique.
+    pub profiles: Vec<String>,
     pub ports: Vec<(PortMapping, Span)>,
     pub volumes: Vec<(Mount, Span)>,
     /// `conf:`, a project file mounted where the template says.
@@ -220,7 +231,14 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
                 (w.build, w.build_options) = super::build::read(check, value, entry.key_span, name)
             }
             "command" => w.command = check.command(value, what("command")),
-            "env" => w.env = check.env(value, what("env")).unwrap_or_default(),
+            "env" => {
+                (w.env, w.env_secrets) = read_env(check, ctx, value, name);
+            }
+            "env_file" => {
+                w.env_files =
+                    super::env_file::read(check, &ctx.project.dir, ctx.display_dir, value, name)
+            }
+            "profiles" => w.profiles = read_profiles(check, value, name),
             "ports" => w.ports = read_ports(check, value, name),
             "volumes" => {
                 // Extended: `secrets:` adds its mounts to the same list.
@@ -297,6 +315,80 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
     w
 }
 
+/// `env:`: values (for [`Checker::env`]) and `{ secret: ... }` entries, apart.
+#[allow(clippy::type_complexity)]
+fn read_env(
+    check: &mut Checker,
+    ctx: &Context,
+    node: &Node,
+    service: &str,
+) -> (
+    Vec<(String, String, Span)>,
+    Vec<(String, super::env_secret::EnvSecret, Span)>,
+) {
+    let what = KeyOf {
+        key: "env",
+        service,
+    };
+    let Value::Map(entries) = &node.value else {
+        return (check.env(node, what).unwrap_or_default(), Vec::new());
+    };
+    let (secret, plain): (Vec<&Entry>, Vec<&Entry>) = entries
+        .iter()
+        .partition(|entry| super::env_secret::is_secret_entry(entry));
+    let secrets = secret
+        .into_iter()
+        .filter_map(|entry| {
+            super::env_secret::read(check, &ctx.project.dir, entry, service)
+                .map(|secret| (entry.key.clone(), secret, entry.key_span))
+        })
+        .collect();
+    // Only secrets: no plain map to check (an empty map is fine).
+    let plain = Node {
+        span: node.span,
+        value: Value::Map(plain.into_iter().cloned().collect()),
+    };
+    (check.env(&plain, what).unwrap_or_default(), secrets)
+}
+
+/// `profiles: [debug, tools]`: names as Compose spells them.
+fn read_profiles(check: &mut Checker, node: &Node, service: &str) -> Vec<String> {
+    let what = KeyOf {
+        key: "profiles",
+        service,
+    };
+    let mut profiles = Vec::new();
+    for (name, span) in check.names(node, what).unwrap_or_default() {
+        if super::is_profile_name(&name) {
+            profiles.push(name);
+        } else {
+            check.error(
+                span,
+                format!("profile name `{name}` of service `{service}` is not valid"),
+                "use letters, digits, `_`, `.` and `-`, starting with a letter or digit",
+            );
+        }
+    }
+    profiles.sort();
+    profiles.dedup();
+    profiles
+}
+
+/// Sets `key` in `env`, recording where the value came from after what it replaced.
+fn give(
+    env: &mut BTreeMap<String, String>,
+    trail: &mut BTreeMap<String, Vec<Given>>,
+    key: &str,
+    value: String,
+    origin: Origin,
+) {
+    env.insert(key.to_string(), value.clone());
+    trail
+        .entry(key.to_string())
+        .or_default()
+        .push(Given { value, origin });
+}
+
 /// The longest timeout: waiting longer than a day is a mistake, and the bound keeps
 /// every deadline computed from a timeout far from overflowing.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
@@ -371,21 +463,39 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         (None, _) => String::new(),
     };
 
-    // Template defaults may mention `{version}` (and nothing else: the service's env is
-    // not known yet); the service's own entries win.
-    let mut env: BTreeMap<String, String> = template
-        .map(|t| {
-            t.env
-                .iter()
-                .map(|(key, value)| (key.clone(), value.replace("{version}", &version)))
-                .collect()
-        })
-        .unwrap_or_default();
-    env.extend(
-        w.env
-            .iter()
-            .map(|(key, value, _)| (key.clone(), value.clone())),
-    );
+    // Lowest first: the template's defaults (which may mention `{version}`, and
+    // nothing else: the service's env is not known yet), then `env_file:` file by
+    // file, then `env:`. A later one wins.
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let mut trail: BTreeMap<String, Vec<Given>> = BTreeMap::new();
+    if let Some(t) = template {
+        for (key, value) in &t.env {
+            let value = value.replace("{version}", &version);
+            give(
+                &mut env,
+                &mut trail,
+                key,
+                value,
+                Origin::Template(t.name.clone()),
+            );
+        }
+    }
+    for (key, value, origin) in &w.env_files {
+        give(&mut env, &mut trail, key, value.clone(), origin.clone());
+    }
+    let yaml_file = check.source.display.clone();
+    for (key, value, span) in &w.env {
+        let origin = Origin::Line {
+            file: yaml_file.clone(),
+            line: span.line,
+        };
+        give(&mut env, &mut trail, key, value.clone(), origin);
+    }
+    for (key, secret, _) in &w.env_secrets {
+        let origin = Origin::Secret(secret.describe(&ctx.project.dir));
+        let value = super::env_secret::placeholder(name, key);
+        give(&mut env, &mut trail, key, value, origin);
+    }
     // Client defaults follow the final user, password and database; an entry the
     // service writes itself wins.
     let client_env: Vec<(String, String)> = template
@@ -397,7 +507,10 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
                 .collect()
         })
         .unwrap_or_default();
-    env.extend(client_env);
+    for (key, value) in client_env {
+        let origin = Origin::Template(template.map(|t| t.name.clone()).unwrap_or_default());
+        give(&mut env, &mut trail, &key, value, origin);
+    }
     let render = |text: &str| match template {
         Some(template) => template.render(text, &version, &env),
         None => text.to_string(),
@@ -472,9 +585,23 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
     }
     let volumes = check_mount_targets(check, name, &written_volumes, &mut data_dir);
 
+    // A value from an env file is never printed either: such files hold what
+    // people keep out of gorae.yaml.
+    let from_env_file = |key: &String| {
+        let files: Vec<&Origin> = w.env_files.iter().map(|(_, _, origin)| origin).collect();
+        trail
+            .get(key)
+            .and_then(|t| t.last())
+            .is_some_and(|last| files.contains(&&last.origin))
+    };
     let mut secret_env: Vec<String> = env
         .keys()
-        .filter(|key| is_secret_name(key) || template.is_some_and(|t| t.secret_env.contains(key)))
+        .filter(|key| {
+            is_secret_name(key)
+                || template.is_some_and(|t| t.secret_env.contains(key))
+                || w.env_secrets.iter().any(|(name, _, _)| name == *key)
+                || from_env_file(key)
+        })
         .cloned()
         .collect();
     secret_env.sort();
@@ -520,6 +647,13 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         command,
         env,
         secret_env,
+        env_secrets: w
+            .env_secrets
+            .iter()
+            .map(|(key, secret, _)| (key.clone(), secret.clone()))
+            .collect(),
+        env_trail: trail,
+        profiles: w.profiles.clone(),
         ports,
         volumes,
         depends_on,

@@ -56,7 +56,8 @@ impl TestProject {
             self.dir().join(PROJECT_FILE),
             PROJECT_FILE.into(),
             &env,
-            dotenv,
+            dotenv.into_iter().collect(),
+            Vec::new(),
         )
     }
 

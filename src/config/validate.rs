@@ -26,6 +26,8 @@ pub const IMAGE_PREFIX_VAR: &str = "GORAE_IMAGE_PREFIX";
 pub struct Inputs<'a> {
     /// Absolute path of the project file.
     pub file: PathBuf,
+    /// The project directory as messages show it (`` for the current one).
+    pub display_dir: PathBuf,
     pub templates: &'a Templates,
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -96,6 +98,7 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
         templates: inputs.templates,
         image_prefix: image_prefix.as_deref(),
         home: (inputs.env)("HOME"),
+        display_dir: &inputs.display_dir,
     };
     // Collected first and made a map at once: the map is then built from sorted
     // entries with full nodes, where inserting one by one leaves them half empty
@@ -157,6 +160,8 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
             .into_iter()
             .map(|(name, draft)| (name, draft.service))
             .collect(),
+        profiles: Vec::new(),
+        variables: Default::default(),
     })
 }
 

@@ -130,7 +130,11 @@ async fn watch(project: Project, plan: Plan, engine: &Engine, ui: &Ui) -> anyhow
         }
         if paths.iter().any(|(path, _)| *path == project.file) {
             let _lock = lock(&project, ui).await?;
-            match crate::commands::load_project(Some(&project.file)) {
+            let same = crate::commands::ProjectFile {
+                path: Some(&project.file),
+                profiles: Some(&project.profiles),
+            };
+            match crate::commands::load_project(same) {
                 Ok(reloaded) => {
                     ui.note("gorae.yaml changed: applying the difference");
                     // As `up` does: gorae.lock, when there is one, decides the images.
@@ -138,11 +142,15 @@ async fn watch(project: Project, plan: Plan, engine: &Engine, ui: &Ui) -> anyhow
                     let pins =
                         crate::commands::up::follow_lock(&reloaded, engine, &images, ui, false)
                             .await;
-                    let new_plan = plan::desired_pinned(
+                    let mut new_plan = plan::desired_pinned(
                         &reloaded,
                         pins.as_ref().unwrap_or(&plan::Pins::new()),
                     );
-                    let applied = match pins {
+                    let revealed = crate::commands::read_secrets(&reloaded, None).await;
+                    if let Ok(revealed) = &revealed {
+                        revealed.fill(&mut new_plan);
+                    }
+                    let applied = match pins.and(revealed) {
                         Ok(_) => apply::up(engine, &new_plan, ui, &UpOptions::default(), &images)
                             .await
                             .map(|_| ())

@@ -3,7 +3,6 @@
 //! line of the report, not the end of it.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 use std::time::Duration;
 
 use super::Check;
@@ -18,7 +17,7 @@ const LOW_DISK_BYTES: u64 = 2 << 30;
 const REGISTRY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// gorae.yaml found and valid; the project when it is.
-pub fn project(file: Option<&Path>) -> (Option<Project>, Check) {
+pub fn project(file: crate::commands::ProjectFile<'_>) -> (Option<Project>, Check) {
     match crate::commands::load_project(file) {
         Ok(project) => {
             let n = project.services.len();

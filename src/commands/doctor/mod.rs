@@ -6,8 +6,6 @@ mod checks;
 mod lock;
 mod name;
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use super::print_stdout;
@@ -104,7 +102,10 @@ impl Report {
     }
 }
 
-pub async fn run(file: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &DoctorArgs,
+) -> anyhow::Result<ExitCode> {
     let mut report = Report {
         json: args.json,
         checks: Vec::new(),

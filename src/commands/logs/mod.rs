@@ -6,7 +6,6 @@ mod line;
 mod printer;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use futures_util::stream::{self, StreamExt};
 
@@ -40,7 +39,10 @@ pub async fn follow_from_now(engine: &Engine, project: &Project) -> anyhow::Resu
     follow::follow(engine, &scope, &[], &printer, tracked).await
 }
 
-pub async fn run(file: Option<&Path>, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &LogsArgs,
+) -> anyhow::Result<ExitCode> {
     let project = super::load_project(file)?;
     for service in &args.services {
         super::known_service(&project, service)?;
