@@ -55,13 +55,20 @@ impl Revealed {
         }
         for service in &mut plan.services {
             for value in service.spec.env.values_mut() {
-                for (mark, secret) in &self.0 {
-                    if value.contains(mark.as_str()) {
-                        *value = value.replace(mark.as_str(), secret.expose());
-                    }
-                }
+                *value = self.fill_text(value);
             }
         }
+    }
+
+    /// `text` with every placeholder whose secret was read replaced by its value.
+    pub fn fill_text(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (mark, secret) in &self.0 {
+            if text.contains(mark.as_str()) {
+                text = text.replace(mark.as_str(), secret.expose());
+            }
+        }
+        text
     }
 }
 

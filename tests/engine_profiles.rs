@@ -67,7 +67,7 @@ fn a_secret_from_a_command_or_file_reaches_the_container_and_nothing_gorae_write
         .file("secrets/api", &format!("{FILE_VALUE}\n"))
         .file("secrets/db", VALUE)
         .services(&format!(
-            "  db:\n    template: postgres\n    env:\n      POSTGRES_PASSWORD: {{ secret: {{ command: [cat, secrets/db] }} }}\n  app:\n    image: python:3.12\n    depends_on: [db]\n    command: [\"python\", \"-c\", {}]\n    env:\n      API_TOKEN: {{ secret: {{ file: ./secrets/api }} }}\n",
+            "  db:\n    template: postgres\n    ports: [\"5432\"]\n    env:\n      POSTGRES_PASSWORD: {{ secret: {{ command: [cat, secrets/db] }} }}\n  app:\n    image: python:3.12\n    depends_on: [db]\n    command: [\"python\", \"-c\", {}]\n    env:\n      API_TOKEN: {{ secret: {{ file: ./secrets/api }} }}\n",
             serde_json::to_string(check).unwrap()
         ));
     let mut printed = String::new();
@@ -96,9 +96,24 @@ fn a_secret_from_a_command_or_file_reaches_the_container_and_nothing_gorae_write
         &["logs"],
         &["up"],
         &["graph"],
+        &["doctor"],
+        &["export", "compose"],
+        &["export", "kubernetes"],
+        &[
+            "export",
+            "kubernetes",
+            "--format",
+            "kustomize",
+            "--output",
+            "k8s",
+        ],
     ] {
         keep(project.run(args).succeeds());
     }
+    // `gorae env` gives the value itself, read now, inside the URL it is part of.
+    let env = stdout(&project.gorae_ok(&["env", "db"]));
+    assert!(env.contains(&format!(":{VALUE}@")), "{env}");
+    assert!(!env.contains("gorae-secret"), "{env}");
     for value in [VALUE, FILE_VALUE] {
         assert!(!printed.contains(value), "printed {value}:\n{printed}");
     }

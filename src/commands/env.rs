@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::Failure;
 use crate::cli::{EnvArgs, EnvFormat};
+use crate::config::env_secret::placeholders_in;
 use crate::config::{Project, Service};
 use crate::exit::ExitCode;
 use crate::plan;
@@ -62,7 +63,19 @@ pub async fn run(
             ));
             continue;
         };
-        let vars = service.exported_env(&host, host_port);
+        // Built from an env secret (a password read from a command): the value, read
+        // now, as `up` gave it to the container.
+        let mut vars = service.exported_env(&host, host_port);
+        if vars
+            .values()
+            .any(|value| !placeholders_in(value).is_empty())
+        {
+            let revealed =
+                super::read_secrets(&project, Some(std::slice::from_ref(&service.name))).await?;
+            for value in vars.values_mut() {
+                *value = revealed.fill_text(value);
+            }
+        }
         for name in vars.keys() {
             if let Some(other) = groups.iter().find(|g| g.vars.contains_key(name)) {
                 return Err(Failure::new(

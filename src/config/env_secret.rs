@@ -48,6 +48,12 @@ pub fn placeholder(service: &str, name: &str) -> String {
 
 /// The text with every placeholder shown as the mask.
 pub fn hide(text: &str) -> String {
+    replace_each(text, |_, _| MASK.to_string())
+}
+
+/// The text with each placeholder replaced by what `with(service, name)` gives for
+/// it: a mask, or a reference an exported file resolves later.
+pub fn replace_each(text: &str, with: impl Fn(&str, &str) -> String) -> String {
     if !text.contains(MARK) {
         return text.to_string();
     }
@@ -59,12 +65,26 @@ pub fn hide(text: &str) -> String {
     // Parts alternate: a placeholder's inside, then plain text.
     for (index, part) in parts.enumerate() {
         if index % 2 == 0 {
-            out.push_str(MASK);
+            let inside = part.strip_prefix("gorae-secret:").unwrap_or(part);
+            let (service, name) = inside.split_once(':').unwrap_or(("", inside));
+            out.push_str(&with(service, name));
         } else {
             out.push_str(part);
         }
     }
     out
+}
+
+/// The (service, variable) of every placeholder in `text`, in order.
+pub fn placeholders_in(text: &str) -> Vec<(String, String)> {
+    let found = std::cell::RefCell::new(Vec::new());
+    replace_each(text, |service, name| {
+        found
+            .borrow_mut()
+            .push((service.to_string(), name.to_string()));
+        String::new()
+    });
+    found.into_inner()
 }
 
 /// Whether an `env` entry is a secret (`NAME: { secret: ... }`) rather than a value.
@@ -142,6 +162,27 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_found_and_replaced_with_what_an_export_refers_to() {
+        let url = format!(
+            "postgres://app:{}@db/{}",
+            placeholder("db", "POSTGRES_PASSWORD"),
+            placeholder("db", "POSTGRES_DB")
+        );
+        assert_eq!(
+            placeholders_in(&url),
+            vec![
+                ("db".to_string(), "POSTGRES_PASSWORD".to_string()),
+                ("db".to_string(), "POSTGRES_DB".to_string())
+            ]
+        );
+        assert_eq!(
+            replace_each(&url, |service, name| format!("${{{service}.{name}}}")),
+            "postgres://app:${db.POSTGRES_PASSWORD}@db/${db.POSTGRES_DB}"
+        );
+        assert!(placeholders_in("plain").is_empty());
+    }
 
     #[test]
     fn placeholders_are_hidden_wherever_they_are_and_other_text_stays() {

@@ -135,7 +135,7 @@ impl Engine {
     }
 
     /// Opens a TCP connection to `address:port` on a project network, from the
-    /// engine's machine when that is another one ([`reach`]), giving up after
+    /// engine's machine when that is another one (through ssh for an `ssh://` engine), giving up after
     /// `timeout` (not counting the ssh connection that route opens once).
     pub async fn connect_to(
         &self,

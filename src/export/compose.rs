@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::config::env_secret::replace_each;
 use crate::config::{DockerfileSource, Probe, Project, ServiceKind, show_relative};
 use crate::lock::Lockfile;
 use crate::mount::Mount;
@@ -58,6 +59,9 @@ pub fn compose_file(project: &Project, plan: &Plan, locked: Option<&Lockfile>) -
     );
     for line in &not_exported {
         out.push_str(&format!("# not exported: {line}\n"));
+    }
+    for line in secret_variables(project) {
+        out.push_str(&format!("# {line}\n"));
     }
     // Plain strings and maps always serialise.
     out.push_str(&serde_yaml::to_string(&Value::Mapping(doc)).unwrap_or_default());
@@ -120,7 +124,11 @@ fn service_entry(
         entry.insert(text("restart"), text("no"));
     }
     if !spec.env.is_empty() {
-        let env: Mapping = spec.env.iter().map(|(k, v)| (text(k), text(v))).collect();
+        let env: Mapping = spec
+            .env
+            .iter()
+            .map(|(k, v)| (text(k), with_secret_references(v)))
+            .collect();
         entry.insert(text("environment"), Value::Mapping(env));
     }
     if !spec.ports.is_empty() {
@@ -318,6 +326,31 @@ fn healthcheck(service: &ServicePlan, probe: &Probe) -> Option<Mapping> {
     Some(check)
 }
 
+/// A variable's value with each `env` secret (read from a file or command at `up`,
+/// never written to a file) as a reference Compose fills from the shell or a `.env`
+/// beside the file: `postgres://app:${POSTGRES_PASSWORD}@db/app`.
+fn with_secret_references(value: &str) -> Value {
+    let escaped = value.replace('$', "$$");
+    Value::String(replace_each(&escaped, |_, name| format!("${{{name}}}")))
+}
+
+/// What to set before `docker compose up`, one line per `env` secret.
+fn secret_variables(project: &Project) -> Vec<String> {
+    project
+        .services
+        .values()
+        .flat_map(|service| {
+            service.env_secrets.iter().map(|(name, secret)| {
+                format!(
+                    "set {name} in the environment or a .env file beside this one first: gorae reads it for `{}` from its {}",
+                    service.name,
+                    secret.describe(&project.dir)
+                )
+            })
+        })
+        .collect()
+}
+
 /// A string as Compose reads it back unchanged: `$` doubled.
 fn text(value: &str) -> Value {
     Value::String(value.replace('$', "$$"))
@@ -341,6 +374,26 @@ mod tests {
         let file = compose_file(&project, &crate::plan::desired(&project), locked);
         let doc = serde_yaml::from_str(&file).expect("valid YAML");
         (file, doc)
+    }
+
+    #[test]
+    fn env_secrets_are_references_compose_fills_in_never_values() {
+        let project = crate::export::fixture::vault();
+        let file = compose_file(&project, &crate::plan::desired(&project), None);
+        let doc: serde_yaml::Value = serde_yaml::from_str(&file).expect("valid YAML");
+        assert_eq!(
+            doc["services"]["db"]["environment"]["POSTGRES_PASSWORD"],
+            serde_yaml::Value::from("${POSTGRES_PASSWORD}")
+        );
+        let url = doc["services"]["web"]["environment"]["DATABASE_URL"]
+            .as_str()
+            .expect("a URL");
+        assert!(url.contains(":${POSTGRES_PASSWORD}@db:5432/"), "{url}");
+        assert!(
+            file.contains("# set POSTGRES_PASSWORD in the environment or a .env file beside this one first: gorae reads it for `db` from its secret command `pass show db`"),
+            "{file}"
+        );
+        assert!(!file.contains("gorae-secret"), "{file}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::config::env_secret::{EnvSecret, placeholder, placeholders_in, replace_each};
 use crate::config::{Probe, Project, ServiceKind, mask_value};
 use crate::lock::Lockfile;
 use crate::mount::Mount;
@@ -35,6 +36,9 @@ pub fn manifests(
 ) -> (Vec<Manifest>, Vec<String>) {
     let mut out = Vec::new();
     let mut notes = Vec::new();
+    if let Some(note) = external_secret_note(project, plan) {
+        notes.push(note);
+    }
     for service in &plan.services {
         let secret_env = &project.services[&service.name].secret_env;
         let name = object_name(&service.name);
@@ -45,11 +49,15 @@ pub fn manifests(
             ));
         }
         let image = image_of(project, service, locked, &mut notes);
+        // Values read at `up` (env secrets) are in no file: they come from a Secret
+        // the user creates, and these values refer to it.
         let secret_vars: Vec<&String> = service
             .spec
             .env
             .iter()
-            .filter(|(key, value)| mask_value(key, value, secret_env) != **value)
+            .filter(|(key, value)| {
+                placeholders_in(value).is_empty() && mask_value(key, value, secret_env) != **value
+            })
             .map(|(key, _)| key)
             .collect();
         if !secret_vars.is_empty() {
@@ -214,25 +222,41 @@ fn pod_spec(
         container.insert(s("workingDir"), s(dir));
     }
     if !spec.env.is_empty() {
-        let env: Vec<Value> = spec
-            .env
-            .iter()
-            .map(|(key, value)| {
-                let mut var = Mapping::new();
-                var.insert(s("name"), s(key));
-                if secret_vars.contains(&key) {
-                    let mut reference = Mapping::new();
-                    reference.insert(s("name"), s(&format!("{name}-env")));
-                    reference.insert(s("key"), s(key));
-                    let mut from = Mapping::new();
-                    from.insert(s("secretKeyRef"), Value::Mapping(reference));
-                    var.insert(s("valueFrom"), Value::Mapping(from));
-                } else {
-                    var.insert(s("value"), s(value));
+        // The env secrets that values are built from come first: Kubernetes fills
+        // `$(NAME)` only from variables listed before it.
+        let mut read_at_up: Vec<(String, String)> = Vec::new();
+        for value in spec.env.values() {
+            for found in placeholders_in(value) {
+                if !read_at_up.contains(&found) && *value != placeholder(&found.0, &found.1) {
+                    read_at_up.push(found);
                 }
-                Value::Mapping(var)
+            }
+        }
+        let external = format!("{}-external", object_name(&plan.project));
+        let mut env: Vec<Value> = read_at_up
+            .iter()
+            .map(|(service, variable)| {
+                let key = format!("{service}.{variable}");
+                env_from_secret(&external_variable(service, variable), &external, &key)
             })
             .collect();
+        env.extend(spec.env.iter().map(|(key, value)| {
+            if secret_vars.contains(&key) {
+                return env_from_secret(key, &format!("{name}-env"), key);
+            }
+            if let [(service, variable)] = placeholders_in(value).as_slice()
+                && *value == placeholder(service, variable)
+            {
+                return env_from_secret(key, &external, &format!("{service}.{variable}"));
+            }
+            let mut var = Mapping::new();
+            var.insert(s("name"), s(key));
+            let value = replace_each(value, |service, variable| {
+                format!("$({})", external_variable(service, variable))
+            });
+            var.insert(s("value"), s(&value));
+            Value::Mapping(var)
+        }));
         container.insert(s("env"), Value::Sequence(env));
     }
     let ports = container_ports(service);
@@ -550,6 +574,63 @@ fn list(items: &[String]) -> Value {
     Value::Sequence(items.iter().map(|item| s(item)).collect())
 }
 
+/// A container variable `name` read from `key` of the Secret `secret`.
+fn env_from_secret(name: &str, secret: &str, key: &str) -> Value {
+    let mut reference = Mapping::new();
+    reference.insert(s("name"), s(secret));
+    reference.insert(s("key"), s(key));
+    let mut from = Mapping::new();
+    from.insert(s("secretKeyRef"), Value::Mapping(reference));
+    let mut var = Mapping::new();
+    var.insert(s("name"), s(name));
+    var.insert(s("valueFrom"), Value::Mapping(from));
+    Value::Mapping(var)
+}
+
+/// The container variable that holds `variable` of `service`'s env secrets where
+/// another value is built from it: `GORAE_SECRET_DB_POSTGRES_PASSWORD`.
+fn external_variable(service: &str, variable: &str) -> String {
+    format!("GORAE_SECRET_{service}_{variable}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// How to create the Secret that holds the `env` secrets gorae reads at `up`.
+fn external_secret_note(project: &Project, plan: &Plan) -> Option<String> {
+    let sources: Vec<String> = project
+        .services
+        .values()
+        .flat_map(|service| {
+            service.env_secrets.iter().map(|(variable, secret)| {
+                let key = format!("{}.{variable}", service.name);
+                match secret {
+                    EnvSecret::File { path } => format!(
+                        "--from-file={key}={}",
+                        crate::config::show_relative(path, &project.dir)
+                    ),
+                    EnvSecret::Command { command } => {
+                        format!("--from-literal={key}=\"$({})\"", command.join(" "))
+                    }
+                }
+            })
+        })
+        .collect();
+    (!sources.is_empty()).then(|| {
+        format!(
+            "values gorae reads at `up` from files or commands are in no manifest; create their Secret first: kubectl create secret generic {}-external {}",
+            object_name(&plan.project),
+            sources.join(" ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +693,54 @@ mod tests {
         assert_eq!(
             container["readinessProbe"]["tcpSocket"]["port"].as_u64(),
             Some(80)
+        );
+    }
+
+    #[test]
+    fn env_secrets_come_from_a_secret_the_user_creates_never_from_a_file() {
+        let project = crate::export::fixture::vault();
+        let (manifests, notes) = manifests(&project, &crate::plan::desired(&project), None);
+        let text = single_file(&manifests, &notes);
+        assert!(!text.contains("gorae-secret"), "{text}");
+        assert!(
+            notes.iter().any(|note| note.contains(
+                "kubectl create secret generic vault-external --from-literal=db.POSTGRES_PASSWORD=\"$(pass show db)\""
+            )),
+            "{notes:?}"
+        );
+        let env_of = |workload: &str| {
+            let found = manifests
+                .iter()
+                .find(|m| {
+                    m.object["metadata"]["name"] == s(workload) && m.object["kind"] != s("Service")
+                })
+                .expect(workload);
+            found.object["spec"]["template"]["spec"]["containers"][0]["env"].clone()
+        };
+        let db = env_of("db");
+        let password = db
+            .as_sequence()
+            .and_then(|vars| vars.iter().find(|v| v["name"] == s("POSTGRES_PASSWORD")))
+            .expect("POSTGRES_PASSWORD");
+        assert_eq!(
+            password["valueFrom"]["secretKeyRef"]["name"],
+            s("vault-external")
+        );
+        assert_eq!(
+            password["valueFrom"]["secretKeyRef"]["key"],
+            s("db.POSTGRES_PASSWORD")
+        );
+        let web = env_of("web");
+        let vars = web.as_sequence().expect("env");
+        assert_eq!(vars[0]["name"], s("GORAE_SECRET_DB_POSTGRES_PASSWORD"));
+        let url = vars
+            .iter()
+            .find(|v| v["name"] == s("DATABASE_URL"))
+            .and_then(|v| v["value"].as_str())
+            .expect("DATABASE_URL");
+        assert!(
+            url.contains(":$(GORAE_SECRET_DB_POSTGRES_PASSWORD)@db:5432/"),
+            "{url}"
         );
     }
 

@@ -41,6 +41,21 @@ services:
   side: { image: "side:1", ready: { running: 2s } }
 "#;
 
+    /// A password read from a command at `up`, which `web` receives inside the
+    /// wired DATABASE_URL.
+    pub const VAULT: &str = r#"name: vault
+services:
+  db:
+    template: postgres
+    env: { POSTGRES_PASSWORD: { secret: { command: [pass, show, db] } } }
+  web: { image: "web:1", depends_on: [db] }
+"#;
+
+    pub fn vault() -> crate::config::Project {
+        crate::config::load_str(VAULT, std::path::Path::new("/p/gorae.yaml"), &|_| None)
+            .expect("valid project")
+    }
+
     /// [`SHOP`] loaded from a temporary project directory (kept alive by the
     /// returned guard), with `PW` set to `hunter2`.
     pub fn shop() -> (tempfile::TempDir, crate::config::Project) {
