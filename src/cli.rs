@@ -84,13 +84,15 @@ pub enum Command {
     )]
     Graph(GraphArgs),
     /// Write the environment for another tool: `compose`, a Compose file for `docker
-    /// compose up --wait`, or `kubernetes`, manifests for a cluster. Needs no engine.
+    /// compose up --wait`, `swarm`, one for `docker stack deploy` (it names the images
+    /// `gorae up` built, so it asks the engine), or `kubernetes`, manifests for a
+    /// cluster.
     ///
     /// The same images (by gorae.lock's digests when there is a lock), variables,
     /// volumes, and the readiness probes, with dependents waiting on them. What the
     /// other tool cannot take from gorae.yaml is listed in `# not exported:` lines.
     #[command(
-        after_help = "Example:\n  gorae export compose > compose.yaml && docker compose up --wait\n  gorae export kubernetes --format kustomize --output k8s && kubectl apply -k k8s"
+        after_help = "Example:\n  gorae export compose > compose.yaml && docker compose up --wait\n  gorae export swarm > stack.yaml && docker stack deploy -c stack.yaml --resolve-image never dev\n  gorae export kubernetes --format kustomize --output k8s && kubectl apply -k k8s"
     )]
     Export(ExportArgs),
     /// Write gorae.lock: the digest of every image the project uses.
@@ -253,7 +255,8 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// What to write: `compose` (a Compose file) or `kubernetes` (manifests).
+    /// What to write: `compose` (a Compose file), `swarm` (a Compose file for
+    /// `docker stack deploy`) or `kubernetes` (manifests).
     #[arg(value_enum)]
     pub to: ExportTo,
     /// For `kubernetes`: `yaml`, every manifest in one stream on stdout, or
@@ -268,6 +271,7 @@ pub struct ExportArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportTo {
     Compose,
+    Swarm,
     Kubernetes,
 }
 

@@ -1,14 +1,21 @@
 //! `gorae export compose` against the real Compose v2: the file it writes for the
 //! node-redis example is accepted by `docker compose config`, and `docker compose up
-//! --wait` on it starts an app that answers as it does under gorae.
+//! --wait` on it starts an app that answers as it does under gorae. `gorae export
+//! swarm` deploys the same example with `docker stack deploy` on a single-node Swarm
+//! of this engine, which the test leaves again.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-use support::{ensure_stand_in_images, example, get_root as get};
+use support::{docker, ensure_stand_in_images, example, get_root as get};
+
+/// Held by the tests that bring an example up through another tool, so that a
+/// Swarm is never being made or left while Compose sets up its networks.
+static ENGINE_WIDE: Mutex<()> = Mutex::new(());
 
 /// Compose v2: `docker compose` where the machine has it, else the binary that
 /// scripts/install-compose-v2.sh fetches from Debian (once per machine, a few
@@ -80,6 +87,7 @@ impl Drop for ComposeProject {
 #[test]
 fn the_exported_compose_file_brings_up_the_node_redis_example_under_compose() {
     ensure_stand_in_images();
+    let _alone = ENGINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
     let (project, port) = example("node-redis", 3000);
     let exported = project.gorae_ok(&["export", "compose"]);
     let file = project.path().join("compose.yaml");
@@ -106,6 +114,122 @@ fn the_exported_compose_file_brings_up_the_node_redis_example_under_compose() {
     assert!(first.contains("visited 1 time."), "{first}");
     let second = get(port);
     assert!(second.contains("visited 2 times."), "{second}");
+}
+
+/// A single-node Swarm for one test: made when the engine is in none, and then left
+/// again when dropped (on failure too), after removing the stack. An engine that is
+/// already in a swarm stays in it.
+struct Swarm {
+    made_here: bool,
+    stack: String,
+}
+
+impl Swarm {
+    fn join(stack: &str) -> Swarm {
+        let state = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+        let made_here = state.trim() == "inactive";
+        if made_here {
+            docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+        }
+        Swarm {
+            made_here,
+            stack: stack.to_string(),
+        }
+    }
+}
+
+impl Drop for Swarm {
+    fn drop(&mut self) {
+        let run = |args: &[&str]| Command::new("docker").args(args).output();
+        let _ = run(&["stack", "rm", &self.stack]);
+        // The stack's containers and network go in the background.
+        let label = format!("label=com.docker.stack.namespace={}", self.stack);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let left = run(&["ps", "-aq", "--filter", &label]).map(|o| o.stdout);
+            let networks = run(&["network", "ls", "-q", "--filter", &label]).map(|o| o.stdout);
+            if left.is_ok_and(|l| l.is_empty()) && networks.is_ok_and(|n| n.is_empty()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        if self.made_here {
+            let _ = run(&["swarm", "leave", "--force"]);
+        }
+    }
+}
+
+/// `GET /` on `port` once it answers, within `limit`.
+fn get_when_answering(port: u16, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let answer = get(port);
+            if answer.contains("200 OK") || Instant::now() > deadline {
+                return answer;
+            }
+        }
+        assert!(Instant::now() < deadline, "nothing answered on {port}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn the_swarm_export_deploys_the_node_redis_example_on_a_single_node_swarm() {
+    ensure_stand_in_images();
+    let _alone = ENGINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
+    let (project, port) = example("node-redis", 3000);
+    // Swarm cannot build: the export names the image `gorae up` built here.
+    let refused = project.run(&["export", "swarm"]).fails_with(1);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("run `gorae up` first"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    project.gorae_ok(&["up", "--ci"]);
+    project.gorae_ok(&["down"]);
+    let exported = project.gorae_ok(&["export", "swarm"]);
+    let text = String::from_utf8_lossy(&exported.stdout).into_owned();
+    assert!(
+        text.contains(
+            "# swarm: `web` waits for `redis` under gorae and Compose; Swarm ignores depends_on"
+        ),
+        "{text}"
+    );
+    let file = project.path().join("stack.yaml");
+    std::fs::write(&file, &text).expect("write stack.yaml");
+    let file = file.display().to_string();
+    // The docker CLI's own schema for stacks accepts it.
+    docker(&["stack", "config", "-c", &file]);
+
+    let stack = project.name().replace('.', "-");
+    let _swarm = Swarm::join(&stack);
+    docker(&[
+        "stack",
+        "deploy",
+        "-c",
+        &file,
+        "--resolve-image",
+        "never",
+        "--detach=true",
+        &stack,
+    ]);
+    // web restarts until Redis answers, then counts visits in it.
+    let first = get_when_answering(port, Duration::from_secs(120));
+    assert!(first.contains("visited"), "{first}");
+    let second = get(port);
+    let count = |answer: &str| {
+        answer
+            .split("visited ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    assert_eq!(
+        count(&second),
+        count(&first).map(|n| n + 1),
+        "{first}\n{second}"
+    );
 }
 
 /// kubernetes-validate from PyPI, which carries the API schemas, so the manifests are

@@ -1,18 +1,22 @@
-//! `gorae export compose|kubernetes`: writes the environment for another tool (see
-//! [`crate::export`]). Reads gorae.yaml and gorae.lock, never the engine.
+//! `gorae export compose|swarm|kubernetes`: writes the environment for another tool
+//! (see [`crate::export`]). Reads gorae.yaml and gorae.lock; only `swarm` asks the
+//! engine, for the images `gorae up` built, since Swarm cannot build.
 
 use std::path::Path;
 
 use super::Failure;
 use crate::cli::{ExportArgs, ExportTo, KubernetesFormat};
 use crate::exit::ExitCode;
-use crate::export::{compose, kubernetes};
+use crate::export::{compose, kubernetes, swarm};
 use crate::{lock, plan};
 
-pub fn run(file: crate::commands::ProjectFile<'_>, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: crate::commands::ProjectFile<'_>,
+    args: &ExportArgs,
+) -> anyhow::Result<ExitCode> {
     let usage = |message: &str| Failure::new(message, ExitCode::Usage);
     match (args.to, args.format, &args.output) {
-        (ExportTo::Compose, KubernetesFormat::Kustomize, _) => {
+        (ExportTo::Compose | ExportTo::Swarm, KubernetesFormat::Kustomize, _) => {
             return Err(usage("`--format kustomize` is for `gorae export kubernetes`\n  hint: gorae export compose > compose.yaml").into());
         }
         (ExportTo::Kubernetes, KubernetesFormat::Kustomize, None) => {
@@ -28,6 +32,10 @@ pub fn run(file: crate::commands::ProjectFile<'_>, args: &ExportArgs) -> anyhow:
     let plan = plan::desired(&project);
     let text = match args.to {
         ExportTo::Compose => compose::compose_file(&project, &plan, locked.as_ref()),
+        ExportTo::Swarm => {
+            let built = built_images(&project, &plan).await?;
+            swarm::swarm_file(&project, &plan, locked.as_ref(), &built)
+        }
         ExportTo::Kubernetes => {
             let (manifests, notes) = kubernetes::manifests(&project, &plan, locked.as_ref());
             match &args.output {
@@ -41,6 +49,32 @@ pub fn run(file: crate::commands::ProjectFile<'_>, args: &ExportArgs) -> anyhow:
     };
     super::print_stdout(&text)?;
     Ok(ExitCode::Success)
+}
+
+/// The image each built service's build made on this engine (its content tag);
+/// fails when one is not built yet.
+async fn built_images(
+    project: &crate::config::Project,
+    plan: &plan::Plan,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let engine = super::connect().await?;
+    let ui = crate::ui::Ui::new(crate::ui::Mode::detect(true, false), false);
+    let images = crate::images::Images::new(&engine, &ui, &project.name);
+    let mut built = std::collections::BTreeMap::new();
+    for service in &plan.services {
+        let Some(tag) = images.content_tag(service).await? else {
+            continue;
+        };
+        if images.present(&tag).await?.is_none() {
+            return Err(Failure::new(
+                format!("the image of `{}` is not built yet, and Swarm cannot build\n  hint: run `gorae up` first, then export again", service.name),
+                ExitCode::Failure,
+            )
+            .into());
+        }
+        built.insert(service.name.clone(), tag);
+    }
+    Ok(built)
 }
 
 fn write_kustomization(

@@ -126,7 +126,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Ci(args) => ci::run(file.path, args)?,
         Command::Lock(args) => lock::run(file, args).await?,
         Command::Graph(args) => graph::run(file, args)?,
-        Command::Export(args) => export::run(file, args)?,
+        Command::Export(args) => export::run(file, args).await?,
     };
     Ok(code.code())
 }

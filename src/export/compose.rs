@@ -24,6 +24,22 @@ const HEALTH_INTERVAL_SECS: u64 = 1;
 /// `locked` digests for pulled images where the lock has them, and paths relative to
 /// the project's directory, where the file belongs.
 pub fn compose_file(project: &Project, plan: &Plan, locked: Option<&Lockfile>) -> String {
+    let (doc, not_exported) = document(project, plan, locked);
+    let mut out = String::from(
+        "# Written by `gorae export compose` from gorae.yaml: the same environment for\n\
+         # `docker compose up --wait`. Write it again after changing gorae.yaml.\n",
+    );
+    out.push_str(&comments(project, &not_exported));
+    out.push_str(&yaml(&doc));
+    out
+}
+
+/// The Compose document and what could not be exported.
+pub(super) fn document(
+    project: &Project,
+    plan: &Plan,
+    locked: Option<&Lockfile>,
+) -> (Mapping, Vec<String>) {
     let project_dir = project.dir.as_path();
     let mut not_exported = Vec::new();
     let mut services = Mapping::new();
@@ -53,19 +69,25 @@ pub fn compose_file(project: &Project, plan: &Plan, locked: Option<&Lockfile>) -
     if !secrets.is_empty() {
         doc.insert(text("secrets"), Value::Mapping(secrets));
     }
-    let mut out = String::from(
-        "# Written by `gorae export compose` from gorae.yaml: the same environment for\n\
-         # `docker compose up --wait`. Write it again after changing gorae.yaml.\n",
-    );
-    for line in &not_exported {
+    (doc, not_exported)
+}
+
+/// The comment lines every flavour of the file starts with: what was not exported
+/// and which variables to set.
+pub(super) fn comments(project: &Project, not_exported: &[String]) -> String {
+    let mut out = String::new();
+    for line in not_exported {
         out.push_str(&format!("# not exported: {line}\n"));
     }
     for line in secret_variables(project) {
         out.push_str(&format!("# {line}\n"));
     }
-    // Plain strings and maps always serialise.
-    out.push_str(&serde_yaml::to_string(&Value::Mapping(doc)).unwrap_or_default());
     out
+}
+
+/// The document as YAML; plain strings and maps always serialise.
+pub(super) fn yaml(doc: &Mapping) -> String {
+    serde_yaml::to_string(doc).unwrap_or_default()
 }
 
 /// Top-level entries the services add to as they are written.
@@ -352,7 +374,7 @@ fn secret_variables(project: &Project) -> Vec<String> {
 }
 
 /// A string as Compose reads it back unchanged: `$` doubled.
-fn text(value: &str) -> Value {
+pub(super) fn text(value: &str) -> Value {
     Value::String(value.replace('$', "$$"))
 }
 

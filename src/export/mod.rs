@@ -2,6 +2,7 @@
 
 pub mod compose;
 pub mod kubernetes;
+pub mod swarm;
 
 use crate::config::Project;
 use crate::lock::{Lockfile, unprefix};
