@@ -155,6 +155,8 @@ impl Drop for Swarm {
         }
         if self.made_here {
             let _ = run(&["swarm", "leave", "--force"]);
+            // Joining made this bridge for the swarm's containers; leaving keeps it.
+            let _ = run(&["network", "rm", "docker_gwbridge"]);
         }
     }
 }
