@@ -65,3 +65,26 @@ fn the_node_redis_example_runs_on_podman_and_down_leaves_other_projects_alone() 
     assert!(doctor.contains("engine: Podman 4."), "{doctor}");
     gorae(&other, podman, &["down", "--volumes"]);
 }
+
+#[test]
+fn a_podman_socket_that_is_not_there_is_one_clear_error_with_exit_4() {
+    let project = TestProject::new("podman-gone").services("  redis: \"7\"\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("podman/podman.sock");
+    let host = format!("unix://{}", socket.display());
+    let out = project
+        .run_with_env(&["up", "--ci"], &[("DOCKER_HOST", &host)])
+        .fails_with(4);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: cannot reach the Docker engine at DOCKER_HOST={host}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("systemctl --user start podman.socket"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

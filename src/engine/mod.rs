@@ -87,16 +87,15 @@ impl Engine {
             endpoint: described.clone(),
             reason: error::short_reason(&err),
         };
-        let link =
-            match found.host.starts_with("ssh://") {
-                true => Some(ssh::SshLink::new(&found.host).map_err(|err| {
-                    EngineError::Unreachable {
-                        endpoint: described.clone(),
-                        reason: err.to_string(),
-                    }
-                })?),
-                false => None,
-            };
+        let link = if found.host.starts_with("ssh://") {
+            let link = ssh::SshLink::new(&found.host).map_err(|err| EngineError::Unreachable {
+                endpoint: described.clone(),
+                reason: err.to_string(),
+            })?;
+            Some(link)
+        } else {
+            None
+        };
         let docker = match (&found.tls, &link) {
             (_, Some(link)) => ssh::docker(
                 Arc::clone(link),
@@ -135,8 +134,9 @@ impl Engine {
     }
 
     /// Opens a TCP connection to `address:port` on a project network, from the
-    /// engine's machine when that is another one (through ssh for an `ssh://` engine), giving up after
-    /// `timeout` (not counting the ssh connection that route opens once).
+    /// engine's machine when that is another one (through ssh for an `ssh://`
+    /// engine), giving up after `timeout` (not counting the ssh connection that route
+    /// opens once).
     pub async fn connect_to(
         &self,
         address: &str,
