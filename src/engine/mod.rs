@@ -10,6 +10,7 @@ mod error;
 mod exec;
 mod files;
 mod images;
+mod negotiate;
 mod reach;
 mod request;
 mod resources;
@@ -17,6 +18,7 @@ pub mod scope;
 mod ssh;
 mod system;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,7 +123,25 @@ impl Engine {
                     bollard::API_DEFAULT_VERSION,
                 )
             }
-            (None, None) => Docker::connect_with_host(&found.host),
+            (None, None) => match found.host.strip_prefix("unix://") {
+                Some(socket) => match negotiate::over_unix_socket(Path::new(socket)).await {
+                    Some(version) => {
+                        let docker = Docker::connect_with_unix(
+                            &found.host,
+                            REQUEST_TIMEOUT.as_secs(),
+                            &version,
+                        )
+                        .map_err(unreachable)?;
+                        return Ok(Engine {
+                            docker,
+                            reach: reach::Reach::new(link),
+                            endpoint: found,
+                        });
+                    }
+                    None => Docker::connect_with_host(&found.host),
+                },
+                None => Docker::connect_with_host(&found.host),
+            },
         }
         .map_err(unreachable)?
         .with_timeout(REQUEST_TIMEOUT);

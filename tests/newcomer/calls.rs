@@ -62,7 +62,7 @@ fn a_no_op_up_makes_three_engine_calls_and_creating_checks_volumes_first() {
     no_op.sort();
     assert_eq!(
         no_op,
-        ["GET /containers/json", "GET /images/json", "GET /version"],
+        ["GET /_ping", "GET /containers/json", "GET /images/json"],
         "a no-op up"
     );
 
@@ -79,7 +79,7 @@ fn a_no_op_up_makes_three_engine_calls_and_creating_checks_volumes_first() {
     locked_no_op.sort();
     assert_eq!(
         locked_no_op,
-        ["GET /containers/json", "GET /images/json", "GET /version"],
+        ["GET /_ping", "GET /containers/json", "GET /images/json"],
         "a no-op up with gorae.lock"
     );
 
