@@ -251,7 +251,8 @@ fn pod_spec(
             }
             let mut var = Mapping::new();
             var.insert(s("name"), s(key));
-            let value = replace_each(value, |service, variable| {
+            // Kubernetes reads `$(NAME)` in a value as a variable; `$$(` keeps it text.
+            let value = replace_each(&value.replace("$(", "$$("), |service, variable| {
                 format!("$({})", external_variable(service, variable))
             });
             var.insert(s("value"), s(&value));
@@ -742,6 +743,19 @@ mod tests {
             url.contains(":$(GORAE_SECRET_DB_POSTGRES_PASSWORD)@db:5432/"),
             "{url}"
         );
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_kubernetes_variable_stays_text() {
+        let project = crate::config::load_str(
+            "name: x\nservices:\n  app: { image: \"app:1\", env: { CMD: \"echo $(date)\" } }\n",
+            std::path::Path::new("/p/gorae.yaml"),
+            &|_| None,
+        )
+        .expect("valid project");
+        let (manifests, _) = manifests(&project, &crate::plan::desired(&project), None);
+        let env = &manifests[0].object["spec"]["template"]["spec"]["containers"][0]["env"];
+        assert_eq!(env[0]["value"], s("echo $$(date)"), "{env:?}");
     }
 
     #[test]
