@@ -171,9 +171,15 @@ fn read_file(path: &Path, project_dir: &Path) -> Result<String, (String, &'stati
             ));
         }
     };
+    as_value(bytes, "it is not UTF-8 text")
+}
+
+/// What a file holds or a command printed, as a variable's value: UTF-8 text less
+/// one final line break, and nothing the engine would refuse.
+fn as_value(bytes: Vec<u8>, not_text: &str) -> Result<String, (String, &'static str)> {
     let text = String::from_utf8(bytes).map_err(|_| {
         (
-            "it is not UTF-8 text".to_string(),
+            not_text.to_string(),
             "an environment variable holds text; mount a binary secret with `secrets:` instead",
         )
     })?;
@@ -244,17 +250,7 @@ async fn run_command(
             "run the command by hand to see why; `up` starts nothing until it prints the value",
         ));
     }
-    let text = String::from_utf8(output.stdout).map_err(|_| {
-        (
-            "it printed something that is not UTF-8 text".to_string(),
-            "an environment variable holds text; mount a binary secret with `secrets:` instead",
-        )
-    })?;
-    let value = trim_line_break(text);
-    match refuse(&value) {
-        Some(refused) => Err(refused),
-        None => Ok(value),
-    }
+    as_value(output.stdout, "it printed something that is not UTF-8 text")
 }
 
 #[cfg(test)]

@@ -63,19 +63,7 @@ pub async fn run(
             ));
             continue;
         };
-        // Built from an env secret (a password read from a command): the value, read
-        // now, as `up` gave it to the container.
-        let mut vars = service.exported_env(&host, host_port);
-        if vars
-            .values()
-            .any(|value| !placeholders_in(value).is_empty())
-        {
-            let revealed =
-                super::read_secrets(&project, Some(std::slice::from_ref(&service.name))).await?;
-            for value in vars.values_mut() {
-                *value = revealed.fill_text(value);
-            }
-        }
+        let vars = service.exported_env(&host, host_port);
         for name in vars.keys() {
             if let Some(other) = groups.iter().find(|g| g.vars.contains_key(name)) {
                 return Err(Failure::new(
@@ -94,6 +82,22 @@ pub async fn run(
             port: host_port,
             vars,
         });
+    }
+
+    // Values built from an env secret (a password read from a command) get the
+    // value, read once for every service that needs one, as `up` gave it.
+    let built_from_secrets: Vec<String> = groups
+        .iter()
+        .filter(|g| g.vars.values().any(|v| !placeholders_in(v).is_empty()))
+        .map(|g| g.service.clone())
+        .collect();
+    if !built_from_secrets.is_empty() {
+        let revealed = super::read_secrets(&project, Some(&built_from_secrets)).await?;
+        for group in &mut groups {
+            for value in group.vars.values_mut() {
+                *value = revealed.fill_text(value);
+            }
+        }
     }
 
     // Asked for services by name, an empty answer is a failure that says why.

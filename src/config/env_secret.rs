@@ -65,8 +65,7 @@ pub fn replace_each(text: &str, with: impl Fn(&str, &str) -> String) -> String {
     // Parts alternate: a placeholder's inside, then plain text.
     for (index, part) in parts.enumerate() {
         if index % 2 == 0 {
-            let inside = part.strip_prefix("gorae-secret:").unwrap_or(part);
-            let (service, name) = inside.split_once(':').unwrap_or(("", inside));
+            let (service, name) = service_and_name(part);
             out.push_str(&with(service, name));
         } else {
             out.push_str(part);
@@ -77,14 +76,20 @@ pub fn replace_each(text: &str, with: impl Fn(&str, &str) -> String) -> String {
 
 /// The (service, variable) of every placeholder in `text`, in order.
 pub fn placeholders_in(text: &str) -> Vec<(String, String)> {
-    let found = std::cell::RefCell::new(Vec::new());
-    replace_each(text, |service, name| {
-        found
-            .borrow_mut()
-            .push((service.to_string(), name.to_string()));
-        String::new()
-    });
-    found.into_inner()
+    text.split(MARK)
+        .skip(1)
+        .step_by(2)
+        .map(|inside| {
+            let (service, name) = service_and_name(inside);
+            (service.to_string(), name.to_string())
+        })
+        .collect()
+}
+
+/// `gorae-secret:SERVICE:NAME`, the inside of a placeholder, read back.
+fn service_and_name(inside: &str) -> (&str, &str) {
+    let inside = inside.strip_prefix("gorae-secret:").unwrap_or(inside);
+    inside.split_once(':').unwrap_or(("", inside))
 }
 
 /// Whether an `env` entry is a secret (`NAME: { secret: ... }`) rather than a value.

@@ -98,6 +98,11 @@ impl Engine {
         } else {
             None
         };
+        // A local socket's ping says the API version at once ([`negotiate`]).
+        let pinged = match found.host.strip_prefix("unix://") {
+            Some(socket) => negotiate::over_unix_socket(Path::new(socket)).await,
+            None => None,
+        };
         let docker = match (&found.tls, &link) {
             (_, Some(link)) => ssh::docker(
                 Arc::clone(link),
@@ -123,29 +128,19 @@ impl Engine {
                     bollard::API_DEFAULT_VERSION,
                 )
             }
-            (None, None) => match found.host.strip_prefix("unix://") {
-                Some(socket) => match negotiate::over_unix_socket(Path::new(socket)).await {
-                    Some(version) => {
-                        let docker = Docker::connect_with_unix(
-                            &found.host,
-                            REQUEST_TIMEOUT.as_secs(),
-                            &version,
-                        )
-                        .map_err(unreachable)?;
-                        return Ok(Engine {
-                            docker,
-                            reach: reach::Reach::new(link),
-                            endpoint: found,
-                        });
-                    }
-                    None => Docker::connect_with_host(&found.host),
-                },
+            (None, None) => match &pinged {
+                Some(version) => {
+                    Docker::connect_with_unix(&found.host, REQUEST_TIMEOUT.as_secs(), version)
+                }
                 None => Docker::connect_with_host(&found.host),
             },
         }
         .map_err(unreachable)?
         .with_timeout(REQUEST_TIMEOUT);
-        let docker = docker.negotiate_version().await.map_err(unreachable)?;
+        let docker = match pinged {
+            Some(_) => docker,
+            None => docker.negotiate_version().await.map_err(unreachable)?,
+        };
         Ok(Engine {
             docker,
             reach: reach::Reach::new(link),

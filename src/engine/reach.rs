@@ -68,13 +68,9 @@ impl Reach {
         port: u16,
         timeout: Duration,
     ) -> io::Result<Connection> {
-        let timed_out = || io::Error::new(io::ErrorKind::TimedOut, "connection timed out");
         match self {
             Reach::Direct => {
-                let connect = TcpStream::connect((address, port));
-                let stream = tokio::time::timeout(timeout, connect)
-                    .await
-                    .map_err(|_| timed_out())??;
+                let stream = within(timeout, TcpStream::connect((address, port))).await?;
                 Ok(Connection {
                     stream: Box::new(stream),
                     confirmed: true,
@@ -84,10 +80,7 @@ impl Reach {
                 // Opening the ssh connection is bounded by ssh's own ConnectTimeout:
                 // a slow login must not fail every probe that waits for it.
                 forwards.link.session().await?;
-                let connect = forwards.connect(address, port);
-                let stream = tokio::time::timeout(timeout, connect)
-                    .await
-                    .map_err(|_| timed_out())??;
+                let stream = within(timeout, forwards.connect(address, port)).await?;
                 Ok(Connection {
                     stream: Box::new(stream),
                     confirmed: false,
@@ -95,6 +88,16 @@ impl Reach {
             }
         }
     }
+}
+
+/// `connect`, given up after `timeout`.
+async fn within<T>(
+    timeout: Duration,
+    connect: impl std::future::Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    tokio::time::timeout(timeout, connect)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connection timed out"))?
 }
 
 impl Forwards {
