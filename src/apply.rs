@@ -609,7 +609,7 @@ impl<T: Target> Run<'_, T> {
     /// costs one connect instead of a command run in the container.
     async fn still_ready(&self, step: &Step, id: &str) -> bool {
         self.target
-            .still_ready(id, step.address.as_deref(), step.quick_probe.as_ref())
+            .still_ready(id, &step.address, step.quick_probe.as_ref())
             .await
     }
 

@@ -256,6 +256,7 @@ fn plan_service(
         network: network.to_string(),
         aliases: vec![service.name.clone()],
         run: service.run.clone(),
+        probe_ports: probed_ports(service),
     };
     ServicePlan {
         name: service.name.clone(),
@@ -271,6 +272,21 @@ fn plan_service(
         inputs: service.inputs.clone(),
         active: project.is_active(service),
     }
+}
+
+/// The container ports readiness is checked on: the probe's own, and the service's
+/// port, which the quick check of a kept, running service connects to.
+fn probed_ports(service: &crate::config::Service) -> Vec<u16> {
+    let probe = match &service.ready {
+        Some(Probe::Tcp { port } | Probe::Http { port, .. } | Probe::Handshake { port, .. }) => {
+            Some(*port)
+        }
+        _ => None,
+    };
+    let quick = service.port.filter(|_| service.ready.is_some());
+    let mut ports: Vec<u16> = probe.into_iter().chain(quick).collect();
+    ports.dedup();
+    ports
 }
 
 /// A port of gorae.yaml as the engine publishes it.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::{DEFAULT_SETTLE, Handshake, Probe};
-use crate::engine::{Connection, Engine, EngineError};
+use crate::engine::{Connection, ContainerAddress, Engine, EngineError};
 
 const FIRST_POLL: Duration = Duration::from_millis(10);
 /// While a service is young, polls stay this close: most services get ready within
@@ -112,7 +112,7 @@ pub async fn wait_ready(
     }
     let started = Instant::now();
     let mut delay = FIRST_POLL;
-    let mut address: Option<String> = None;
+    let mut address = ContainerAddress::default();
     let mut last_failure: Option<String>;
     let mut attempts: usize = 0;
     loop {
@@ -128,11 +128,9 @@ pub async fn wait_ready(
                     oom: state.oom_killed,
                 });
             }
-            if address.is_none() {
-                address = state.ip;
-            }
+            address = state.address;
         }
-        match attempt(engine, container, address.as_deref(), probe).await {
+        match attempt(engine, container, &address, probe).await {
             Ok(()) => return Ok(()),
             Err(failure) => last_failure = Some(failure),
         }
@@ -165,7 +163,7 @@ pub async fn probe_once(
                     .map_or(0.0, |d| d.as_secs_f64());
                 running_for(&state.started_at, now).is_some_and(|age| age >= settle)
             }
-            None => attempt(engine, container, state.ip.as_deref(), probe)
+            None => attempt(engine, container, &state.address, probe)
                 .await
                 .is_ok(),
         },
@@ -206,7 +204,7 @@ fn unix_seconds(text: &str) -> Option<f64> {
 pub async fn attempt(
     engine: &Engine,
     container: &str,
-    address: Option<&str>,
+    address: &ContainerAddress,
     probe: Option<&Probe>,
 ) -> Result<(), String> {
     match probe {
@@ -237,25 +235,24 @@ async fn command_probe(engine: &Engine, container: &str, command: &[String]) -> 
     }
 }
 
-async fn connect(engine: &Engine, address: Option<&str>, port: u16) -> Result<Connection, String> {
-    let address = address.ok_or("container has no address on the project network yet")?;
+async fn connect(
+    engine: &Engine,
+    address: &ContainerAddress,
+    port: u16,
+) -> Result<Connection, String> {
     engine
         .connect_to(address, port, ATTEMPT_TIMEOUT)
         .await
         .map_err(|err| format!("port {port}: {err}"))
 }
 
-/// How long a forwarded connection must stay open before the far port counts as
-/// answering: ssh closes it within milliseconds when the port refuses.
-const FORWARD_SETTLE: Duration = Duration::from_millis(150);
-
-async fn tcp_probe(engine: &Engine, address: Option<&str>, port: u16) -> Result<(), String> {
+async fn tcp_probe(engine: &Engine, address: &ContainerAddress, port: u16) -> Result<(), String> {
     let mut connection = connect(engine, address, port).await?;
-    if connection.confirmed {
+    let Some(settle) = connection.unconfirmed_for else {
         return Ok(());
-    }
+    };
     let mut byte = [0; 1];
-    match tokio::time::timeout(FORWARD_SETTLE, connection.stream.read(&mut byte)).await {
+    match tokio::time::timeout(settle, connection.stream.read(&mut byte)).await {
         // Still open, or already talking: the port answered.
         Err(_) | Ok(Ok(1..)) => Ok(()),
         Ok(Ok(0)) => Err(format!(
@@ -285,7 +282,7 @@ fn http_request(path: &str) -> String {
 
 async fn http_probe(
     engine: &Engine,
-    address: Option<&str>,
+    address: &ContainerAddress,
     port: u16,
     path: &str,
 ) -> Result<(), String> {
@@ -373,7 +370,7 @@ fn judge_handshake(protocol: Handshake, got: &[u8]) -> Option<Result<(), String>
 
 async fn handshake_probe(
     engine: &Engine,
-    address: Option<&str>,
+    address: &ContainerAddress,
     protocol: Handshake,
     port: u16,
 ) -> Result<(), String> {

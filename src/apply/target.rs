@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::config::Probe;
-use crate::engine::{ContainerSpec, Engine, EngineError, ExistingContainer, Scope};
+use crate::engine::{
+    ContainerAddress, ContainerSpec, Engine, EngineError, ExistingContainer, Scope,
+};
 use crate::images::{ImageError, Images, ResolvedImage};
 use crate::plan::ServicePlan;
 use crate::readiness::{self, NotReady};
@@ -42,7 +44,12 @@ pub trait Target {
     async fn scoped_containers(&self, scope: &Scope)
     -> Result<Vec<ExistingContainer>, EngineError>;
     /// Whether a running container still passes its quick probe, once.
-    async fn still_ready(&self, id: &str, address: Option<&str>, probe: Option<&Probe>) -> bool;
+    async fn still_ready(
+        &self,
+        id: &str,
+        address: &ContainerAddress,
+        probe: Option<&Probe>,
+    ) -> bool;
     /// Probes until the container is ready, it stops, or `deadline` passes
     /// (`timeout` is how long that was, for the message).
     async fn wait_ready(
@@ -116,7 +123,12 @@ impl Target for Live<'_, '_> {
         self.engine.scoped_containers(scope).await
     }
 
-    async fn still_ready(&self, id: &str, address: Option<&str>, probe: Option<&Probe>) -> bool {
+    async fn still_ready(
+        &self,
+        id: &str,
+        address: &ContainerAddress,
+        probe: Option<&Probe>,
+    ) -> bool {
         readiness::attempt(self.engine, id, address, probe)
             .await
             .is_ok()

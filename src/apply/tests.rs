@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::{Probe, load_str};
-use crate::engine::{ImageInfo, Scope, labels};
+use crate::engine::{ContainerAddress, ImageInfo, Scope, labels};
 use crate::observe::{ImageFound, Observed};
 use crate::ui::Mode;
 
@@ -226,7 +226,12 @@ impl Target for Fake {
             .collect())
     }
 
-    async fn still_ready(&self, _id: &str, _address: Option<&str>, _probe: Option<&Probe>) -> bool {
+    async fn still_ready(
+        &self,
+        _id: &str,
+        _address: &ContainerAddress,
+        _probe: Option<&Probe>,
+    ) -> bool {
         true
     }
 
@@ -292,6 +297,7 @@ fn existing(id: &str, name: &str, service: &str, running: bool) -> ExistingConta
         status: String::new(),
         created: 0,
         ports: Vec::new(),
+        probe_ports: Vec::new(),
         addresses: Default::default(),
     }
 }

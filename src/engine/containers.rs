@@ -14,7 +14,8 @@ use bollard::query_parameters::{
 };
 use futures_util::{Stream, StreamExt};
 
-use super::request::{ContainerSpec, Mount};
+use super::reach::ContainerAddress;
+use super::request::{ContainerSpec, Mount, Protocol, PublishedPort};
 use super::{Engine, EngineError, labels};
 
 /// Seconds a container gets between its stop signal and SIGKILL.
@@ -42,6 +43,9 @@ pub struct ExistingContainer {
     pub created: i64,
     /// Published ports as (host ip, host port, container port).
     pub ports: Vec<(String, u16, u16)>,
+    /// Ports gorae published for its readiness probes alone (see
+    /// [`labels::PROBE_PORTS`]), in the same form; not the service's own.
+    pub probe_ports: Vec<(String, u16, u16)>,
     /// Address on each network the container is attached to.
     pub addresses: BTreeMap<String, String>,
 }
@@ -49,6 +53,19 @@ pub struct ExistingContainer {
 impl ExistingContainer {
     pub fn is_running(&self) -> bool {
         self.state == "running" || self.state == "restarting"
+    }
+
+    /// Where a probe finds it: its address on `network` and every port it publishes.
+    pub fn address_on(&self, network: &str) -> ContainerAddress {
+        ContainerAddress {
+            ip: self.addresses.get(network).cloned(),
+            published: self
+                .ports
+                .iter()
+                .chain(&self.probe_ports)
+                .cloned()
+                .collect(),
+        }
     }
 
     /// A `kind: task` container: it runs once, and exit 0 means done.
@@ -70,8 +87,8 @@ pub struct ContainerState {
     pub running: bool,
     pub status: String,
     pub exit_code: Option<i64>,
-    /// Address on the given network, when attached.
-    pub ip: Option<String>,
+    /// Address on the given network, when attached, and the published ports.
+    pub address: ContainerAddress,
     pub started_at: String,
     pub oom_killed: bool,
 }
@@ -134,7 +151,11 @@ impl Engine {
                         Some((network, endpoint.ip_address.filter(|ip| !ip.is_empty())?))
                     })
                     .collect();
-                let ports = summary
+                let probe_only: Vec<u16> = label(labels::PROBE_PORTS)
+                    .split(',')
+                    .filter_map(|port| port.parse().ok())
+                    .collect();
+                let (probe_ports, ports) = summary
                     .ports
                     .unwrap_or_default()
                     .into_iter()
@@ -145,7 +166,7 @@ impl Engine {
                             port.private_port,
                         ))
                     })
-                    .collect();
+                    .partition(|(_, _, container_port)| probe_only.contains(container_port));
                 ExistingContainer {
                     id: summary.id.unwrap_or_default(),
                     name,
@@ -159,6 +180,7 @@ impl Engine {
                     status: summary.status.unwrap_or_default(),
                     created: summary.created.unwrap_or_default(),
                     ports,
+                    probe_ports,
                     addresses,
                 }
             })
@@ -193,7 +215,23 @@ impl Engine {
     pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
         let mut port_bindings = HashMap::new();
         let mut exposed = Vec::new();
-        for port in &spec.ports {
+        let mut container_labels = spec.labels.clone();
+        let mut ports = spec.ports.clone();
+        let probed = self.probe_ports_to_publish(spec);
+        for &port in &probed {
+            // Any free port on loopback: probes find it by inspecting the container.
+            ports.push(PublishedPort {
+                host_ip: "127.0.0.1".into(),
+                host_port: 0,
+                container_port: port,
+                protocol: Protocol::Tcp,
+            });
+        }
+        if !probed.is_empty() {
+            let list: Vec<String> = probed.iter().map(u16::to_string).collect();
+            container_labels.insert(labels::PROBE_PORTS.to_string(), list.join(","));
+        }
+        for port in &ports {
             let key = port.container_key();
             exposed.push(key.clone());
             // Always set the host address: the engine's default is every interface.
@@ -203,7 +241,11 @@ impl Engine {
                 .get_or_insert_with(Vec::new)
                 .push(PortBinding {
                     host_ip: Some(port.host_ip.clone()),
-                    host_port: Some(port.host_port.to_string()),
+                    // An empty host port is any free one.
+                    host_port: Some(match port.host_port {
+                        0 => String::new(),
+                        host_port => host_port.to_string(),
+                    }),
                 });
         }
         let mounts = spec
@@ -259,7 +301,7 @@ impl Engine {
             image: Some(spec.image.clone()),
             cmd: spec.command.clone(),
             env: Some(spec.env_assignments()),
-            labels: Some(spec.labels.clone().into_iter().collect()),
+            labels: Some(container_labels.into_iter().collect()),
             exposed_ports: Some(exposed),
             host_config: Some(host_config),
             networking_config: Some(networking_config),
@@ -285,6 +327,29 @@ impl Engine {
             return Err(err);
         }
         Ok(created.id)
+    }
+
+    /// The container ports to publish on loopback for the readiness probes alone:
+    /// on an engine whose container networks cannot be routed to from here, the
+    /// probed ports the service does not publish itself.
+    fn probe_ports_to_publish(&self, spec: &ContainerSpec) -> Vec<u16> {
+        if !self.reach.needs_published_ports() {
+            return Vec::new();
+        }
+        let mut ports: Vec<u16> = spec
+            .probe_ports
+            .iter()
+            .copied()
+            .filter(|port| {
+                !spec
+                    .ports
+                    .iter()
+                    .any(|p| p.container_port == *port && p.protocol == Protocol::Tcp)
+            })
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
     }
 
     /// Gives a container another name (the one its predecessor just freed).
@@ -345,17 +410,18 @@ impl Engine {
     ) -> Result<ContainerState, EngineError> {
         let info = self.docker.inspect_container(id, None).await?;
         let state = info.state.unwrap_or_default();
-        let ip = info
-            .network_settings
-            .and_then(|settings| settings.networks)
+        let settings = info.network_settings.unwrap_or_default();
+        let ip = settings
+            .networks
             .and_then(|networks| networks.get(network).cloned())
             .and_then(|endpoint| endpoint.ip_address)
             .filter(|ip| !ip.is_empty());
+        let published = published_ports(settings.ports.unwrap_or_default());
         Ok(ContainerState {
             running: state.running.unwrap_or(false),
             status: state.status.map(|s| s.to_string()).unwrap_or_default(),
             exit_code: state.exit_code,
-            ip,
+            address: ContainerAddress { ip, published },
             started_at: state.started_at.unwrap_or_default(),
             oom_killed: state.oom_killed.unwrap_or(false),
         })
@@ -447,4 +513,28 @@ impl Engine {
             None => Err(EngineError::Api(format!("no exit status for {id}"))),
         }
     }
+}
+
+/// An inspected container's published ports (`{"6379/tcp": [{HostIp, HostPort}]}`)
+/// as (host ip, host port, container port), TCP only: probes connect over TCP.
+fn published_ports(map: bollard::models::PortMap) -> Vec<(String, u16, u16)> {
+    let mut published = Vec::new();
+    for (key, bindings) in map {
+        let Some(container_port) = key
+            .strip_suffix("/tcp")
+            .and_then(|port| port.parse::<u16>().ok())
+        else {
+            continue;
+        };
+        for binding in bindings.unwrap_or_default() {
+            if let Some(host_port) = binding.host_port.and_then(|port| port.parse().ok()) {
+                published.push((
+                    binding.host_ip.unwrap_or_default(),
+                    host_port,
+                    container_port,
+                ));
+            }
+        }
+    }
+    published
 }

@@ -28,7 +28,7 @@ pub use containers::{ContainerState, ExecOutput, ExistingContainer, STOP_TIMEOUT
 pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
 pub use images::{BuildProgress, ImageInfo, platform_matches, split_tag};
-pub use reach::Connection;
+pub use reach::{Connection, ContainerAddress};
 pub use request::{BuildOptions, ContainerSpec, Mount, Protocol, PublishedPort, RunOptions};
 pub use resources::Labelled;
 pub use system::SystemInfo;
@@ -44,6 +44,10 @@ pub mod labels {
     pub const FIELDS: &str = "dev.gorae.fields";
     pub const KIND: &str = "dev.gorae.kind";
     pub const VERSION: &str = "dev.gorae.version";
+    /// The container ports (`5432,8080`) gorae published on 127.0.0.1 for its
+    /// readiness probes alone, on an engine whose container networks this machine
+    /// cannot route to; not the service's own ports.
+    pub const PROBE_PORTS: &str = "dev.gorae.probe_ports";
 }
 
 /// One project as the engine sees it: the name and the directory that everything it
@@ -141,24 +145,26 @@ impl Engine {
             Some(_) => docker,
             None => docker.negotiate_version().await.map_err(unreachable)?,
         };
+        let routable = reach::containers_routable(&found.host);
         Ok(Engine {
             docker,
-            reach: reach::Reach::new(link),
+            reach: reach::Reach::new(link, routable),
             endpoint: found,
         })
     }
 
-    /// Opens a TCP connection to `address:port` on a project network, from the
-    /// engine's machine when that is another one (through ssh for an `ssh://`
-    /// engine), giving up after `timeout` (not counting the ssh connection that route
-    /// opens once).
+    /// Opens a TCP connection to `port` of a container on a project network, from
+    /// the engine's machine when that is another one (through ssh for an `ssh://`
+    /// engine), or through the port it publishes here when its network cannot be
+    /// routed to; gives up after `timeout` (not counting the ssh connection that
+    /// route opens once).
     pub async fn connect_to(
         &self,
-        address: &str,
+        container: &ContainerAddress,
         port: u16,
         timeout: Duration,
     ) -> std::io::Result<Connection> {
-        self.reach.connect(address, port, timeout).await
+        self.reach.connect(container, port, timeout).await
     }
 
     /// Where this engine is.

@@ -1,13 +1,15 @@
 //! How gorae opens a TCP connection to a container on the project network, for the
 //! readiness probes: straight to the container's address when the engine runs on
-//! this machine, and through the engine machine's sshd when the engine is reached
-//! over `ssh://`, because container networks are only routable on the machine that
-//! runs them.
+//! this machine, through the engine machine's sshd when the engine is reached over
+//! `ssh://` (container networks are only routable on the machine that runs them),
+//! and through a port published on 127.0.0.1 when the engine keeps its containers
+//! where this machine cannot route to (rootless Podman or Docker in a user's network
+//! namespace, Docker Desktop, Colima and the like in a VM).
 //!
 //! Over ssh, one master connection per gorae run carries a forwarded local socket
-//! per container port. ssh accepts on that socket before it knows whether the far
-//! port answers, and closes it at once when it does not; [`Connection::confirmed`]
-//! tells a probe that it has to look for that.
+//! per container port. ssh, like an engine's port proxy, accepts before it knows
+//! whether the far port answers, and closes soon after when it does not;
+//! [`Connection::unconfirmed_for`] tells a probe how long to look for that.
 
 use std::collections::HashMap;
 use std::io;
@@ -29,9 +31,43 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Duplex for T {}
 /// An open connection to a container port.
 pub struct Connection {
     pub stream: Box<dyn Duplex>,
-    /// Whether the far end is known to have accepted: always for a direct
-    /// connection, never for a forwarded one.
-    pub confirmed: bool,
+    /// `None` when the far end is known to have accepted (a direct connection).
+    /// Through a forward or a port proxy, which accept before they know whether
+    /// the container's port answers and close soon after when it does not: how
+    /// long the connection must stay open before it counts as answered.
+    pub unconfirmed_for: Option<Duration>,
+}
+
+/// ssh closes a forwarded connection to a refused port within milliseconds.
+const SSH_SETTLE: Duration = Duration::from_millis(150);
+
+/// A port proxy that dials into a user's network namespace or a VM (rootlessport,
+/// Docker Desktop's) takes longer: 0.2 s was seen on a busy 2-core machine.
+const PROXY_SETTLE: Duration = Duration::from_millis(600);
+
+/// Where a probe finds a container: its address on the project network, and the
+/// ports it publishes as (host ip, host port, container port).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerAddress {
+    pub ip: Option<String>,
+    pub published: Vec<(String, u16, u16)>,
+}
+
+impl ContainerAddress {
+    /// The host address and port that reach container port `port` on the engine's
+    /// machine; a binding on every interface is reached on loopback.
+    fn published_route(&self, port: u16) -> Option<(String, u16)> {
+        let (host_ip, host_port, _) = self
+            .published
+            .iter()
+            .find(|(_, host_port, container_port)| *container_port == port && *host_port != 0)?;
+        let host = match host_ip.as_str() {
+            "" | "0.0.0.0" => "127.0.0.1",
+            "::" => "::1",
+            ip => ip,
+        };
+        Some((host.to_string(), *host_port))
+    }
 }
 
 /// The route to container addresses, settled when the engine is connected.
@@ -39,6 +75,8 @@ pub struct Connection {
 pub(super) enum Reach {
     Direct,
     Ssh(Arc<Forwards>),
+    /// Through the port each probed container publishes on this machine.
+    Published,
 }
 
 /// The sockets forwarded so far through the ssh connection to the engine's machine.
@@ -52,41 +90,83 @@ impl Reach {
     /// engine on another machine is reached directly too: its container networks
     /// must be routable from here (a VM's, say); an engine that is only reachable
     /// over ssh should be addressed as `ssh://`.
-    pub(super) fn new(link: Option<Arc<SshLink>>) -> Reach {
+    pub(super) fn new(link: Option<Arc<SshLink>>, routable: bool) -> Reach {
         match link {
             Some(link) => Reach::Ssh(Arc::new(Forwards {
                 link,
                 forwarded: Mutex::new(HashMap::new()),
             })),
-            None => Reach::Direct,
+            None if routable => Reach::Direct,
+            None => Reach::Published,
         }
+    }
+
+    /// Whether probed ports must be published for probes to reach them.
+    pub(super) fn needs_published_ports(&self) -> bool {
+        matches!(self, Reach::Published)
     }
 
     pub(super) async fn connect(
         &self,
-        address: &str,
+        container: &ContainerAddress,
         port: u16,
         timeout: Duration,
     ) -> io::Result<Connection> {
+        let no_address = || {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "container has no address on the project network yet",
+            )
+        };
         match self {
             Reach::Direct => {
+                let address = container.ip.as_deref().ok_or_else(no_address)?;
                 let stream = within(timeout, TcpStream::connect((address, port))).await?;
                 Ok(Connection {
                     stream: Box::new(stream),
-                    confirmed: true,
+                    unconfirmed_for: None,
+                })
+            }
+            Reach::Published => {
+                let (host, host_port) = container.published_route(port).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "not published on this machine (`gorae up --recreate` publishes it)",
+                    )
+                })?;
+                let stream =
+                    within(timeout, TcpStream::connect((host.as_str(), host_port))).await?;
+                Ok(Connection {
+                    stream: Box::new(stream),
+                    unconfirmed_for: Some(PROXY_SETTLE),
                 })
             }
             Reach::Ssh(forwards) => {
+                let address = container.ip.as_deref().ok_or_else(no_address)?;
                 // Opening the ssh connection is bounded by ssh's own ConnectTimeout:
                 // a slow login must not fail every probe that waits for it.
                 forwards.link.session().await?;
                 let stream = within(timeout, forwards.connect(address, port)).await?;
                 Ok(Connection {
                     stream: Box::new(stream),
-                    confirmed: false,
+                    unconfirmed_for: Some(SSH_SETTLE),
                 })
             }
         }
+    }
+}
+
+/// Whether the containers of the engine behind `host` can be reached at their
+/// network addresses from here. An engine on a local socket that a user owns rather
+/// than root keeps its containers apart: rootless Podman and Docker in the user's
+/// network namespace, Docker Desktop, Colima, Podman machine and the like in a VM.
+/// A root-owned socket is a rootful engine on this machine. Any other host is
+/// taken as routable (see [`Reach::new`]).
+pub(super) fn containers_routable(host: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match host.strip_prefix("unix://") {
+        Some(socket) => std::fs::metadata(socket).map_or(true, |meta| meta.uid() == 0),
+        None => true,
     }
 }
 

@@ -26,6 +26,11 @@ pub struct ContainerSpec {
     /// How the process runs, where gorae.yaml says more than the image does.
     #[serde(flatten)]
     pub run: RunOptions,
+    /// The ports readiness probes connect to. On an engine whose container networks
+    /// this machine cannot route to, the engine publishes them on loopback for the
+    /// probes. Not hashed: elsewhere they change nothing about the container.
+    #[serde(skip)]
+    pub probe_ports: Vec<u16>,
 }
 
 /// How a container's process runs, beyond its command: each is the image's own
@@ -181,6 +186,7 @@ mod tests {
             network: "shop_default".into(),
             aliases: vec!["web".into()],
             run: RunOptions::default(),
+            probe_ports: Vec::new(),
         };
         assert_eq!(spec.env_assignments(), ["A=x=y", "PORT=3000"]);
         let json = serde_json::to_value(&spec).unwrap();

@@ -202,6 +202,7 @@ mod tests {
             status: "Up 1 second".into(),
             created: 0,
             ports: Vec::new(),
+            probe_ports: Vec::new(),
             addresses: Default::default(),
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Plan, ServicePlan, config_hash, fields, selection, task_hash};
 use crate::config::{Probe, ServiceKind};
-use crate::engine::{ContainerSpec, ExistingContainer, labels};
+use crate::engine::{ContainerAddress, ContainerSpec, ExistingContainer, labels};
 use crate::observe::{ImageFound, Observed};
 
 /// The full, ordered set of actions of one `up`.
@@ -42,9 +42,9 @@ pub struct Step {
     /// port when it has one, else its probe.
     #[serde(skip)]
     pub quick_probe: Option<Probe>,
-    /// The running container's address on the project network, for that check.
+    /// Where that check finds the running container.
     #[serde(skip)]
-    pub address: Option<String>,
+    pub address: ContainerAddress,
     /// The container to create, without its image and hash labels (they are known
     /// once the image is: see [`Step::spec_for`]).
     #[serde(skip)]
@@ -262,8 +262,8 @@ fn step(plan: &Plan, service: &ServicePlan, observed: &Observed, rerun: bool) ->
             .containers
             .get(&service.name)
             .filter(|c| c.is_running())
-            .and_then(|c| c.addresses.get(&plan.network))
-            .cloned(),
+            .map(|c| c.address_on(&plan.network))
+            .unwrap_or_default(),
         spec,
         task_inputs,
     }

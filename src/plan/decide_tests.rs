@@ -82,6 +82,7 @@ fn created(
         status: status.into(),
         created: 0,
         ports: Vec::new(),
+        probe_ports: Vec::new(),
         addresses: Default::default(),
     }
 }
@@ -495,10 +496,16 @@ fn a_kept_service_is_checked_on_its_port_at_its_network_address() {
     container
         .addresses
         .insert("shop_default".into(), "172.18.0.2".into());
+    // Published for the probe alone on an engine whose networks are not routable.
+    container.probe_ports = vec![("127.0.0.1".into(), 49153, 5432)];
     let decision = decide(&plan, &with_containers(&plan, vec![container]), None, &[]);
     let step = step_of(&decision, "db");
     assert_eq!(step.quick_probe, Some(Probe::Tcp { port: 5432 }));
-    assert_eq!(step.address.as_deref(), Some("172.18.0.2"));
+    assert_eq!(step.address.ip.as_deref(), Some("172.18.0.2"));
+    assert_eq!(
+        step.address.published,
+        [("127.0.0.1".to_string(), 49153, 5432)]
+    );
 }
 
 #[test]

@@ -210,7 +210,9 @@ pub fn docker(project: &Project, plan: &Plan, decision: &Decision) -> String {
 
 fn create_words(step: &Step, secret_env: &[String]) -> Vec<String> {
     let spec = step.planned_spec();
-    let mut out = words(["docker", "create", "--name", &spec.name]);
+    // gorae runs every container with an init process as PID 1 (see the engine's
+    // create call).
+    let mut out = words(["docker", "create", "--init", "--name", &spec.name]);
     out.extend(words(["--network", &spec.network]));
     for alias in &spec.aliases {
         out.extend(words(["--network-alias", alias]));
@@ -252,11 +254,37 @@ fn create_words(step: &Step, secret_env: &[String]) -> Vec<String> {
             if read_only { ",readonly" } else { "" }
         ));
     }
+    let run = &spec.run;
+    let options = [
+        ("--user", &run.user),
+        ("--workdir", &run.working_dir),
+        ("--stop-signal", &run.stop_signal),
+        ("--platform", &run.platform),
+    ];
+    for (flag, value) in options {
+        if let Some(value) = value {
+            out.extend(words([flag, value]));
+        }
+    }
+    for host in &run.extra_hosts {
+        out.extend(words(["--add-host", host]));
+    }
+    // `--entrypoint` takes one program; the rest of an entrypoint list goes before
+    // the command, where the engine would put it.
+    let (program, entrypoint_args) = match run.entrypoint.as_deref() {
+        Some([program, rest @ ..]) => (Some(program), rest),
+        Some([]) => (Some(&String::new()), &[][..]),
+        None => (None, &[][..]),
+    };
+    if let Some(program) = program {
+        out.extend(words(["--entrypoint", program]));
+    }
     out.push(if spec.image.is_empty() {
         "IMAGE".to_string()
     } else {
         spec.image.clone()
     });
+    out.extend(entrypoint_args.iter().cloned());
     out.extend(spec.command.iter().flatten().cloned());
     out
 }

@@ -38,6 +38,7 @@ fn container(service: &str, hash: &str, state: &str, status: &str) -> ExistingCo
         status: status.into(),
         created: 0,
         ports: Vec::new(),
+        probe_ports: Vec::new(),
         addresses: Default::default(),
     }
 }
@@ -141,4 +142,35 @@ fn nothing_to_do_is_said_in_one_line() {
     };
     assert_eq!(text("shop", &decision), "shop: nothing to do ()\n");
     assert_eq!(docker(&project(), &plan, &decision), "\n");
+}
+
+#[test]
+fn docker_commands_carry_the_init_process_and_how_the_process_runs() {
+    let yaml = "name: run
+services:
+  app:
+    image: node:20
+    user: \"1000:1000\"
+    working_dir: /srv
+    stop_signal: SIGINT
+    extra_hosts: [\"host.docker.internal:host-gateway\"]
+    entrypoint: [tini, --]
+    command: [node, server.js]
+";
+    let no_env = |_: &str| None;
+    let project =
+        load_str(yaml, Path::new("/projects/run/gorae.yaml"), &no_env).expect("valid project");
+    let plan = desired(&project);
+    let decision = decide(&plan, &Observed::default(), None, &[]);
+    let commands = docker(&project, &plan, &decision);
+    let create = commands
+        .lines()
+        .find(|line| line.starts_with("docker create"))
+        .expect("a create line");
+    for part in [
+        "docker create --init --name run-app ",
+        " --user 1000:1000 --workdir /srv --stop-signal SIGINT --add-host host.docker.internal:host-gateway --entrypoint tini IMAGE -- node server.js",
+    ] {
+        assert!(create.contains(part), "{part} in {create}");
+    }
 }

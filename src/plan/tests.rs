@@ -559,6 +559,8 @@ fn config_hash_is_sixteen_hex_digits_and_pinned() {
         network: "p_default".into(),
         aliases: vec!["s".into()],
         run: RunOptions::default(),
+        // Not hashed: where it matters, the engine publishes it at create time.
+        probe_ports: vec![5432],
     };
     assert_eq!(config_hash(&spec, "sha256:a"), "f4eba08f195a0cf4");
     // A process option changes the hash only when it is set.

@@ -96,7 +96,7 @@ fn plan_says_what_up_then_does_and_changes_nothing() {
         "{docker}"
     );
     assert!(
-        docker.contains(&format!("docker create --name {name} ")),
+        docker.contains(&format!("docker create --init --name {name} ")),
         "{docker}"
     );
     assert!(docker.contains("'GREETING=again'"), "{docker}");
