@@ -101,3 +101,32 @@ fn a_podman_socket_that_is_not_there_is_one_clear_error_with_exit_4() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn on_rootless_podman_probes_reach_unpublished_ports_and_still_tell_a_dead_one() {
+    ensure_stand_in_images();
+    let podman = Podman::rootless();
+    podman.load(&["gorae-test/redis:7", "gorae-test/node:20"]);
+    let project = TestProject::new("rootless-probes").services(
+        "  redis: { template: redis, ready: { tcp: 6379 } }\n  web:\n    image: node:20\n    command: [node, -e, \"require('http').createServer((q, s) => s.end('ok')).listen(8000)\"]\n    ready: { http: { port: 8000, path: / } }\n    depends_on: [redis]\n",
+    );
+    let mute = TestProject::new("rootless-mute").services(
+        "  mute:\n    image: redis:7\n    command: [sleep, \"600\"]\n    ready: { tcp: 9999 }\n    timeout: 3s\n",
+    );
+    let _cleanup = Cleanup(podman, vec![project.name().into(), mute.name().into()]);
+
+    // Neither publishes a port, yet both are probed and ready.
+    gorae(&project, podman, &["up", "--ci"]);
+    let ps = gorae(&project, podman, &["ps"]);
+    let listed = String::from_utf8_lossy(&ps.stdout);
+    assert_eq!(listed.matches(" yes").count(), 2, "both ready:\n{listed}");
+    assert!(!listed.contains("->"), "no port of their own:\n{listed}");
+
+    // A port nobody listens on is not taken for an answer through the port proxy.
+    let up = mute
+        .run_with_env(&["up", "--ci"], &[("DOCKER_HOST", &podman.host())])
+        .fails_with(7);
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert!(stderr.contains("not ready after 3s"), "{stderr}");
+    assert!(stderr.contains("port 9999"), "{stderr}");
+}
