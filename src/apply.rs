@@ -396,9 +396,21 @@ impl<T: Target> Run<'_, T> {
         // Create early, start late: a new container is created while its
         // dependencies get ready (nothing in it depends on them at run time), and
         // started only once they are ready.
+        let mut still_answers = false;
         let created = match &container {
             ContainerStep::Create | ContainerStep::Recreate { .. } => {
                 Some(self.create_early(step, service, &container, &image).await?)
+            }
+            // A kept, running service is checked while its dependencies are: it
+            // runs already, and each check may take a moment (a port proxy's).
+            ContainerStep::Keep { id } if step.kind == ServiceKind::Service => {
+                let (waited, answers) = tokio::join!(
+                    self.wait_for_dependencies(step),
+                    self.still_ready(step, service, id)
+                );
+                waited?;
+                still_answers = answers;
+                None
             }
             _ => {
                 self.wait_for_dependencies(step).await?;
@@ -432,7 +444,7 @@ impl<T: Target> Run<'_, T> {
             ServiceKind::Service => {
                 let kept = matches!(container, ContainerStep::Keep { .. });
                 // A kept service that answers at once needs no further look.
-                if !(kept && self.still_ready(step, &id).await) {
+                if !still_answers {
                     if !kept {
                         self.ui.service(name, Event::Waiting);
                     }
@@ -606,10 +618,16 @@ impl<T: Target> Run<'_, T> {
     /// Whether a kept, running service still answers, checked at the address the
     /// container list gave with the step's quick probe: a service that passed its
     /// probe once and still accepts connections on its port is taken as ready, which
-    /// costs one connect instead of a command run in the container.
-    async fn still_ready(&self, step: &Step, id: &str) -> bool {
+    /// costs one connect instead of a command run in the container (see the real
+    /// target for engines reached through a port proxy).
+    async fn still_ready(&self, step: &Step, service: &ServicePlan, id: &str) -> bool {
         self.target
-            .still_ready(id, &step.address, step.quick_probe.as_ref())
+            .still_ready(
+                id,
+                &step.address,
+                step.quick_probe.as_ref(),
+                service.ready.as_ref(),
+            )
             .await
     }
 

@@ -66,6 +66,11 @@ fn core_scenarios(podman: &Podman) {
     let doctor = gorae(&other, podman, &["doctor"]);
     let doctor = String::from_utf8_lossy(&doctor.stdout);
     assert!(doctor.contains("engine: Podman 4."), "{doctor}");
+    assert_eq!(
+        doctor.contains("probes use ports published on 127.0.0.1"),
+        podman.is_rootless(),
+        "{doctor}"
+    );
     gorae(&other, podman, &["down", "--volumes"]);
 }
 

@@ -43,12 +43,14 @@ pub trait Target {
     async fn remove_container(&self, id: &str) -> Result<(), EngineError>;
     async fn scoped_containers(&self, scope: &Scope)
     -> Result<Vec<ExistingContainer>, EngineError>;
-    /// Whether a running container still passes its quick probe, once.
+    /// Whether a running container still passes its quick probe (or, where that
+    /// would be slower to trust, its own probe), once.
     async fn still_ready(
         &self,
         id: &str,
         address: &ContainerAddress,
-        probe: Option<&Probe>,
+        quick: Option<&Probe>,
+        own: Option<&Probe>,
     ) -> bool;
     /// Probes until the container is ready, it stops, or `deadline` passes
     /// (`timeout` is how long that was, for the message).
@@ -127,8 +129,19 @@ impl Target for Live<'_, '_> {
         &self,
         id: &str,
         address: &ContainerAddress,
-        probe: Option<&Probe>,
+        quick: Option<&Probe>,
+        own: Option<&Probe>,
     ) -> bool {
+        // Through a port proxy a bare connect proves nothing until the proxy has had
+        // time to drop it; a command, an HTTP request or a handshake answers sooner.
+        let probe = match own {
+            Some(own)
+                if self.engine.probes_through_loopback() && !matches!(own, Probe::Tcp { .. }) =>
+            {
+                Some(own)
+            }
+            _ => quick,
+        };
         readiness::attempt(self.engine, id, address, probe)
             .await
             .is_ok()

@@ -230,7 +230,8 @@ impl Target for Fake {
         &self,
         _id: &str,
         _address: &ContainerAddress,
-        _probe: Option<&Probe>,
+        _quick: Option<&Probe>,
+        _own: Option<&Probe>,
     ) -> bool {
         true
     }

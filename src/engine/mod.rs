@@ -167,6 +167,12 @@ impl Engine {
         self.reach.connect(container, port, timeout).await
     }
 
+    /// Whether readiness probes reach this engine's containers through ports
+    /// published on 127.0.0.1, because their networks cannot be routed to from here.
+    pub fn probes_through_loopback(&self) -> bool {
+        self.reach.needs_published_ports()
+    }
+
     /// Where this engine is.
     pub fn endpoint(&self) -> &endpoint::Endpoint {
         &self.endpoint

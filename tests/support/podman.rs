@@ -121,6 +121,11 @@ impl Podman {
             .join(" ")
     }
 
+    /// Whether this is the rootless service.
+    pub fn is_rootless(&self) -> bool {
+        self.rootless
+    }
+
     /// `DOCKER_HOST` for gorae.
     pub fn host(&self) -> String {
         format!("unix://{}", self.socket().display())

@@ -73,13 +73,18 @@ pub async fn engine() -> (Option<Engine>, Check) {
     };
     match connected.version().await {
         Ok(version) => {
-            let detail = format!(
+            let mut detail = format!(
                 "{} {} at {}, API {}",
                 version.product,
                 version.version,
                 engine::endpoint_description(),
                 version.api
             );
+            if connected.probes_through_loopback() {
+                detail.push_str(
+                    "; its containers' networks are not routable from here (a user's socket), so probes use ports published on 127.0.0.1",
+                );
+            }
             (Some(connected), Check::pass("engine", detail))
         }
         Err(err) => (None, engine_failure(&err)),
