@@ -110,6 +110,15 @@ fn builds_run_only_when_their_inputs_change() {
 fn dependency_manifests_are_installed_in_a_layer_before_the_source() {
     ensure_stand_in_images();
     let project = two_apps();
+    // A manifest of this project's own, so that the layers of its install step are
+    // its own too: tests building the same steps at once make twin chains, and the
+    // builder may take its cache at one step from a twin whose later layers a
+    // finished test has since removed.
+    let manifest = format!(
+        r#"{{"name": "web", "version": "1.0.0", "description": "{} first"}}"#,
+        project.name()
+    );
+    let project = project.file("web/package.json", &manifest);
     project.gorae_ok(&["up", "--ci"]);
     let install_step = |output: &str| -> String {
         // The step that installs dependencies, and the lines the builder printed for it.
