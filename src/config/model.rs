@@ -77,6 +77,9 @@ pub struct Service {
     pub ready_timeout: Duration,
     /// Directory inside the container kept in a named volume (`<project>_<service>_data`).
     pub data_dir: Option<String>,
+    /// How `gorae snapshot` copies `data_dir`, when the template says.
+    #[serde(skip)]
+    pub snapshot: Option<Snapshotting>,
     /// The service's main container port, used for `{port}` in exports.
     pub port: Option<u16>,
     /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
@@ -95,6 +98,18 @@ pub struct Service {
     /// where they differ from the image's.
     #[serde(skip_serializing_if = "RunOptions::is_default")]
     pub run: RunOptions,
+}
+
+/// What a snapshot of a service's data records and needs: which template made it,
+/// at which version, and how its data is copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshotting {
+    pub template: String,
+    /// The service's version (`16`): a snapshot is restored only into the same major.
+    pub version: String,
+    pub method: super::template::SnapshotMethod,
+    /// The data directory inside the container.
+    pub data_dir: String,
 }
 
 /// Long-running service or one-shot task.

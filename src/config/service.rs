@@ -7,7 +7,8 @@ use std::time::Duration;
 use super::fields::{Checker, ProbeSpec, suggest};
 use super::image::{ImageFrom, check_image_name, image_source, source_of_image};
 use super::model::{
-    ImageSource, Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef,
+    ImageSource, Mount, PortMapping, Probe, Protocol, Service, ServiceKind, Snapshotting,
+    TemplateRef,
 };
 use super::paths::{ProjectDir, read_volumes};
 use super::ports::read_ports;
@@ -631,6 +632,19 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         None => None,
     };
 
+    // Only a long-running template service whose data stays in gorae's volume can be
+    // snapshotted: a task has no data, and a user's own mount over the data
+    // directory is not gorae's to copy.
+    let snapshot = match (template, &data_dir, kind) {
+        (Some(t), Some(dir), ServiceKind::Service) => t.snapshot.map(|method| Snapshotting {
+            template: t.name.clone(),
+            version: version.clone(),
+            method,
+            data_dir: dir.clone(),
+        }),
+        _ => None,
+    };
+
     let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
     depends_on.sort();
     depends_on.dedup();
@@ -663,6 +677,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             ServiceKind::Task => DEFAULT_TASK_TIMEOUT,
         }),
         data_dir,
+        snapshot,
         port,
         exports,
         inputs,
