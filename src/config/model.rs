@@ -80,6 +80,10 @@ pub struct Service {
     /// How `gorae snapshot` copies `data_dir`, when the template says.
     #[serde(skip)]
     pub snapshot: Option<Snapshotting>,
+    /// What an empty data volume starts with (`seed:`), applied by the `up` that
+    /// creates the volume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Seed>,
     /// The service's main container port, used for `{port}` in exports.
     pub port: Option<u16>,
     /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
@@ -110,6 +114,33 @@ pub struct Snapshotting {
     pub method: super::template::SnapshotMethod,
     /// The data directory inside the container.
     pub data_dir: String,
+}
+
+/// Where a service's first data comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seed {
+    /// A SQL file of the project (absolute path), run once the service is ready by
+    /// the template's `sql_seed` command with the file's path in the container added.
+    Sql { path: PathBuf, command: Vec<String> },
+    /// A snapshot of `.gorae/snapshots/`, unpacked before the service first starts.
+    Snapshot { name: String },
+    /// A `kind: task` service, run once the service is ready.
+    Task { name: String },
+}
+
+impl Seed {
+    /// How progress names it: `seed.sql`, `snapshot demo`, `task load`.
+    pub fn describe(&self) -> String {
+        match self {
+            Seed::Sql { path, .. } => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Seed::Snapshot { name } => format!("snapshot {name}"),
+            Seed::Task { name } => format!("task {name}"),
+        }
+    }
 }
 
 /// Long-running service or one-shot task.

@@ -14,6 +14,7 @@
 //!                                   #   or { http: { port: 8080, path: /health } }
 //! data: /data                       # kept in a named volume across re-creation
 //! snapshot: archive                 # `gorae snapshot`: stop briefly, archive `data`
+//! sql_seed: [psql, -f]              # runs a `seed: { sql: FILE }`; the file's path is added
 //! conf: /etc/nginx/conf.d/default.conf  # where a service's `conf:` file is mounted, read-only
 //! env: {}                           # defaults; the service's `env` merges over them
 //! secret_env: []                    # names in env never printed
@@ -80,6 +81,8 @@ pub struct Template {
     pub data: Option<String>,
     /// How `gorae snapshot` copies the data directory; `None`: it cannot.
     pub snapshot: Option<SnapshotMethod>,
+    /// The command that runs a SQL seed file in the container, whose path is added.
+    pub sql_seed: Option<Vec<String>>,
     /// Where the file a service names in `conf:` is mounted, read-only.
     pub conf: Option<String>,
     pub env: BTreeMap<String, String>,
@@ -260,7 +263,7 @@ pub fn is_template_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "revision",
     "description",
     "image",
@@ -269,6 +272,7 @@ const KEYS: [&str; 15] = [
     "ready",
     "data",
     "snapshot",
+    "sql_seed",
     "conf",
     "env",
     "secret_env",
@@ -429,6 +433,7 @@ fn read_fields(
         }
         parsed
     });
+    let sql_seed = get("sql_seed").and_then(|e| check.command(&e.value, "`sql_seed`"));
     let conf = get("conf").and_then(|e| {
         let conf = check.string(&e.value, "`conf`")?;
         if !conf.starts_with('/') || conf.trim_end_matches('/').is_empty() {
@@ -516,6 +521,7 @@ fn read_fields(
         ready,
         data,
         snapshot,
+        sql_seed,
         conf,
         env,
         secret_env,
