@@ -173,6 +173,18 @@ pub struct UpArgs {
     /// Print what `up` would do, and why, and change nothing (as `gorae plan`).
     #[arg(long, conflicts_with = "watch")]
     pub dry_run: bool,
+    /// Delete this service's data and apply its `seed:` again; asks first on a
+    /// terminal. Repeat it or separate names with commas.
+    #[arg(
+        long,
+        value_name = "SERVICE",
+        value_delimiter = ',',
+        conflicts_with = "dry_run"
+    )]
+    pub reseed: Vec<String>,
+    /// With --reseed: delete the data without asking (needed when not at a terminal).
+    #[arg(long, short = 'y', requires = "reseed")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

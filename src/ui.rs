@@ -85,6 +85,11 @@ pub enum Event {
     Restoring {
         snapshot: String,
     },
+    /// `up` filled the service's new data volume from its `seed:`.
+    Seeded {
+        from: String,
+        seconds: f64,
+    },
     /// Its data is back in the volume; the service is started next.
     Restored {
         snapshot: String,
@@ -132,6 +137,7 @@ impl Event {
                 "saved to snapshot {snapshot} ({}) in {seconds:.1}s",
                 human_bytes(*bytes)
             ),
+            Event::Seeded { from, seconds } => format!("seeded from {from} in {seconds:.1}s"),
             Event::Restoring { snapshot } => format!("restoring from snapshot {snapshot}"),
             Event::Restored { snapshot, seconds } => {
                 format!("restored from snapshot {snapshot} in {seconds:.1}s")
@@ -168,6 +174,7 @@ impl Event {
                 | Event::Stopped
                 | Event::Saved { .. }
                 | Event::Restored { .. }
+                | Event::Seeded { .. }
                 | Event::Removed
                 | Event::Failed { .. }
                 | Event::Skipped { .. }

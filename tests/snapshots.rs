@@ -247,3 +247,106 @@ fn snapshot_mistakes_get_one_message_and_change_nothing() {
         "no snapshots in .gorae/snapshots; `gorae snapshot save NAME` makes one"
     );
 }
+
+#[test]
+fn a_sql_seed_is_applied_once_and_again_after_reseed() {
+    let project = project(
+        "seed-sql",
+        "  db:\n    template: postgres\n    version: \"16\"\n    seed: { sql: ./db/seed.sql }\n",
+    )
+    .file(
+        "db/seed.sql",
+        "CREATE TABLE fixtures (v text);\nINSERT INTO fixtures VALUES ('seeded');\n",
+    );
+    let first = project.up().succeeds();
+    let progress = String::from_utf8_lossy(&first.stderr);
+    assert!(progress.contains("seeded from seed.sql in "), "{progress}");
+    assert_eq!(
+        sql(&project, "SELECT string_agg(v, ',') FROM fixtures"),
+        "seeded"
+    );
+
+    // The volume is not empty now: no later `up` seeds again (the CREATE TABLE
+    // would fail if it did), and what was written since stays.
+    sql(&project, "INSERT INTO fixtures VALUES ('mine')");
+    project.gorae_ok(&["down"]);
+    let again = project.up().succeeds();
+    let progress = String::from_utf8_lossy(&again.stderr);
+    assert!(!progress.contains("seeded"), "{progress}");
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT string_agg(v, ',' ORDER BY v) FROM fixtures"
+        ),
+        "mine,seeded"
+    );
+
+    // Without a terminal, --reseed needs --yes, and changes nothing without it.
+    let refused = project.run(&["up", "--ci", "--reseed", "db"]).fails_with(2);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("add --yes to confirm"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT string_agg(v, ',' ORDER BY v) FROM fixtures"
+        ),
+        "mine,seeded"
+    );
+    let reseeded = project.gorae_ok(&["up", "--ci", "--reseed", "db", "--yes"]);
+    let progress = String::from_utf8_lossy(&reseeded.stderr);
+    assert!(progress.contains("seeded from seed.sql in "), "{progress}");
+    assert_eq!(
+        sql(&project, "SELECT string_agg(v, ',') FROM fixtures"),
+        "seeded"
+    );
+}
+
+#[test]
+fn a_snapshot_seed_fills_a_new_volume_before_the_first_start() {
+    let project = project("seed-snap", SERVICES);
+    project.up().succeeds();
+    fill(&project);
+    let rows = table_fingerprint(&project);
+    let keys = redis_state(&project);
+    project.gorae_ok(&["snapshot", "save", "--ci", "demo"]);
+    project.gorae_ok(&["down", "--volumes"]);
+
+    std::fs::write(
+        project.path().join("gorae.yaml"),
+        project.services_yaml(
+            "  db:\n    template: postgres\n    version: \"16\"\n    seed: { snapshot: demo }\n  cache:\n    template: redis\n    version: \"7\"\n    seed: { snapshot: demo }\n",
+        ),
+    )
+    .expect("write gorae.yaml");
+    let seeded = project.up().succeeds();
+    let progress = String::from_utf8_lossy(&seeded.stderr);
+    assert!(
+        progress.contains("seeded from snapshot demo in "),
+        "{progress}"
+    );
+    assert_eq!(table_fingerprint(&project), rows);
+    assert_eq!(redis_state(&project), keys);
+}
+
+#[test]
+fn a_seed_that_fails_says_how_to_seed_again() {
+    let project = project(
+        "seed-fail",
+        "  db:\n    template: postgres\n    version: \"16\"\n    seed: { sql: ./seed.sql }\n",
+    )
+    .file("seed.sql", "INSERT INTO nowhere VALUES (1);\n");
+    let failed = project.up().fails_with(6);
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        message.contains("seeding `db` from seed.sql failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("relation \"nowhere\" does not exist"),
+        "{message}"
+    );
+    assert!(message.contains("gorae up --reseed db"), "{message}");
+}

@@ -18,6 +18,7 @@ mod ps;
 mod restart;
 mod run;
 mod schema;
+mod seed;
 mod snapshot;
 mod stop;
 pub(crate) mod up;

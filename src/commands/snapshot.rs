@@ -324,7 +324,7 @@ async fn save_all(
 }
 
 /// The snapshot `name`'s manifest, or a message naming the snapshots there are.
-fn find(project: &Project, name: &str) -> Result<Manifest, Failure> {
+pub(super) fn find(project: &Project, name: &str) -> Result<Manifest, Failure> {
     manifest::check_name(name).map_err(|message| Failure::new(message, ExitCode::Usage))?;
     let dir = store::root(project).join(name);
     if !dir.is_dir() {
@@ -357,7 +357,7 @@ fn find(project: &Project, name: &str) -> Result<Manifest, Failure> {
 /// Everything a restore checks before it touches anything: the services are in the
 /// snapshot and the project, their versions are compatible, and every file is
 /// whole. Returns the services to restore.
-fn check_restore(
+pub(super) fn check_restore(
     project: &Project,
     name: &str,
     manifest: &Manifest,
@@ -442,8 +442,8 @@ async fn restore(
         let saved = &manifest.services[service];
         let existing = containers.iter().find(|c| &c.service == service);
         refill_volume(
-            project,
-            &env,
+            &engine,
+            &env.plan,
             service,
             existing,
             &images[service],
@@ -473,27 +473,24 @@ async fn restore(
 /// Replaces the data volume of `service` with the snapshot's: its container goes
 /// (the next `up` makes it again), the volume is made anew, and the archive is
 /// unpacked into it through a container that never runs.
-async fn refill_volume(
-    project: &Project,
-    env: &Environment<'_>,
+pub(super) async fn refill_volume(
+    engine: &Engine,
+    plan: &Plan,
     service: &str,
     existing: Option<&ExistingContainer>,
     image_id: &str,
     saved: &SavedService,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let engine = env.engine;
     if let Some(container) = existing {
         engine.stop_and_remove(&container.id).await?;
     }
-    let volume = plan::volume_name(&project.name, &crate::config::data_volume_name(service));
+    let volume = plan::volume_name(&plan.project, &crate::config::data_volume_name(service));
     engine.remove_volume(&volume).await?;
-    engine
-        .ensure_volume(&volume, &env.plan.resource_labels)
-        .await?;
-    let mut holder_labels = env.plan.resource_labels.clone();
+    engine.ensure_volume(&volume, &plan.resource_labels).await?;
+    let mut holder_labels = plan.resource_labels.clone();
     holder_labels.insert(labels::KIND.to_string(), "snapshot-restore".to_string());
-    let holder_name = format!("{}-restore", plan::container_name(&project.name, service));
+    let holder_name = format!("{}-restore", plan::container_name(&plan.project, service));
     let holder = engine
         .create_volume_holder(
             &holder_name,

@@ -25,9 +25,11 @@ pub async fn run(
     for service in &args.services {
         super::known_service(&project, service)?;
     }
+    super::seed::check_reseed(&project, &args.reseed)?;
     let only = (!args.services.is_empty()).then(|| args.services.clone());
     // Before the engine is asked anything: a secret that cannot be read changes nothing.
     let secrets = super::read_secrets(&project, only.as_deref()).await?;
+    super::seed::confirm_reseed(&project, &args.reseed, args.yes)?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
         .with_services(project.services.keys().map(String::as_str));
@@ -36,12 +38,23 @@ pub async fn run(
     let pins = follow_lock(&project, &engine, &images, &ui, args.frozen).await?;
     let mut plan = plan::desired_pinned(&project, &pins);
     secrets.fill(&mut plan);
+    let seeds = super::seed::prepare(
+        &project,
+        &engine,
+        &plan,
+        &images,
+        &ui,
+        only.as_deref(),
+        &args.reseed,
+    )
+    .await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only,
         rerun: Vec::new(),
     };
     let code = bring_up(&project, &engine, &plan, &ui, &options, &images).await?;
+    super::seed::apply(&project, &engine, &plan, &ui, &images, seeds).await?;
     if !args.watch {
         return Ok(code);
     }
