@@ -182,6 +182,11 @@ pub struct UpArgs {
         conflicts_with = "dry_run"
     )]
     pub reseed: Vec<String>,
+    /// Run every stateful service that has a throw-away mode (postgres, redis) with
+    /// its data in memory and durability off: fast, and gone when it stops. For CI
+    /// and tests.
+    #[arg(long)]
+    pub throwaway: bool,
     /// With --reseed: delete the data without asking (needed when not at a terminal).
     #[arg(long, short = 'y', requires = "reseed")]
     pub yes: bool,

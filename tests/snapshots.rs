@@ -350,3 +350,64 @@ fn a_seed_that_fails_says_how_to_seed_again() {
     );
     assert!(message.contains("gorae up --reseed db"), "{message}");
 }
+
+/// `stat -f` of a directory in a service: `tmpfs` when it is in memory.
+fn filesystem(project: &TestProject, service: &str, dir: &str) -> String {
+    let out = project.gorae_ok(&["exec", service, "--", "stat", "-f", "-c", "%T", dir]);
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn throwaway_mode_keeps_the_data_in_memory_with_durability_off() {
+    let project = project(
+        "throwaway",
+        "  db:\n    template: postgres\n    version: \"16\"\n    throwaway: true\n    seed: { sql: ./seed.sql }\n  cache:\n    template: redis\n    version: \"7\"\n",
+    )
+    .file("seed.sql", "CREATE TABLE fixtures (v text); INSERT INTO fixtures VALUES ('seeded');\n");
+    // db by its own `throwaway: true`, cache by the flag.
+    let up = project.run(&["up", "--ci", "--throwaway"]).succeeds();
+    let progress = String::from_utf8_lossy(&up.stderr);
+    assert!(progress.contains("seeded from seed.sql"), "{progress}");
+    for setting in ["fsync", "synchronous_commit", "full_page_writes"] {
+        assert_eq!(
+            sql(&project, &format!("SHOW {setting}")),
+            "off",
+            "{setting}"
+        );
+    }
+    assert_eq!(
+        filesystem(&project, "db", "/var/lib/postgresql/data"),
+        "tmpfs"
+    );
+    assert_eq!(filesystem(&project, "cache", "/data"), "tmpfs");
+    assert_eq!(
+        redis(&project, &["CONFIG", "GET", "save"]).trim_end(),
+        "save"
+    );
+    assert_eq!(
+        redis(&project, &["CONFIG", "GET", "appendonly"]),
+        "appendonly\nno"
+    );
+    let volumes = support::docker(&[
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=dev.gorae.project={}", project.name()),
+    ]);
+    assert_eq!(volumes, "", "a throw-away service has no data volume");
+
+    // The seed applies whenever a throw-away service starts empty; while it runs,
+    // a no-op `up` leaves its data alone.
+    sql(&project, "INSERT INTO fixtures VALUES ('mine')");
+    let again = project.run(&["up", "--ci", "--throwaway"]).succeeds();
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("seeded"));
+    assert_eq!(sql(&project, "SELECT count(*) FROM fixtures"), "2");
+
+    let refused = project.run(&["snapshot", "save", "s", "db"]).fails_with(2);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("`db` is throw-away"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

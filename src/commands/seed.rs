@@ -128,10 +128,27 @@ pub(super) async fn prepare(
     let present: BTreeSet<&String> = owned.volumes.iter().collect();
     let mut pending = Vec::new();
     for (name, seed) in seeded {
-        if present.contains(&volume_of(name)) && !reseed.contains(name) {
+        // A throw-away service's data is gone whenever it is not running; anything
+        // else's lives in its volume.
+        let empty = if project.services[name].throwaway {
+            !owned
+                .containers
+                .iter()
+                .any(|c| &c.service == name && c.is_running())
+        } else {
+            !present.contains(&volume_of(name))
+        };
+        if !empty && !reseed.contains(name) {
             continue;
         }
         match seed {
+            Seed::Snapshot { .. } if project.services[name].throwaway => {
+                return Err(Failure::new(
+                    format!("`{name}` is throw-away, and a snapshot seed needs its data volume\n  hint: seed it from SQL or a task, or run it without throw-away mode"),
+                    ExitCode::Usage,
+                )
+                .into());
+            }
             Seed::Snapshot { name: snapshot } => {
                 let started = Instant::now();
                 let existing = owned

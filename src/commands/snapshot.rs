@@ -39,13 +39,21 @@ fn snapshottable(project: &Project) -> Vec<&Service> {
     project
         .services
         .values()
-        .filter(|s| s.snapshot.is_some())
+        .filter(|s| s.snapshot.is_some() && !s.throwaway)
         .collect()
 }
 
 /// `name` as a service whose data can be saved, or why not.
 fn stateful<'a>(project: &'a Project, name: &str) -> Result<&'a Service, Failure> {
     let service = super::known_service(project, name)?;
+    if service.throwaway {
+        return Err(Failure::new(
+            format!(
+                "`{name}` is throw-away (`throwaway: true`): its data lives in memory only while it runs, so there is nothing to save or restore into\n  hint: remove `throwaway: true` from `{name}` in gorae.yaml to keep its data"
+            ),
+            ExitCode::Usage,
+        ));
+    }
     if service.snapshot.is_some() {
         return Ok(service);
     }

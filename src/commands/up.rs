@@ -21,9 +21,14 @@ pub async fn run(
     verbose: bool,
     args: &UpArgs,
 ) -> anyhow::Result<ExitCode> {
-    let project = super::load_project(file)?;
+    let mut project = super::load_project(file)?;
     for service in &args.services {
         super::known_service(&project, service)?;
+    }
+    if args.throwaway {
+        for service in project.services.values_mut() {
+            service.make_throwaway();
+        }
     }
     super::seed::check_reseed(&project, &args.reseed)?;
     let only = (!args.services.is_empty()).then(|| args.services.clone());

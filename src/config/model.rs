@@ -84,6 +84,13 @@ pub struct Service {
     /// creates the volume.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
+    /// Its data need not survive (`throwaway: true`, `up --throwaway`): the data
+    /// directory is on tmpfs and the template's durability is off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub throwaway: bool,
+    /// The command the template runs in throw-away mode, when it has one.
+    #[serde(skip)]
+    pub throwaway_command: Option<Vec<String>>,
     /// The service's main container port, used for `{port}` in exports.
     pub port: Option<u16>,
     /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
@@ -302,6 +309,23 @@ impl Serialize for Probe {
 }
 
 impl Service {
+    /// Switches the service to throw-away mode when its template has one; returns
+    /// whether it did. The service's own `command`, when it has one, is kept: the
+    /// template's durability flags then are the user's to add.
+    pub fn make_throwaway(&mut self) -> bool {
+        let Some(command) = &self.throwaway_command else {
+            return false;
+        };
+        if self.data_dir.is_none() {
+            return false;
+        }
+        if self.command.is_none() {
+            self.command = Some(command.clone());
+        }
+        self.throwaway = true;
+        true
+    }
+
     /// The variables this service hands to a dependent that reaches it at `host:port`.
     pub fn exported_env(&self, host: &str, port: u16) -> BTreeMap<String, String> {
         let port = port.to_string();

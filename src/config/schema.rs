@@ -129,6 +129,10 @@ struct ServiceFile {
     /// What the data volume of a stateful service (postgres, redis) starts with, applied
     /// by the `up` that creates the volume and again by `up --reseed SERVICE`.
     seed: Option<Seed>,
+    /// Its data need not survive: the data directory in memory (tmpfs) and the
+    /// database's durability off (postgres: fsync, synchronous_commit and
+    /// full_page_writes off). For CI and tests; `gorae up --throwaway` does it for all.
+    throwaway: Option<bool>,
     /// Services started (and ready, or finished for tasks) before this one.
     depends_on: Option<Vec<String>>,
     /// `service` runs until stopped; `task` runs once and is done when it exits 0.

@@ -37,7 +37,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 26] = [
+pub const KEYS: [&str; 27] = [
     "template",
     "version",
     "image",
@@ -51,6 +51,7 @@ pub const KEYS: [&str; 26] = [
     "volumes",
     "conf",
     "seed",
+    "throwaway",
     "depends_on",
     "kind",
     "ready",
@@ -125,6 +126,8 @@ pub struct Written {
     pub conf: Option<(String, Span)>,
     /// `seed:`, what an empty data volume starts with.
     pub seed: Option<(super::seed::WrittenSeed, Span)>,
+    /// `throwaway: true`, with where it is written.
+    pub throwaway: Option<(bool, Span)>,
     pub depends_on: Vec<(String, Span)>,
     pub kind: Option<ServiceKind>,
     pub ready: Option<(ProbeSpec, Span)>,
@@ -257,6 +260,11 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
                 ))
             }
             "conf" => w.conf = check.string(value, what("conf")).map(|c| (c, value.span)),
+            "throwaway" => {
+                w.throwaway = check
+                    .bool(value, what("throwaway"))
+                    .map(|b| (b, value.span))
+            }
             "seed" => {
                 w.seed = super::seed::read(check, ctx.project, value, name).map(|s| (s, value.span))
             }
@@ -692,6 +700,20 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         _ => None,
     };
 
+    let throwaway_command = match (&data_dir, kind) {
+        (Some(_), ServiceKind::Service) => template.and_then(|t| t.throwaway_command.clone()),
+        _ => None,
+    };
+    if let Some((true, span)) = w.throwaway
+        && throwaway_command.is_none()
+    {
+        check.error(
+            span,
+            format!("service `{name}` has no throw-away mode"),
+            "only a service from a template that keeps data and says how to run without it (postgres, redis) has one; remove `throwaway`",
+        );
+    }
+
     let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
     depends_on.sort();
     depends_on.dedup();
@@ -726,12 +748,18 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         data_dir,
         snapshot,
         seed,
+        throwaway: false,
+        throwaway_command,
         port,
         exports,
         inputs,
         watch,
         run: w.run.clone(),
     };
+    let mut service = service;
+    if matches!(w.throwaway, Some((true, _))) {
+        service.make_throwaway();
+    }
     Draft {
         service,
         name_span,

@@ -15,6 +15,7 @@
 //! data: /data                       # kept in a named volume across re-creation
 //! snapshot: archive                 # `gorae snapshot`: stop briefly, archive `data`
 //! sql_seed: [psql, -f]              # runs a `seed: { sql: FILE }`; the file's path is added
+//! throwaway_command: [postgres, -c, fsync=off]  # the command when data need not survive
 //! conf: /etc/nginx/conf.d/default.conf  # where a service's `conf:` file is mounted, read-only
 //! env: {}                           # defaults; the service's `env` merges over them
 //! secret_env: []                    # names in env never printed
@@ -83,6 +84,8 @@ pub struct Template {
     pub snapshot: Option<SnapshotMethod>,
     /// The command that runs a SQL seed file in the container, whose path is added.
     pub sql_seed: Option<Vec<String>>,
+    /// The command in throw-away mode (`throwaway: true`): durability switched off.
+    pub throwaway_command: Option<Vec<String>>,
     /// Where the file a service names in `conf:` is mounted, read-only.
     pub conf: Option<String>,
     pub env: BTreeMap<String, String>,
@@ -263,7 +266,7 @@ pub fn is_template_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "revision",
     "description",
     "image",
@@ -273,6 +276,7 @@ const KEYS: [&str; 16] = [
     "data",
     "snapshot",
     "sql_seed",
+    "throwaway_command",
     "conf",
     "env",
     "secret_env",
@@ -434,6 +438,17 @@ fn read_fields(
         parsed
     });
     let sql_seed = get("sql_seed").and_then(|e| check.command(&e.value, "`sql_seed`"));
+    let throwaway_command = get("throwaway_command").and_then(|e| {
+        let command = check.command(&e.value, "`throwaway_command`")?;
+        if data.is_none() {
+            check.error(
+                e.key_span,
+                "`throwaway_command` without a data directory",
+                "add `data:`, or remove `throwaway_command`",
+            );
+        }
+        Some(command)
+    });
     let conf = get("conf").and_then(|e| {
         let conf = check.string(&e.value, "`conf`")?;
         if !conf.starts_with('/') || conf.trim_end_matches('/').is_empty() {
@@ -522,6 +537,7 @@ fn read_fields(
         data,
         snapshot,
         sql_seed,
+        throwaway_command,
         conf,
         env,
         secret_env,

@@ -112,7 +112,7 @@ fn valid_inputs_produce_the_expected_model() {
                         template.revision,
                         template.origin.as_str()
                     ),
-                    ("redis", 1, "builtin")
+                    ("redis", 2, "builtin")
                 );
             },
         ),
