@@ -499,6 +499,12 @@ pub(super) async fn refill_volume(
     let mut holder_labels = plan.resource_labels.clone();
     holder_labels.insert(labels::KIND.to_string(), "snapshot-restore".to_string());
     let holder_name = format!("{}-restore", plan::container_name(&plan.project, service));
+    // One left by a restore that was killed midway is this project's, and in the way.
+    for left in engine.scoped_containers(&plan.scope()).await? {
+        if left.name == holder_name {
+            engine.remove_container(&left.id).await?;
+        }
+    }
     let holder = engine
         .create_volume_holder(
             &holder_name,

@@ -31,7 +31,18 @@ pub async fn run(
         }
     }
     super::seed::check_reseed(&project, &args.reseed)?;
-    let only = (!args.services.is_empty()).then(|| args.services.clone());
+    // A service to reseed is brought up too, so that its seed can run.
+    let only = (!args.services.is_empty()).then(|| {
+        let mut only = args.services.clone();
+        only.extend(
+            args.reseed
+                .iter()
+                .filter(|s| !only.contains(s))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        only
+    });
     // Before the engine is asked anything: a secret that cannot be read changes nothing.
     let secrets = super::read_secrets(&project, only.as_deref()).await?;
     super::seed::confirm_reseed(&project, &args.reseed, args.yes)?;
