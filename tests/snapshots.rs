@@ -411,3 +411,27 @@ fn throwaway_mode_keeps_the_data_in_memory_with_durability_off() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[test]
+fn a_task_seed_runs_once_on_a_new_volume_and_again_after_reseed() {
+    let load = r#"psql "$$DATABASE_URL" -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS runs (n int); INSERT INTO runs VALUES (1)""#;
+    let project = project(
+        "seed-task",
+        &format!(
+            "  db:\n    template: postgres\n    version: \"16\"\n    seed: {{ task: load }}\n  load:\n    image: postgres:16\n    kind: task\n    depends_on: [db]\n    command: {}\n",
+            serde_json::to_string(&["sh", "-c", load]).expect("json")
+        ),
+    );
+    let first = project.up().succeeds();
+    let progress = String::from_utf8_lossy(&first.stderr);
+    assert!(progress.contains("seeded from task load in "), "{progress}");
+    // Run by this `up` as any task is, and not a second time as the seed.
+    assert_eq!(sql(&project, "SELECT count(*) FROM runs"), "1");
+    project.up().succeeds();
+    assert_eq!(sql(&project, "SELECT count(*) FROM runs"), "1");
+
+    let reseeded = project.gorae_ok(&["up", "--ci", "--reseed", "db", "--yes"]);
+    let progress = String::from_utf8_lossy(&reseeded.stderr);
+    assert!(progress.contains("seeded from task load in "), "{progress}");
+    assert_eq!(sql(&project, "SELECT count(*) FROM runs"), "1");
+}

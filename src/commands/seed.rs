@@ -20,6 +20,17 @@ use crate::ui::{Event, Ui};
 pub(super) struct Pending {
     service: String,
     seed: Seed,
+    /// When `prepare` found the volume empty (Unix seconds): a seed task whose
+    /// container `up` made after that has just run, and is not run twice.
+    since: i64,
+}
+
+/// Now, in Unix seconds.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The services `--reseed` names, checked before anything else happens: each must
@@ -167,6 +178,7 @@ pub(super) async fn prepare(
             _ => pending.push(Pending {
                 service: name.clone(),
                 seed: seed.clone(),
+                since: now(),
             }),
         }
     }
@@ -215,10 +227,16 @@ pub(super) async fn apply(
     images: &Images<'_>,
     pending: Vec<Pending>,
 ) -> anyhow::Result<()> {
-    for Pending { service, seed } in pending {
+    for Pending {
+        service,
+        seed,
+        since,
+    } in pending
+    {
         let started = Instant::now();
         let applied = match &seed {
             Seed::Sql { path, command } => run_sql(project, engine, &service, path, command).await,
+            Seed::Task { name } if ran_since(project, engine, name, since).await? => Ok(()),
             Seed::Task { name } => {
                 let options = UpOptions {
                     timeout: None,
@@ -250,6 +268,20 @@ pub(super) async fn apply(
         );
     }
     Ok(())
+}
+
+/// Whether task `task` was run (and succeeded) by a container made at `since` or
+/// later: the `up` that found the volume empty ran it already.
+async fn ran_since(
+    project: &Project,
+    engine: &Engine,
+    task: &str,
+    since: i64,
+) -> anyhow::Result<bool> {
+    let containers = engine.scoped_containers(&plan::scope_of(project)).await?;
+    Ok(containers
+        .iter()
+        .any(|c| c.service == task && c.created >= since && c.exit_code() == Some(0)))
 }
 
 /// Copies the SQL file into the running service and runs the template's command on
