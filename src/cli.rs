@@ -62,6 +62,12 @@ pub enum Command {
     /// what it depends on; exits non-zero when the task fails.
     #[command(after_help = "Example:\n  gorae run migrate")]
     Run(RunArgs),
+    /// Save, restore, list and remove snapshots of the stateful services' data
+    /// (postgres, redis), kept under .gorae/snapshots/ to share with the team.
+    #[command(
+        after_help = "Example:\n  gorae snapshot save before-migration\n  gorae snapshot restore before-migration db\n  gorae snapshot ls"
+    )]
+    Snapshot(SnapshotArgs),
     /// Stop and remove this project's containers and network; data volumes are kept.
     #[command(after_help = "Example:\n  gorae down --volumes   # also delete the data")]
     Down(DownArgs),
@@ -167,6 +173,23 @@ pub struct UpArgs {
     /// Print what `up` would do, and why, and change nothing (as `gorae plan`).
     #[arg(long, conflicts_with = "watch")]
     pub dry_run: bool,
+    /// Delete this service's data and apply its `seed:` again; asks first on a
+    /// terminal. Repeat it or separate names with commas.
+    #[arg(
+        long,
+        value_name = "SERVICE",
+        value_delimiter = ',',
+        conflicts_with = "dry_run"
+    )]
+    pub reseed: Vec<String>,
+    /// Run every stateful service that has a throw-away mode (postgres, redis) with
+    /// its data in memory and durability off: fast, and gone when it stops. For CI
+    /// and tests.
+    #[arg(long)]
+    pub throwaway: bool,
+    /// With --reseed: delete the data without asking (needed when not at a terminal).
+    #[arg(long, short = 'y', requires = "reseed")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +235,66 @@ pub struct RunArgs {
     /// Give up when the task has not finished after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(subcommand)]
+    pub action: SnapshotAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotAction {
+    /// Save the data of the stateful services (all, or those named) as snapshot
+    /// NAME (default: the date and time). Running services are stopped for the copy
+    /// and started again.
+    #[command(
+        after_help = "Example:\n  gorae snapshot save before-migration\n  gorae snapshot save db      # only db, named by the date and time"
+    )]
+    Save(SnapshotSaveArgs),
+    /// Put the data of a snapshot back (every service in it, or those named) and
+    /// wait until those services are ready. The snapshot's checksums and versions are
+    /// checked before any data is touched.
+    #[command(after_help = "Example:\n  gorae snapshot restore before-migration db")]
+    Restore(SnapshotRestoreArgs),
+    /// List the project's snapshots: when each was saved, its services and size.
+    Ls,
+    /// Delete a snapshot.
+    Rm(SnapshotRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotSaveArgs {
+    /// The snapshot's name, then the services to save; a first word that names a
+    /// service starts the list of services instead.
+    #[arg(value_name = "NAME|SERVICE")]
+    pub words: Vec<String>,
+    /// Replace a snapshot of the same name.
+    #[arg(long)]
+    pub force: bool,
+    /// Plain timestamped lines, no animation (also on when CI=true).
+    #[arg(long)]
+    pub ci: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotRestoreArgs {
+    /// The snapshot to restore.
+    pub name: String,
+    /// Services to restore (default: every service in the snapshot).
+    pub services: Vec<String>,
+    /// Plain timestamped lines, no animation (also on when CI=true).
+    #[arg(long)]
+    pub ci: bool,
+    /// Give up when the services are not ready after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotRmArgs {
+    /// The snapshot to delete.
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

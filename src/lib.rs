@@ -32,6 +32,7 @@ pub mod readiness;
 pub mod resolved;
 pub mod reveal;
 pub mod secret;
+pub mod snapshot;
 pub use engine::scope;
 pub mod task_inputs;
 pub mod tty;

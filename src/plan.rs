@@ -193,7 +193,11 @@ fn plan_service(
 
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
-    if let Some(data_dir) = &service.data_dir {
+    let mut run = service.run.clone();
+    if let (Some(data_dir), true) = (&service.data_dir, service.throwaway) {
+        // Data that need not survive stays in memory: no volume, nothing to sync.
+        run.tmpfs.push(data_dir.clone());
+    } else if let Some(data_dir) = &service.data_dir {
         let name = volume_name(
             &project.name,
             &crate::config::data_volume_name(&service.name),
@@ -255,7 +259,7 @@ fn plan_service(
         mounts,
         network: network.to_string(),
         aliases: vec![service.name.clone()],
-        run: service.run.clone(),
+        run,
         probe_ports: probed_ports(service),
     };
     ServicePlan {

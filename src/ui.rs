@@ -75,6 +75,26 @@ pub enum Event {
     Unchanged,
     Stopping,
     Stopped,
+    /// `gorae snapshot save` copied the service's data into the snapshot.
+    Saved {
+        snapshot: String,
+        bytes: u64,
+        seconds: f64,
+    },
+    /// `gorae snapshot restore` is putting the snapshot's data back.
+    Restoring {
+        snapshot: String,
+    },
+    /// `up` filled the service's new data volume from its `seed:`.
+    Seeded {
+        from: String,
+        seconds: f64,
+    },
+    /// Its data is back in the volume; the service is started next.
+    Restored {
+        snapshot: String,
+        seconds: f64,
+    },
     Removed,
     Failed {
         reason: String,
@@ -109,6 +129,19 @@ impl Event {
             Event::Unchanged => "up to date".into(),
             Event::Stopping => "stopping".into(),
             Event::Stopped => "stopped".into(),
+            Event::Saved {
+                snapshot,
+                bytes,
+                seconds,
+            } => format!(
+                "saved to snapshot {snapshot} ({}) in {seconds:.1}s",
+                human_bytes(*bytes)
+            ),
+            Event::Seeded { from, seconds } => format!("seeded from {from} in {seconds:.1}s"),
+            Event::Restoring { snapshot } => format!("restoring from snapshot {snapshot}"),
+            Event::Restored { snapshot, seconds } => {
+                format!("restored from snapshot {snapshot} in {seconds:.1}s")
+            }
             Event::Removed => "removed".into(),
             Event::Failed { reason } => format!("failed: {reason}"),
             Event::Skipped { reason } => format!("skipped: {reason}"),
@@ -139,6 +172,9 @@ impl Event {
                 | Event::Completed { .. }
                 | Event::Unchanged
                 | Event::Stopped
+                | Event::Saved { .. }
+                | Event::Restored { .. }
+                | Event::Seeded { .. }
                 | Event::Removed
                 | Event::Failed { .. }
                 | Event::Skipped { .. }
@@ -296,6 +332,22 @@ impl Ui {
     }
 }
 
+/// A size for people: `312 B`, `4.2 MB`, `1.3 GB` (powers of 1000, as disks count).
+pub fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
@@ -311,6 +363,14 @@ fn round_ms(duration: Duration) -> f64 {
 #[cfg(test)]
 mod watch_tests {
     use super::Event;
+
+    #[test]
+    fn sizes_read_in_powers_of_a_thousand() {
+        assert_eq!(super::human_bytes(999), "999 B");
+        assert_eq!(super::human_bytes(1_000), "1.0 kB");
+        assert_eq!(super::human_bytes(4_250_000), "4.2 MB");
+        assert_eq!(super::human_bytes(1_300_000_000), "1.3 GB");
+    }
 
     /// One line per change applied by `up --watch`, and its JSON event.
     #[test]

@@ -18,6 +18,8 @@ mod ps;
 mod restart;
 mod run;
 mod schema;
+mod seed;
+mod snapshot;
 mod stop;
 pub(crate) mod up;
 
@@ -112,6 +114,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Stop(args) => stop::run(file, args).await?,
         Command::Restart(args) => restart::run(file, cli.verbose, args).await?,
         Command::Run(args) => run::run(file, cli.verbose, args).await?,
+        Command::Snapshot(args) => snapshot::run(file, cli.verbose, args).await?,
         Command::Down(args) => down::run(file, args).await?,
         Command::Ps(args) => ps::run(file, args).await?,
         Command::Config(args) => config::run(file, args).await?,

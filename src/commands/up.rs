@@ -21,13 +21,31 @@ pub async fn run(
     verbose: bool,
     args: &UpArgs,
 ) -> anyhow::Result<ExitCode> {
-    let project = super::load_project(file)?;
+    let mut project = super::load_project(file)?;
     for service in &args.services {
         super::known_service(&project, service)?;
     }
-    let only = (!args.services.is_empty()).then(|| args.services.clone());
+    if args.throwaway {
+        for service in project.services.values_mut() {
+            service.make_throwaway();
+        }
+    }
+    super::seed::check_reseed(&project, &args.reseed)?;
+    // A service to reseed is brought up too, so that its seed can run.
+    let only = (!args.services.is_empty()).then(|| {
+        let mut only = args.services.clone();
+        only.extend(
+            args.reseed
+                .iter()
+                .filter(|s| !only.contains(s))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        only
+    });
     // Before the engine is asked anything: a secret that cannot be read changes nothing.
     let secrets = super::read_secrets(&project, only.as_deref()).await?;
+    super::seed::confirm_reseed(&project, &args.reseed, args.yes)?;
     let engine = super::connect().await?;
     let ui = Ui::new(Mode::detect(args.ci, args.json), verbose)
         .with_services(project.services.keys().map(String::as_str));
@@ -36,12 +54,23 @@ pub async fn run(
     let pins = follow_lock(&project, &engine, &images, &ui, args.frozen).await?;
     let mut plan = plan::desired_pinned(&project, &pins);
     secrets.fill(&mut plan);
+    let seeds = super::seed::prepare(
+        &project,
+        &engine,
+        &plan,
+        &images,
+        &ui,
+        only.as_deref(),
+        &args.reseed,
+    )
+    .await?;
     let options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only,
         rerun: Vec::new(),
     };
     let code = bring_up(&project, &engine, &plan, &ui, &options, &images).await?;
+    super::seed::apply(&project, &engine, &plan, &ui, &images, seeds).await?;
     if !args.watch {
         return Ok(code);
     }

@@ -148,6 +148,21 @@ impl<'a> Checker<'a> {
         Some(text)
     }
 
+    /// `true` or `false`, as YAML writes them.
+    pub fn bool(&mut self, node: &Node, what: impl Display) -> Option<bool> {
+        match node.as_scalar().map(|s| (s.kind(), s.text.as_str())) {
+            Some((super::yaml::Kind::Bool, text)) => Some(text.eq_ignore_ascii_case("true")),
+            _ => {
+                self.error(
+                    node.span,
+                    format!("{what} must be true or false"),
+                    "write true or false, unquoted",
+                );
+                None
+            }
+        }
+    }
+
     /// Like [`Self::string`], but line breaks are kept: an argument of a command may be
     /// a multi-line shell script.
     pub fn argument(&mut self, node: &Node, what: impl Display) -> Option<String> {

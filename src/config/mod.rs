@@ -29,6 +29,7 @@ mod process;
 pub mod schema;
 mod secret_files;
 pub mod secrets;
+mod seed;
 mod service;
 pub(crate) mod source;
 pub mod template;

@@ -77,6 +77,20 @@ pub struct Service {
     pub ready_timeout: Duration,
     /// Directory inside the container kept in a named volume (`<project>_<service>_data`).
     pub data_dir: Option<String>,
+    /// How `gorae snapshot` copies `data_dir`, when the template says.
+    #[serde(skip)]
+    pub snapshot: Option<Snapshotting>,
+    /// What an empty data volume starts with (`seed:`), applied by the `up` that
+    /// creates the volume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Seed>,
+    /// Its data need not survive (`throwaway: true`, `up --throwaway`): the data
+    /// directory is on tmpfs and the template's durability is off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub throwaway: bool,
+    /// The command the template runs in throw-away mode, when it has one.
+    #[serde(skip)]
+    pub throwaway_command: Option<Vec<String>>,
     /// The service's main container port, used for `{port}` in exports.
     pub port: Option<u16>,
     /// Variables handed to dependents. Values may still contain `{host}` and `{port}`,
@@ -95,6 +109,45 @@ pub struct Service {
     /// where they differ from the image's.
     #[serde(skip_serializing_if = "RunOptions::is_default")]
     pub run: RunOptions,
+}
+
+/// What a snapshot of a service's data records and needs: which template made it,
+/// at which version, and how its data is copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshotting {
+    pub template: String,
+    /// The service's version (`16`): a snapshot is restored only into the same major.
+    pub version: String,
+    pub method: super::template::SnapshotMethod,
+    /// The data directory inside the container.
+    pub data_dir: String,
+}
+
+/// Where a service's first data comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seed {
+    /// A SQL file of the project (absolute path), run once the service is ready by
+    /// the template's `sql_seed` command with the file's path in the container added.
+    Sql { path: PathBuf, command: Vec<String> },
+    /// A snapshot of `.gorae/snapshots/`, unpacked before the service first starts.
+    Snapshot { name: String },
+    /// A `kind: task` service, run once the service is ready.
+    Task { name: String },
+}
+
+impl Seed {
+    /// How progress names it: `seed.sql`, `snapshot demo`, `task load`.
+    pub fn describe(&self) -> String {
+        match self {
+            Seed::Sql { path, .. } => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Seed::Snapshot { name } => format!("snapshot {name}"),
+            Seed::Task { name } => format!("task {name}"),
+        }
+    }
 }
 
 /// Long-running service or one-shot task.
@@ -256,6 +309,23 @@ impl Serialize for Probe {
 }
 
 impl Service {
+    /// Switches the service to throw-away mode when its template has one; returns
+    /// whether it did. The service's own `command`, when it has one, is kept: the
+    /// template's durability flags then are the user's to add.
+    pub fn make_throwaway(&mut self) -> bool {
+        let Some(command) = &self.throwaway_command else {
+            return false;
+        };
+        if self.data_dir.is_none() {
+            return false;
+        }
+        if self.command.is_none() {
+            self.command = Some(command.clone());
+        }
+        self.throwaway = true;
+        true
+    }
+
     /// The variables this service hands to a dependent that reaches it at `host:port`.
     pub fn exported_env(&self, host: &str, port: u16) -> BTreeMap<String, String> {
         let port = port.to_string();

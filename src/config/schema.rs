@@ -126,6 +126,13 @@ struct ServiceFile {
     /// A config file of the project, relative to gorae.yaml, mounted read-only where the
     /// template reads its config (nginx: /etc/nginx/conf.d/default.conf).
     conf: Option<String>,
+    /// What the data volume of a stateful service (postgres, redis) starts with, applied
+    /// by the `up` that creates the volume and again by `up --reseed SERVICE`.
+    seed: Option<Seed>,
+    /// Its data need not survive: the data directory in memory (tmpfs) and the
+    /// database's durability off (postgres: fsync, synchronous_commit and
+    /// full_page_writes off). For CI and tests; `gorae up --throwaway` does it for all.
+    throwaway: Option<bool>,
     /// Services started (and ready, or finished for tasks) before this one.
     depends_on: Option<Vec<String>>,
     /// `service` runs until stopped; `task` runs once and is done when it exits 0.
@@ -349,6 +356,18 @@ enum Ready {
     Amqp(#[schemars(range(min = 1, max = 65535))] u16),
     /// Ready when this container port answers memcached's `version` command.
     Memcached(#[schemars(range(min = 1, max = 65535))] u16),
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[allow(dead_code)]
+enum Seed {
+    /// A SQL file of the project, relative to gorae.yaml, run once the service is ready.
+    Sql(String),
+    /// A snapshot of .gorae/snapshots/ (`gorae snapshot save NAME`), unpacked before it starts.
+    Snapshot(String),
+    /// A `kind: task` service, run once the service is ready.
+    Task(String),
 }
 
 #[derive(JsonSchema)]

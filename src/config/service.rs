@@ -7,7 +7,8 @@ use std::time::Duration;
 use super::fields::{Checker, ProbeSpec, suggest};
 use super::image::{ImageFrom, check_image_name, image_source, source_of_image};
 use super::model::{
-    ImageSource, Mount, PortMapping, Probe, Protocol, Service, ServiceKind, TemplateRef,
+    ImageSource, Mount, PortMapping, Probe, Protocol, Seed, Service, ServiceKind, Snapshotting,
+    TemplateRef,
 };
 use super::paths::{ProjectDir, read_volumes};
 use super::ports::read_ports;
@@ -36,7 +37,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The keys of a service's full form.
-pub const KEYS: [&str; 25] = [
+pub const KEYS: [&str; 27] = [
     "template",
     "version",
     "image",
@@ -49,6 +50,8 @@ pub const KEYS: [&str; 25] = [
     "ports",
     "volumes",
     "conf",
+    "seed",
+    "throwaway",
     "depends_on",
     "kind",
     "ready",
@@ -95,6 +98,8 @@ pub struct Draft {
     pub port_spans: Vec<Span>,
     /// The position of each entry of `service.volumes`.
     pub volume_spans: Vec<Span>,
+    /// The task `seed:` names, for the check that it is one.
+    pub seed_task: Option<(String, Span)>,
 }
 
 /// What the file says about a service, each value with its position.
@@ -119,6 +124,10 @@ pub struct Written {
     pub volumes: Vec<(Mount, Span)>,
     /// `conf:`, a project file mounted where the template says.
     pub conf: Option<(String, Span)>,
+    /// `seed:`, what an empty data volume starts with.
+    pub seed: Option<(super::seed::WrittenSeed, Span)>,
+    /// `throwaway: true`, with where it is written.
+    pub throwaway: Option<(bool, Span)>,
     pub depends_on: Vec<(String, Span)>,
     pub kind: Option<ServiceKind>,
     pub ready: Option<(ProbeSpec, Span)>,
@@ -251,6 +260,14 @@ fn read_full_form(check: &mut Checker, ctx: &Context, name: &str, entries: &[Ent
                 ))
             }
             "conf" => w.conf = check.string(value, what("conf")).map(|c| (c, value.span)),
+            "throwaway" => {
+                w.throwaway = check
+                    .bool(value, what("throwaway"))
+                    .map(|b| (b, value.span))
+            }
+            "seed" => {
+                w.seed = super::seed::read(check, ctx.project, value, name).map(|s| (s, value.span))
+            }
             "depends_on" => {
                 w.depends_on = check.names(value, what("depends_on")).unwrap_or_default()
             }
@@ -631,6 +648,72 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
         None => None,
     };
 
+    // Only a long-running template service whose data stays in gorae's volume can be
+    // snapshotted: a task has no data, and a user's own mount over the data
+    // directory is not gorae's to copy.
+    let snapshot = match (template, &data_dir, kind) {
+        (Some(t), Some(dir), ServiceKind::Service) => t.snapshot.map(|method| Snapshotting {
+            template: t.name.clone(),
+            version: version.clone(),
+            method,
+            data_dir: dir.clone(),
+        }),
+        _ => None,
+    };
+
+    let seed = w.seed.as_ref().and_then(|(written, span)| {
+        use super::seed::WrittenSeed;
+        if snapshot.is_none() {
+            check.error(
+                *span,
+                format!("`seed` of service `{name}` has no data volume to fill"),
+                "only a service that keeps its data with gorae (postgres, redis) takes a seed; remove `seed`",
+            );
+            return None;
+        }
+        match written {
+            WrittenSeed::Sql(path) => match template.and_then(|t| t.sql_seed.clone()) {
+                Some(command) => Some(Seed::Sql {
+                    path: path.clone(),
+                    command,
+                }),
+                None => {
+                    check.error(
+                        *span,
+                        format!(
+                            "service `{name}` runs no SQL: template `{}` takes no SQL seed",
+                            template.map(|t| t.name.as_str()).unwrap_or_default()
+                        ),
+                        "seed it from a snapshot (seed: { snapshot: NAME }) or a task (seed: { task: TASK })",
+                    );
+                    None
+                }
+            },
+            WrittenSeed::Snapshot(snapshot) => Some(Seed::Snapshot {
+                name: snapshot.clone(),
+            }),
+            WrittenSeed::Task(task) => Some(Seed::Task { name: task.clone() }),
+        }
+    });
+    let seed_task = match (&seed, &w.seed) {
+        (Some(Seed::Task { name: task }), Some((_, span))) => Some((task.clone(), *span)),
+        _ => None,
+    };
+
+    let throwaway_command = match (&data_dir, kind) {
+        (Some(_), ServiceKind::Service) => template.and_then(|t| t.throwaway_command.clone()),
+        _ => None,
+    };
+    if let Some((true, span)) = w.throwaway
+        && throwaway_command.is_none()
+    {
+        check.error(
+            span,
+            format!("service `{name}` has no throw-away mode"),
+            "only a service from a template that keeps data and says how to run without it (postgres, redis) has one; remove `throwaway`",
+        );
+    }
+
     let mut depends_on: Vec<String> = w.depends_on.iter().map(|(dep, _)| dep.clone()).collect();
     depends_on.sort();
     depends_on.dedup();
@@ -663,17 +746,26 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             ServiceKind::Task => DEFAULT_TASK_TIMEOUT,
         }),
         data_dir,
+        snapshot,
+        seed,
+        throwaway: false,
+        throwaway_command,
         port,
         exports,
         inputs,
         watch,
         run: w.run.clone(),
     };
+    let mut service = service;
+    if matches!(w.throwaway, Some((true, _))) {
+        service.make_throwaway();
+    }
     Draft {
         service,
         name_span,
         port_spans: w.ports.iter().map(|(_, span)| *span).collect(),
         volume_spans: written_volumes.iter().map(|(_, span)| *span).collect(),
+        seed_task,
         depends_on: w.depends_on,
     }
 }

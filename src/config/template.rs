@@ -13,6 +13,9 @@
 //! ready: { command: ["redis-cli", "ping"] }   # or { tcp: 6379 } or { http: /health }
 //!                                   #   or { http: { port: 8080, path: /health } }
 //! data: /data                       # kept in a named volume across re-creation
+//! snapshot: archive                 # `gorae snapshot`: stop briefly, archive `data`
+//! sql_seed: [psql, -f]              # runs a `seed: { sql: FILE }`; the file's path is added
+//! throwaway_command: [postgres, -c, fsync=off]  # the command when data need not survive
 //! conf: /etc/nginx/conf.d/default.conf  # where a service's `conf:` file is mounted, read-only
 //! env: {}                           # defaults; the service's `env` merges over them
 //! secret_env: []                    # names in env never printed
@@ -77,6 +80,12 @@ pub struct Template {
     pub port: Option<u16>,
     pub ready: Option<ProbeSpec>,
     pub data: Option<String>,
+    /// How `gorae snapshot` copies the data directory; `None`: it cannot.
+    pub snapshot: Option<SnapshotMethod>,
+    /// The command that runs a SQL seed file in the container, whose path is added.
+    pub sql_seed: Option<Vec<String>>,
+    /// The command in throw-away mode (`throwaway: true`): durability switched off.
+    pub throwaway_command: Option<Vec<String>>,
     /// Where the file a service names in `conf:` is mounted, read-only.
     pub conf: Option<String>,
     pub env: BTreeMap<String, String>,
@@ -257,7 +266,7 @@ pub fn is_template_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 17] = [
     "revision",
     "description",
     "image",
@@ -265,6 +274,9 @@ const KEYS: [&str; 14] = [
     "port",
     "ready",
     "data",
+    "snapshot",
+    "sql_seed",
+    "throwaway_command",
     "conf",
     "env",
     "secret_env",
@@ -406,6 +418,37 @@ fn read_fields(
         }
         Some(data)
     });
+    let snapshot = get("snapshot").and_then(|e| {
+        let method = check.string(&e.value, "`snapshot`")?;
+        let parsed = SnapshotMethod::from_name(&method);
+        if parsed.is_none() {
+            check.error(
+                e.value.span,
+                format!("unknown snapshot method `{method}`"),
+                "write snapshot: archive (stop the service briefly and archive its data directory)",
+            );
+        }
+        if data.is_none() {
+            check.error(
+                e.key_span,
+                "`snapshot` without a data directory",
+                "add `data:` (the directory kept in a volume), or remove `snapshot`",
+            );
+        }
+        parsed
+    });
+    let sql_seed = get("sql_seed").and_then(|e| check.command(&e.value, "`sql_seed`"));
+    let throwaway_command = get("throwaway_command").and_then(|e| {
+        let command = check.command(&e.value, "`throwaway_command`")?;
+        if data.is_none() {
+            check.error(
+                e.key_span,
+                "`throwaway_command` without a data directory",
+                "add `data:`, or remove `throwaway_command`",
+            );
+        }
+        Some(command)
+    });
     let conf = get("conf").and_then(|e| {
         let conf = check.string(&e.value, "`conf`")?;
         if !conf.starts_with('/') || conf.trim_end_matches('/').is_empty() {
@@ -492,6 +535,9 @@ fn read_fields(
         port,
         ready,
         data,
+        snapshot,
+        sql_seed,
+        throwaway_command,
         conf,
         env,
         secret_env,
@@ -501,6 +547,30 @@ fn read_fields(
         manifests,
         dockerfile,
     })
+}
+
+/// How a template's data is copied by `gorae snapshot`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotMethod {
+    /// Stop the service (so the files on disk are consistent), archive the data
+    /// directory, start it again. Restoring unpacks the archive into a fresh volume:
+    /// for a database, far faster than replaying a dump.
+    Archive,
+}
+
+impl SnapshotMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            SnapshotMethod::Archive => "archive",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [SnapshotMethod::Archive]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
 }
 
 /// Which placeholders a field may use.

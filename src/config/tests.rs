@@ -112,7 +112,7 @@ fn valid_inputs_produce_the_expected_model() {
                         template.revision,
                         template.origin.as_str()
                     ),
-                    ("redis", 1, "builtin")
+                    ("redis", 2, "builtin")
                 );
             },
         ),
@@ -1126,4 +1126,38 @@ fn a_secret_from_a_variable_is_a_value_written_into_the_container_and_shown_nowh
         );
         assert!(report.contains(at), "{at}\nmissing from:\n{report}");
     }
+}
+
+#[test]
+fn a_seed_names_a_sql_file_a_snapshot_or_a_task() {
+    let project = TestProject::new().file("db/seed.sql", "SELECT 1;\n");
+    let loaded = project.ok(
+        "services:\n  db:\n    template: postgres\n    seed: { sql: ./db/seed.sql }\n  other:\n    template: postgres\n    seed: { snapshot: demo }\n  cache:\n    template: redis\n    seed: { task: load }\n  load:\n    image: x\n    kind: task\n",
+    );
+    let db = loaded.services["db"].seed.as_ref().expect("a seed");
+    assert_eq!(db.describe(), "seed.sql");
+    assert!(
+        matches!(db, Seed::Sql { path, command } if path.ends_with("db/seed.sql") && command[0] == "psql")
+    );
+    assert_eq!(
+        loaded.services["other"].seed,
+        Some(Seed::Snapshot {
+            name: "demo".into()
+        })
+    );
+    assert_eq!(
+        loaded.services["cache"].seed,
+        Some(Seed::Task {
+            name: "load".into()
+        })
+    );
+}
+
+#[test]
+fn seed_mistakes_are_reported_where_they_are_written() {
+    let project = TestProject::new().file("seed.sql", "SELECT 1;\n");
+    let report = project.report(
+        "services:\n  db:\n    template: postgres\n    seed: { sql: ./missing.sql }\n  cache:\n    template: redis\n    seed: { sql: ./seed.sql }\n  web:\n    image: x\n    seed: { task: db }\n  two:\n    template: postgres\n    seed: { sql: ./seed.sql, snapshot: x }\n  typo:\n    template: postgres\n    seed: { sqll: ./seed.sql }\n  task:\n    template: postgres\n    seed: { task: db }\n  name:\n    template: postgres\n    seed: { snapshot: ../x }\n  text:\n    template: postgres\n    seed: ./seed.sql\n",
+    );
+    insta::assert_snapshot!("seed_mistakes", report);
 }

@@ -131,6 +131,7 @@ pub fn validate(check: &mut Checker, root: Option<&Node>, inputs: &Inputs) -> Op
     // Service names are unique (the YAML reader drops a repeated key).
     let drafts: BTreeMap<String, Draft> = read.into_iter().collect();
     check_dependencies(check, &drafts);
+    super::seed::check_seed_tasks(check, &drafts);
     check_exports(check, &drafts);
     // Ports in file order, so the second of two publications is the one reported.
     let mut published: Vec<(&str, &super::model::PortMapping, Span)> = drafts

@@ -286,6 +286,13 @@ impl Engine {
             init: Some(true),
             network_mode: Some(spec.network.clone()),
             extra_hosts: (!spec.run.extra_hosts.is_empty()).then(|| spec.run.extra_hosts.clone()),
+            tmpfs: (!spec.run.tmpfs.is_empty()).then(|| {
+                spec.run
+                    .tmpfs
+                    .iter()
+                    .map(|dir| (dir.clone(), String::new()))
+                    .collect()
+            }),
             ..Default::default()
         };
         let networking_config = NetworkingConfig {

@@ -5,6 +5,7 @@
 //! decides anything: the plan decides, `apply` orders, this module only talks.
 
 mod containers;
+mod data;
 pub mod endpoint;
 mod error;
 mod exec;

@@ -56,6 +56,10 @@ pub struct RunOptions {
     /// `os/arch[/variant]` the container runs as, such as `linux/amd64`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// Directories kept in memory (tmpfs), gone when the container stops: a
+    /// throw-away service's data directory.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
 }
 
 impl RunOptions {

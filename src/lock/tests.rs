@@ -359,13 +359,17 @@ fn assemble_locks_every_service_with_its_entries_template_and_build_flag() {
             services: [
                 (
                     "cache",
-                    template("redis", &[("redis:7", image(Some('r'), '1'))], false)
+                    // The redis template is at revision 2.
+                    LockedService {
+                        template_revision: Some(2),
+                        ..template("redis", &[("redis:7", image(Some('r'), '1'))], false)
+                    }
                 ),
                 (
                     "db",
-                    // The postgres template is at revision 2.
+                    // The postgres template is at revision 3.
                     LockedService {
-                        template_revision: Some(2),
+                        template_revision: Some(3),
                         ..template("postgres", &[("postgres:16", image(Some('p'), '2'))], false)
                     }
                 ),
@@ -656,7 +660,7 @@ fn structure_changes_compare_the_file_services_templates_and_references_only() {
         structure_changes(&test.project, &test.text, &old),
         [
             "service `gone` was removed",
-            "service `db`: template postgres revision 1 is now postgres revision 2",
+            "service `db`: template postgres revision 1 is now postgres revision 3",
             "service `own`: image `python:3.12` is not in the lock (locked: )",
             "service `tool`: image `registry.example/tool:1` is not in the lock (locked: registry.example/tool:0)",
             "service `tool`: image `registry.example/tool:0` is in the lock but no longer used",

@@ -269,6 +269,9 @@ fn create_words(step: &Step, secret_env: &[String]) -> Vec<String> {
     for host in &run.extra_hosts {
         out.extend(words(["--add-host", host]));
     }
+    for dir in &run.tmpfs {
+        out.extend(words(["--tmpfs", dir]));
+    }
     // `--entrypoint` takes one program; the rest of an entrypoint list goes before
     // the command, where the engine would put it.
     let (program, entrypoint_args) = match run.entrypoint.as_deref() {
