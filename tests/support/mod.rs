@@ -335,14 +335,18 @@ pub fn example(name: &str, container_port: u16) -> (TestProject, u16) {
 
 /// The response (status line, headers, body) to `GET /` on a local port.
 pub fn get_root(port: u16) -> String {
+    try_get_root(port).unwrap_or_else(|err| panic!("GET / on port {port}: {err}"))
+}
+
+/// `GET /` on a local port, or why it got no answer: a port proxy accepts the
+/// connection while the container behind it is still (re)starting, then drops it.
+pub fn try_get_root(port: u16) -> std::io::Result<String> {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .expect("send");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    response
+    stream.read_to_string(&mut response)?;
+    Ok(response)
 }
 
 /// Best effort: removes every container, network and volume labelled with
