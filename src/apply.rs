@@ -404,10 +404,8 @@ impl<T: Target> Run<'_, T> {
             // A kept, running service is checked while its dependencies are: it
             // runs already, and each check may take a moment (a port proxy's).
             ContainerStep::Keep { id } if step.kind == ServiceKind::Service => {
-                let (waited, answers) = tokio::join!(
-                    self.wait_for_dependencies(step),
-                    self.still_ready(step, service, id)
-                );
+                let (waited, answers) =
+                    tokio::join!(self.wait_for_dependencies(step), self.still_ready(step, id));
                 waited?;
                 still_answers = answers;
                 None
@@ -618,16 +616,10 @@ impl<T: Target> Run<'_, T> {
     /// Whether a kept, running service still answers, checked at the address the
     /// container list gave with the step's quick probe: a service that passed its
     /// probe once and still accepts connections on its port is taken as ready, which
-    /// costs one connect instead of a command run in the container (see the real
-    /// target for engines reached through a port proxy).
-    async fn still_ready(&self, step: &Step, service: &ServicePlan, id: &str) -> bool {
+    /// costs one connect instead of a command run in the container.
+    async fn still_ready(&self, step: &Step, id: &str) -> bool {
         self.target
-            .still_ready(
-                id,
-                &step.address,
-                step.quick_probe.as_ref(),
-                service.ready.as_ref(),
-            )
+            .still_ready(id, &step.address, step.quick_probe.as_ref())
             .await
     }
 

@@ -22,6 +22,10 @@ pub struct Observed {
     pub images: HashMap<String, ImageFound>,
     /// The digest of each task's inputs (tasks built from the project).
     pub task_inputs: HashMap<String, String>,
+    /// Whether probes reach containers through ports published on loopback (the
+    /// engine's networks are not routable from here; see
+    /// [`Engine::probes_through_loopback`]).
+    pub probes_through_loopback: bool,
 }
 
 /// A service's image as found.
@@ -78,6 +82,7 @@ pub async fn observe(
     let mut observed = Observed {
         containers,
         orphans,
+        probes_through_loopback: engine.probes_through_loopback(),
         ..Observed::default()
     };
     for service in wanted {

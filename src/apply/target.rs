@@ -43,14 +43,12 @@ pub trait Target {
     async fn remove_container(&self, id: &str) -> Result<(), EngineError>;
     async fn scoped_containers(&self, scope: &Scope)
     -> Result<Vec<ExistingContainer>, EngineError>;
-    /// Whether a running container still passes its quick probe (or, where that
-    /// would be slower to trust, its own probe), once.
+    /// Whether a running container still passes its quick probe, once.
     async fn still_ready(
         &self,
         id: &str,
         address: &ContainerAddress,
-        quick: Option<&Probe>,
-        own: Option<&Probe>,
+        probe: Option<&Probe>,
     ) -> bool;
     /// Probes until the container is ready, it stops, or `deadline` passes
     /// (`timeout` is how long that was, for the message).
@@ -129,19 +127,8 @@ impl Target for Live<'_, '_> {
         &self,
         id: &str,
         address: &ContainerAddress,
-        quick: Option<&Probe>,
-        own: Option<&Probe>,
+        probe: Option<&Probe>,
     ) -> bool {
-        // Through a port proxy a bare connect proves nothing until the proxy has had
-        // time to drop it; a command, an HTTP request or a handshake answers sooner.
-        let probe = match own {
-            Some(own)
-                if self.engine.probes_through_loopback() && !matches!(own, Probe::Tcp { .. }) =>
-            {
-                Some(own)
-            }
-            _ => quick,
-        };
         readiness::attempt(self.engine, id, address, probe)
             .await
             .is_ok()

@@ -230,8 +230,7 @@ impl Target for Fake {
         &self,
         _id: &str,
         _address: &ContainerAddress,
-        _quick: Option<&Probe>,
-        _own: Option<&Probe>,
+        _probe: Option<&Probe>,
     ) -> bool {
         true
     }

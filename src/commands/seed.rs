@@ -284,6 +284,9 @@ async fn ran_since(
         .any(|c| c.service == task && c.created >= since && c.exit_code() == Some(0)))
 }
 
+/// Where a SQL seed is put in the service's container while it runs.
+const SEED_FILE: &str = "/tmp/gorae-seed.sql";
+
 /// Copies the SQL file into the running service and runs the template's command on
 /// it; the command's output is the error when it fails.
 async fn run_sql(
@@ -300,21 +303,14 @@ async fn run_sql(
         .ok_or_else(|| anyhow::anyhow!("`{service}` is not running"))?;
     let bytes = std::fs::read(path)
         .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(bytes.len() as u64);
     // Readable by the database's own user, whoever the command runs as.
-    header.set_mode(0o444);
-    header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, "gorae-seed.sql", bytes.as_slice())?;
-    engine
-        .upload_tar(&container.id, "/tmp", tar.into_inner()?)
-        .await?;
+    let tar = crate::engine::readable_files_tar(&[(SEED_FILE, bytes.as_slice())])?;
+    engine.upload_tar(&container.id, "/", tar).await?;
     let mut words = command.to_vec();
-    words.push("/tmp/gorae-seed.sql".to_string());
+    words.push(SEED_FILE.to_string());
     let output = engine.exec(&container.id, &words).await?;
     let _ = engine
-        .remove_paths(&container.id, &["/tmp/gorae-seed.sql".to_string()])
+        .remove_paths(&container.id, &[SEED_FILE.to_string()])
         .await;
     if output.exit_code != 0 {
         anyhow::bail!(

@@ -343,8 +343,7 @@ impl Engine {
         if !self.reach.needs_published_ports() {
             return Vec::new();
         }
-        let mut ports: Vec<u16> = spec
-            .probe_ports
+        spec.probe_ports
             .iter()
             .copied()
             .filter(|port| {
@@ -353,10 +352,7 @@ impl Engine {
                     .iter()
                     .any(|p| p.container_port == *port && p.protocol == Protocol::Tcp)
             })
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
-        ports
+            .collect()
     }
 
     /// Gives a container another name (the one its predecessor just freed).

@@ -11,26 +11,33 @@ use super::{Engine, EngineError};
 /// (`0444`, as Compose makes secret files) at its target; `None` when there is none.
 /// Missing parent directories (`/run/secrets`) are made by the engine as it unpacks.
 pub fn secret_values_tar(mounts: &[Mount]) -> Result<Option<Vec<u8>>, EngineError> {
+    let secrets: Vec<(&str, &[u8])> = mounts
+        .iter()
+        .filter_map(|mount| match mount {
+            Mount::Secret { target, value } => Some((target.as_str(), value.expose().as_bytes())),
+            _ => None,
+        })
+        .collect();
+    if secrets.is_empty() {
+        return Ok(None);
+    }
+    readable_files_tar(&secrets)
+        .map(Some)
+        .map_err(|err| EngineError::Api(format!("cannot pack the secrets: {err}")))
+}
+
+/// A tar of `files` (absolute path in the container, content), each readable by
+/// every user (`0444`), whoever the container's process runs as.
+pub fn readable_files_tar(files: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
-    let mut any = false;
-    for mount in mounts {
-        let Mount::Secret { target, value } = mount else {
-            continue;
-        };
-        let bytes = value.expose().as_bytes();
+    for (path, bytes) in files {
         let mut header = tar::Header::new_gnu();
         header.set_size(bytes.len() as u64);
         header.set_mode(0o444);
         header.set_entry_type(tar::EntryType::Regular);
-        let written = builder.append_data(&mut header, target.trim_start_matches('/'), bytes);
-        written
-            .map_err(|err| EngineError::Api(format!("cannot pack the secret {target}: {err}")))?;
-        any = true;
+        builder.append_data(&mut header, path.trim_start_matches('/'), *bytes)?;
     }
-    let tar = builder
-        .into_inner()
-        .map_err(|err| EngineError::Api(format!("cannot pack the secrets: {err}")))?;
-    Ok(any.then_some(tar))
+    builder.into_inner()
 }
 
 impl Engine {

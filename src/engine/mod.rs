@@ -28,6 +28,7 @@ use bollard::Docker;
 pub use containers::{ContainerState, ExecOutput, ExistingContainer, STOP_TIMEOUT_SECS};
 pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
+pub use files::readable_files_tar;
 pub use images::{BuildProgress, ImageInfo, platform_matches, split_tag};
 pub use reach::{Connection, ContainerAddress};
 pub use request::{BuildOptions, ContainerSpec, Mount, Protocol, PublishedPort, RunOptions};

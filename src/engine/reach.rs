@@ -131,7 +131,7 @@ impl Reach {
                 let (host, host_port) = container.published_route(port).ok_or_else(|| {
                     io::Error::new(
                         io::ErrorKind::NotConnected,
-                        "not published on this machine (`gorae up --recreate` publishes it)",
+                        "no port of the container is published for this probe; `gorae down` then `gorae up` makes it again with one",
                     )
                 })?;
                 let stream =

@@ -39,7 +39,7 @@ pub struct Step {
     pub container: ContainerStep,
     pub depends_on: Vec<String>,
     /// The check that tells a kept, running service still answers: a connect to its
-    /// port when it has one, else its probe.
+    /// port when it has one (unless a port proxy is in the way), else its probe.
     #[serde(skip)]
     pub quick_probe: Option<Probe>,
     /// Where that check finds the running container.
@@ -248,6 +248,13 @@ fn step(plan: &Plan, service: &ServicePlan, observed: &Observed, rerun: bool) ->
         rerun,
     );
     let quick_probe = match (service.port, &service.ready) {
+        // Through a port proxy a bare connect proves nothing until the proxy has had
+        // time to drop it; a command, an HTTP request or a handshake answers sooner.
+        (Some(_), Some(own))
+            if observed.probes_through_loopback && !matches!(own, Probe::Tcp { .. }) =>
+        {
+            Some(own.clone())
+        }
         (Some(port), Some(_)) => Some(Probe::Tcp { port }),
         _ => service.ready.clone(),
     };

@@ -536,3 +536,40 @@ fn process_options_are_a_field_only_when_set() {
     let digests = fields::digests(&spec, "sha256:web");
     assert!(digests.contains_key("process"), "{digests:?}");
 }
+
+#[test]
+fn through_a_port_proxy_a_kept_service_is_checked_by_its_own_probe_unless_it_is_a_connect() {
+    let plan = plan_of(
+        "name: shop
+services:
+  db: { template: postgres }
+  api: { image: node:20, ports: [\"3000\"], ready: { tcp: 3000 } }
+",
+    );
+    let running = vec![
+        created(&plan, "db", "sha256:db", "running", "Up"),
+        created(&plan, "api", "sha256:api", "running", "Up"),
+    ];
+    let own = plan
+        .services
+        .iter()
+        .find(|s| s.name == "db")
+        .and_then(|s| s.ready.clone());
+    assert!(matches!(own, Some(Probe::Command { .. })), "{own:?}");
+
+    let mut observed = with_containers(&plan, running);
+    let direct = decide(&plan, &observed, None, &[]);
+    assert_eq!(
+        step_of(&direct, "db").quick_probe,
+        Some(Probe::Tcp { port: 5432 })
+    );
+
+    observed.probes_through_loopback = true;
+    let proxied = decide(&plan, &observed, None, &[]);
+    assert_eq!(step_of(&proxied, "db").quick_probe, own);
+    // A connect is what its own probe is anyway.
+    assert_eq!(
+        step_of(&proxied, "api").quick_probe,
+        Some(Probe::Tcp { port: 3000 })
+    );
+}
