@@ -144,6 +144,17 @@ fn one_service_restores_into_a_removed_environment_and_is_ready() {
     assert_eq!(redis(&project, &["GET", "greeting"]), "changed");
 }
 
+/// Restores snapshot `name`, expecting a refusal (exit 1) that says nothing was
+/// changed; its message.
+fn refused_restore(project: &TestProject, name: &str) -> String {
+    let refused = project
+        .run(&["snapshot", "restore", "--ci", name])
+        .fails_with(1);
+    let message = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(message.contains("nothing was changed"), "{message}");
+    message
+}
+
 #[test]
 fn a_damaged_snapshot_is_refused_and_the_volume_is_untouched() {
     let project = project(
@@ -164,15 +175,11 @@ fn a_damaged_snapshot_is_refused_and_the_volume_is_untouched() {
     bytes[middle] ^= 0xff;
     std::fs::write(&archive, bytes).expect("damage the archive");
 
-    let refused = project
-        .run(&["snapshot", "restore", "--ci", "s1"])
-        .fails_with(1);
-    let message = String::from_utf8_lossy(&refused.stderr);
+    let message = refused_restore(&project, "s1");
     assert!(
         message.contains("snapshot `s1` cannot be restored: its files are damaged (db.tar.zst: checksum does not match)"),
         "{message}"
     );
-    assert!(message.contains("nothing was changed"), "{message}");
     // The service kept running on its own data.
     assert_eq!(sql(&project, "SELECT v FROM marker"), "after the save");
 }
@@ -196,15 +203,11 @@ fn a_snapshot_from_another_major_version_is_refused_and_the_volume_is_untouched(
         project.services_yaml(&sixteen.replace("\"16\"", "\"17\"")),
     )
     .expect("write gorae.yaml");
-    let refused = project
-        .run(&["snapshot", "restore", "--ci", "s16"])
-        .fails_with(1);
-    let message = String::from_utf8_lossy(&refused.stderr);
+    let message = refused_restore(&project, "s16");
     assert!(
         message.contains("`db` was saved from postgres 16, and is now version 17"),
         "{message}"
     );
-    assert!(message.contains("nothing was changed"), "{message}");
 
     std::fs::write(
         project.path().join("gorae.yaml"),
