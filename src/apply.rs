@@ -2,14 +2,14 @@
 //! service at once, each once its dependencies are ready (or, for tasks, exited 0).
 //! It decides nothing but what to do on a failure.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use tokio::sync::{OnceCell, watch};
 
-use crate::config::ServiceKind;
+use crate::config::{Seed, ServiceKind};
 use crate::engine::{ContainerSpec, Engine, EngineError, ExistingContainer};
 use crate::exit::ExitCode;
 use crate::images::{ImageError, Images};
@@ -39,6 +39,28 @@ pub struct UpOptions {
     pub only: Option<Vec<String>>,
     /// Tasks to run again even when they already succeeded with this configuration.
     pub rerun: Vec<String>,
+    /// Seeds this `up` applies, by service (`commands/seed.rs` finds them). A SQL or
+    /// task seed goes in between the service answering and its dependents starting.
+    pub seeds: BTreeMap<String, PendingSeed>,
+}
+
+/// A seed for a service's new data.
+#[derive(Debug, Clone)]
+pub struct PendingSeed {
+    pub seed: Seed,
+    /// Applied only when the service gets a new container or is started again: a
+    /// throw-away service's data lives only as long as it runs.
+    pub only_when_started: bool,
+}
+
+impl PendingSeed {
+    /// The task that loads the seed, if it is one.
+    pub fn task(&self) -> Option<&str> {
+        match &self.seed {
+            Seed::Task { name } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// What `up` did, for the summary.
@@ -138,6 +160,9 @@ enum Status {
     Pending,
     /// Its container was told to start: dependents may be created now.
     Started,
+    /// Its probe passed; its seed task may start now, nothing else.
+    Answering,
+    /// Answering and seeded: dependents may start.
     Ready,
     Failed,
 }
@@ -152,6 +177,7 @@ struct Run<'a, T> {
     network: OnceCell<()>,
     /// When the whole `up` gives up, and the `--timeout` that set it.
     deadline: Option<(Instant, Duration)>,
+    seeds: &'a BTreeMap<String, PendingSeed>,
     status: HashMap<String, watch::Sender<Status>>,
 }
 
@@ -166,7 +192,7 @@ pub async fn up<'a>(
     images: &Images<'a>,
 ) -> Result<UpReport, UpError> {
     let decision = observe_and_decide(engine, plan, options, images).await?;
-    apply(engine, plan, ui, options.timeout, images, &decision).await
+    apply(engine, plan, ui, options, images, &decision).await
 }
 
 /// What `up` would do now, changing nothing: `gorae plan` prints it.
@@ -195,11 +221,11 @@ pub async fn apply<'a>(
     engine: &'a Engine,
     plan: &'a Plan,
     ui: &'a Ui,
-    timeout: Option<Duration>,
+    options: &UpOptions,
     images: &Images<'a>,
     decision: &Decision,
 ) -> Result<UpReport, UpError> {
-    carry_out(&Live { engine, images }, plan, ui, timeout, decision).await
+    carry_out(&Live { engine, images }, plan, ui, options, decision).await
 }
 
 /// [`apply`] on any [`Target`]: the engine, or an in-memory one in the tests.
@@ -207,7 +233,7 @@ pub async fn carry_out<T: Target>(
     target: &T,
     plan: &Plan,
     ui: &Ui,
-    timeout: Option<Duration>,
+    options: &UpOptions,
     decision: &Decision,
 ) -> Result<UpReport, UpError> {
     let started = Instant::now();
@@ -241,11 +267,13 @@ pub async fn carry_out<T: Target>(
         ui,
         resources_checked,
         network: OnceCell::new(),
-        deadline: timeout.map(|t| (started + t, t)),
-        status: plan
-            .services
+        deadline: options.timeout.map(|t| (started + t, t)),
+        seeds: &options.seeds,
+        // Only this `up`'s services: waiting for any other would never end.
+        status: decision
+            .steps
             .iter()
-            .map(|s| (s.name.clone(), watch::channel(Status::Pending).0))
+            .map(|s| (s.service.clone(), watch::channel(Status::Pending).0))
             .collect(),
     };
     let outcomes = join_all(decision.steps.iter().map(|step| run.service(step))).await;
@@ -448,6 +476,7 @@ impl<T: Target> Run<'_, T> {
                     }
                     self.wait_ready(service, &id).await?;
                 }
+                self.reached(name, Status::Answering);
                 let event = if kept {
                     Event::Unchanged
                 } else {
@@ -456,9 +485,58 @@ impl<T: Target> Run<'_, T> {
                     }
                 };
                 self.ui.service(name, event);
+                self.seed(service, &id, &container).await?;
             }
         }
         Ok(done)
+    }
+
+    /// Applies the service's pending seed, if this `up` has one for it: a SQL file
+    /// is run in it, a seed task is waited for. Its dependents start after this.
+    async fn seed(
+        &self,
+        service: &ServicePlan,
+        id: &str,
+        container: &ContainerStep,
+    ) -> Result<(), ServiceError> {
+        let Some(pending) = self.seeds.get(&service.name) else {
+            return Ok(());
+        };
+        if pending.only_when_started && matches!(container, ContainerStep::Keep { .. }) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let seeded = match &pending.seed {
+            Seed::Sql { path, command } => self.target.run_sql_file(id, path, command).await,
+            Seed::Task { name } => match self.wait_for_service(name, Status::Ready).await {
+                Status::Ready => Ok(()),
+                _ => Err(anyhow::anyhow!("`{name}` did not succeed (above)")),
+            },
+            // Unpacked before the service first started.
+            Seed::Snapshot { .. } => return Ok(()),
+        };
+        let from = pending.seed.describe();
+        if let Err(err) = seeded {
+            return Err(self
+                .failure(
+                    service,
+                    id,
+                    format!(
+                        "was not seeded from {from}: {err:#}\n  hint: fix it, then `gorae up --reseed {}` deletes the half-seeded data and seeds it again",
+                        service.name
+                    ),
+                    false,
+                )
+                .await);
+        }
+        self.ui.service(
+            &service.name,
+            Event::Seeded {
+                from,
+                seconds: started.elapsed().as_secs_f64(),
+            },
+        );
+        Ok(())
     }
 
     /// Creates the step's container while its dependencies get ready, and returns
@@ -558,18 +636,21 @@ impl<T: Target> Run<'_, T> {
     }
 
     /// Waits until every dependency has reached `stage`; a failed one skips the step.
+    /// A seed task waits only for the service it seeds to answer: that service is
+    /// ready for everyone else once the task is done.
     async fn wait_for(&self, step: &Step, stage: Status) -> Result<(), ServiceError> {
         for dependency in &step.depends_on {
-            let Some(sender) = self.status.get(dependency) else {
-                continue;
+            let seeds_it = self
+                .seeds
+                .get(dependency)
+                .and_then(PendingSeed::task)
+                .is_some_and(|task| task == step.service);
+            let stage = if seeds_it {
+                stage.min(Status::Answering)
+            } else {
+                stage
             };
-            let mut receiver = sender.subscribe();
-            let status = receiver
-                .wait_for(|status| *status >= stage)
-                .await
-                .map(|status| *status)
-                .unwrap_or(Status::Failed);
-            if status == Status::Failed {
+            if self.wait_for_service(dependency, stage).await == Status::Failed {
                 self.ui.service(
                     &step.service,
                     Event::Skipped {
@@ -580,6 +661,20 @@ impl<T: Target> Run<'_, T> {
             }
         }
         Ok(())
+    }
+
+    /// Waits until `service` has reached `stage` or failed; what it reached. One that
+    /// is not part of this `up` has nothing to wait for.
+    async fn wait_for_service(&self, service: &str, stage: Status) -> Status {
+        let Some(sender) = self.status.get(service) else {
+            return stage;
+        };
+        let mut receiver = sender.subscribe();
+        receiver
+            .wait_for(|status| *status >= stage)
+            .await
+            .map(|status| *status)
+            .unwrap_or(Status::Failed)
     }
 
     /// The network once per `up`, and this service's volumes, after checking once

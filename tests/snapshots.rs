@@ -44,6 +44,21 @@ fn table_fingerprint(project: &TestProject) -> String {
     )
 }
 
+/// How many WAL segments (24 hex digits under pg_wal/) a zstd tar archive holds.
+fn wal_segments_in(archive: &std::path::Path) -> usize {
+    let file = std::fs::File::open(archive).expect("archive");
+    let mut tar = tar::Archive::new(zstd::Decoder::new(file).expect("zstd"));
+    tar.entries()
+        .expect("entries")
+        .map(|entry| entry.expect("entry").path().expect("path").into_owned())
+        .filter(|path| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            path.parent().is_some_and(|p| p.ends_with("pg_wal"))
+                && name.is_some_and(|n| n.len() == 24 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .count()
+}
+
 fn fill(project: &TestProject) {
     sql(
         project,
@@ -71,6 +86,25 @@ fn postgres_and_redis_data_are_equal_after_save_and_restore_into_a_running_envir
     let project = project("snap-roundtrip", SERVICES);
     project.up().succeeds();
     fill(&project);
+    // WAL segments in plenty: six switches, then a checkpoint that keeps them for reuse.
+    sql(&project, "CREATE TABLE filler (v int)");
+    for _ in 0..6 {
+        sql(
+            &project,
+            "INSERT INTO filler VALUES (1); SELECT pg_switch_wal()",
+        );
+    }
+    sql(&project, "CHECKPOINT");
+    let segments = project.gorae_ok(&[
+        "exec",
+        "db",
+        "--",
+        "sh",
+        "-c",
+        "ls /var/lib/postgresql/data/pg_wal | grep -c '^[0-9A-F]\\{24\\}$'",
+    ]);
+    let segments: usize = stdout(&segments).trim().parse().expect("a count");
+    assert!(segments >= 6, "{segments} WAL segments");
     let rows = table_fingerprint(&project);
     assert!(rows.starts_with("20000 "), "{rows}");
     let keys = redis_state(&project);
@@ -94,6 +128,18 @@ fn postgres_and_redis_data_are_equal_after_save_and_restore_into_a_running_envir
         Some(64)
     );
     assert!(manifest["gorae_version"].is_string());
+    // Of the WAL, only what the clean shutdown's checkpoint needs is in the archive;
+    // the restore below shows Postgres starts from it with every row.
+    let archive = project.path().join(".gorae/snapshots/before").join(
+        manifest["services"]["db"]["file"]
+            .as_str()
+            .expect("a file name"),
+    );
+    let kept = wal_segments_in(&archive);
+    assert!(
+        (1..=2).contains(&kept),
+        "{kept} of {segments} WAL segments archived"
+    );
     // Saving stopped the services for the copy and started them again.
     assert_eq!(table_fingerprint(&project), rows);
 
@@ -251,15 +297,31 @@ fn snapshot_mistakes_get_one_message_and_change_nothing() {
     );
 }
 
+/// A task that depends on db and fails unless `table` is there: started before db's
+/// seed is in, it fails the `up`.
+fn reader(table: &str) -> String {
+    let read =
+        format!(r#"psql "$$DATABASE_URL" -v ON_ERROR_STOP=1 -tAc "SELECT count(*) FROM {table}""#);
+    format!(
+        "  reader:\n    image: postgres:16\n    kind: task\n    depends_on: [db]\n    command: {}\n",
+        serde_json::to_string(&["sh", "-c", &read]).expect("json")
+    )
+}
+
 #[test]
 fn a_sql_seed_is_applied_once_and_again_after_reseed() {
+    // `reader` depends on db and fails without the seed's table: it must start only
+    // once the seed is in (which takes a second).
     let project = project(
         "seed-sql",
-        "  db:\n    template: postgres\n    version: \"16\"\n    seed: { sql: ./db/seed.sql }\n",
+        &format!(
+            "  db:\n    template: postgres\n    version: \"16\"\n    seed: {{ sql: ./db/seed.sql }}\n{}",
+            reader("fixtures")
+        ),
     )
     .file(
         "db/seed.sql",
-        "CREATE TABLE fixtures (v text);\nINSERT INTO fixtures VALUES ('seeded');\n",
+        "SELECT pg_sleep(1);\nCREATE TABLE fixtures (v text);\nINSERT INTO fixtures VALUES ('seeded');\n",
     );
     let first = project.up().succeeds();
     let progress = String::from_utf8_lossy(&first.stderr);
@@ -344,7 +406,7 @@ fn a_seed_that_fails_says_how_to_seed_again() {
     let failed = project.up().fails_with(6);
     let message = String::from_utf8_lossy(&failed.stderr);
     assert!(
-        message.contains("seeding `db` from seed.sql failed"),
+        message.contains("service `db` was not seeded from seed.sql: `psql"),
         "{message}"
     );
     assert!(
@@ -407,6 +469,26 @@ fn throwaway_mode_keeps_the_data_in_memory_with_durability_off() {
     assert!(!String::from_utf8_lossy(&again.stderr).contains("seeded"));
     assert_eq!(sql(&project, "SELECT count(*) FROM fixtures"), "2");
 
+    // It comes back seeded whenever it starts empty: after `restart`, and when `up`
+    // re-creates it for a changed configuration.
+    let restarted = project.gorae_ok(&["restart", "--ci", "db"]);
+    assert!(String::from_utf8_lossy(&restarted.stderr).contains("seeded from seed.sql"));
+    assert_eq!(
+        sql(&project, "SELECT string_agg(v, ',') FROM fixtures"),
+        "seeded"
+    );
+    sql(&project, "INSERT INTO fixtures VALUES ('mine')");
+    let project = project.services(
+        "  db:\n    template: postgres\n    version: \"16\"\n    throwaway: true\n    seed: { sql: ./seed.sql }\n    env: { TZ: UTC }\n  cache:\n    template: redis\n    version: \"7\"\n",
+    );
+    let recreated = project.run(&["up", "--ci", "--throwaway"]).succeeds();
+    let progress = String::from_utf8_lossy(&recreated.stderr);
+    assert!(progress.contains("seeded from seed.sql"), "{progress}");
+    assert_eq!(
+        sql(&project, "SELECT string_agg(v, ',') FROM fixtures"),
+        "seeded"
+    );
+
     let refused = project.run(&["snapshot", "save", "s", "db"]).fails_with(2);
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("`db` is throw-away"),
@@ -417,12 +499,13 @@ fn throwaway_mode_keeps_the_data_in_memory_with_durability_off() {
 
 #[test]
 fn a_task_seed_runs_once_on_a_new_volume_and_again_after_reseed() {
-    let load = r#"psql "$$DATABASE_URL" -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS runs (n int); INSERT INTO runs VALUES (1)""#;
+    let load = r#"psql "$$DATABASE_URL" -v ON_ERROR_STOP=1 -c "SELECT pg_sleep(1); CREATE TABLE IF NOT EXISTS runs (n int); INSERT INTO runs VALUES (1)""#;
     let project = project(
         "seed-task",
         &format!(
-            "  db:\n    template: postgres\n    version: \"16\"\n    seed: {{ task: load }}\n  load:\n    image: postgres:16\n    kind: task\n    depends_on: [db]\n    command: {}\n",
-            serde_json::to_string(&["sh", "-c", load]).expect("json")
+            "  db:\n    template: postgres\n    version: \"16\"\n    seed: {{ task: load }}\n  load:\n    image: postgres:16\n    kind: task\n    depends_on: [db]\n    command: {}\n{}",
+            serde_json::to_string(&["sh", "-c", load]).expect("json"),
+            reader("runs")
         ),
     );
     let first = project.up().succeeds();

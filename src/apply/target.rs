@@ -3,6 +3,7 @@
 //! [`Target`]; the unit tests of apply's failure handling use an in-memory one.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::config::Probe;
@@ -62,8 +63,14 @@ pub trait Target {
     ) -> Result<(), NotReady>;
     /// Waits until the container exits; its exit code.
     async fn wait_exit(&self, id: &str) -> Result<i64, EngineError>;
+    /// Runs `command` in the running container with the project's SQL file `file`
+    /// copied in and its path added; the command's output is the error when it fails.
+    async fn run_sql_file(&self, id: &str, file: &Path, command: &[String]) -> anyhow::Result<()>;
     async fn last_logs(&self, id: &str, tail: usize) -> Result<String, EngineError>;
 }
+
+/// Where a SQL file is put in the service's container while it runs.
+const SQL_FILE: &str = "/tmp/gorae-seed.sql";
 
 /// The Docker engine, with the run's image cache.
 pub struct Live<'a, 'i> {
@@ -147,6 +154,28 @@ impl Target for Live<'_, '_> {
 
     async fn wait_exit(&self, id: &str) -> Result<i64, EngineError> {
         self.engine.wait_exit(id).await
+    }
+
+    async fn run_sql_file(&self, id: &str, file: &Path, command: &[String]) -> anyhow::Result<()> {
+        let bytes = std::fs::read(file)
+            .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", file.display()))?;
+        // Readable by the database's own user, whoever the command runs as.
+        let tar = crate::engine::readable_files_tar(&[(SQL_FILE, bytes.as_slice())])?;
+        self.engine.upload_tar(id, "/", tar).await?;
+        let mut words = command.to_vec();
+        words.push(SQL_FILE.to_string());
+        let output = self.engine.exec(id, &words).await;
+        let _ = self.engine.remove_paths(id, &[SQL_FILE.to_string()]).await;
+        let output = output?;
+        if output.exit_code != 0 {
+            anyhow::bail!(
+                "`{}` exited with {}: {}",
+                words.join(" "),
+                output.exit_code,
+                output.output.trim()
+            );
+        }
+        Ok(())
     }
 
     async fn last_logs(&self, id: &str, tail: usize) -> Result<String, EngineError> {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::config::{Probe, load_str};
+use crate::config::{Probe, Seed, load_str};
 use crate::engine::{ContainerAddress, ImageInfo, Scope, labels};
 use crate::observe::{ImageFound, Observed};
 use crate::ui::Mode;
@@ -54,6 +54,8 @@ struct Fake {
     never_exit: BTreeSet<String>,
     /// Services whose start the engine refuses, with its words.
     start_refused: HashMap<String, String>,
+    /// Services in which a SQL file fails.
+    bad_sql: BTreeSet<String>,
 }
 
 impl Fake {
@@ -279,6 +281,15 @@ impl Target for Fake {
     async fn last_logs(&self, id: &str, _tail: usize) -> Result<String, EngineError> {
         Ok(format!("last words of {}", self.service_of(id)))
     }
+
+    async fn run_sql_file(&self, id: &str, file: &Path, _command: &[String]) -> anyhow::Result<()> {
+        let service = self.service_of(id);
+        self.record(format!("sql {} in {service}", file.display()));
+        if self.bad_sql.contains(&service) {
+            anyhow::bail!("ERROR: relation \"nowhere\" does not exist");
+        }
+        Ok(())
+    }
 }
 
 /// A container as the engine lists it, made by an earlier `up` of another
@@ -338,9 +349,44 @@ async fn run(
     only: Option<&[String]>,
     timeout: Option<Duration>,
 ) -> Result<UpReport, UpError> {
-    let decision = plan::decide(plan, observed, only, &[]);
+    let options = UpOptions {
+        timeout,
+        only: only.map(<[String]>::to_vec),
+        ..UpOptions::default()
+    };
+    run_with(fake, plan, observed, &options).await
+}
+
+async fn run_with(
+    fake: &Fake,
+    plan: &Plan,
+    observed: &Observed,
+    options: &UpOptions,
+) -> Result<UpReport, UpError> {
+    let decision = plan::decide(plan, observed, options.only.as_deref(), &options.rerun);
     let ui = Ui::new(Mode::Plain, false);
-    carry_out(fake, plan, &ui, timeout, &decision).await
+    carry_out(fake, plan, &ui, options, &decision).await
+}
+
+/// Options that seed db from `seed`.
+fn seeding_db(seed: Seed, only_when_started: bool) -> UpOptions {
+    UpOptions {
+        seeds: BTreeMap::from([(
+            "db".to_string(),
+            PendingSeed {
+                seed,
+                only_when_started,
+            },
+        )]),
+        ..UpOptions::default()
+    }
+}
+
+fn sql_seed() -> Seed {
+    Seed::Sql {
+        path: "/projects/shop/seed.sql".into(),
+        command: vec!["psql".into()],
+    }
 }
 
 fn position(calls: &[String], call: &str) -> usize {
@@ -669,5 +715,141 @@ fn a_fatal_failure_is_shown_with_its_causes_on_one_line() {
     assert_eq!(
         with_causes(&err),
         "cannot read the build context of service `web`: disk gone"
+    );
+}
+
+#[tokio::test]
+async fn a_sql_seed_runs_once_its_service_answers_and_before_any_dependent_starts() {
+    let plan = shop();
+    let fake = Fake::default();
+    run_with(
+        &fake,
+        &plan,
+        &observed(&plan, Vec::new()),
+        &seeding_db(sql_seed(), false),
+    )
+    .await
+    .expect("up succeeds");
+    let calls = fake.calls();
+    let seeded = position(&calls, "sql /projects/shop/seed.sql in db");
+    assert!(position(&calls, "start shop-db") < seeded, "{calls:?}");
+    for dependent in ["start shop-web", "start shop-seed"] {
+        assert!(seeded < position(&calls, dependent), "{calls:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_sql_seed_fails_its_service_and_skips_its_dependents() {
+    let plan = shop();
+    let fake = Fake {
+        bad_sql: BTreeSet::from(["db".to_string()]),
+        ..Fake::default()
+    };
+    let err = run_with(
+        &fake,
+        &plan,
+        &observed(&plan, Vec::new()),
+        &seeding_db(sql_seed(), false),
+    )
+    .await
+    .expect_err("the seed fails");
+    let UpError::Services { failures, running } = &err else {
+        panic!("a service failure, not {err:?}");
+    };
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].service, "db");
+    assert!(
+        failures[0]
+            .reason
+            .starts_with("was not seeded from seed.sql: ERROR: relation \"nowhere\""),
+        "{}",
+        failures[0].reason
+    );
+    assert!(failures[0].reason.contains("gorae up --reseed db"));
+    assert_eq!(running, &["db"], "db runs, unseeded, for a look");
+    assert_eq!(err.exit_code(), ExitCode::ServiceFailed);
+    let calls = fake.calls();
+    assert!(!calls.contains(&"start shop-web".to_string()), "{calls:?}");
+}
+
+#[tokio::test]
+async fn a_seed_task_starts_once_its_service_answers_and_its_dependents_wait_for_it() {
+    let plan = shop();
+    // The task never finishes: web, which waits for db's seed, must never start.
+    let fake = Fake {
+        never_exit: BTreeSet::from(["seed".to_string()]),
+        ..Fake::default()
+    };
+    let mut options = seeding_db(
+        Seed::Task {
+            name: "seed".into(),
+        },
+        false,
+    );
+    options.timeout = Some(Duration::from_millis(300));
+    let err = run_with(&fake, &plan, &observed(&plan, Vec::new()), &options)
+        .await
+        .expect_err("the seed task never ends");
+    let calls = fake.calls();
+    assert!(calls.contains(&"start shop-seed".to_string()), "{calls:?}");
+    assert!(!calls.contains(&"start shop-web".to_string()), "{calls:?}");
+    let UpError::Services { failures, .. } = &err else {
+        panic!("a service failure, not {err:?}");
+    };
+    let db = failures
+        .iter()
+        .find(|f| f.service == "db")
+        .expect("db failed");
+    assert!(
+        db.reason
+            .starts_with("was not seeded from task seed: `seed` did not succeed"),
+        "{}",
+        db.reason
+    );
+}
+
+#[tokio::test]
+async fn a_throwaway_seed_applies_when_the_service_starts_and_not_while_it_runs() {
+    let plan = shop();
+    let up_to_date = |running: bool| {
+        let decision = plan::decide(&plan, &observed(&plan, Vec::new()), None, &[]);
+        let step = decision.steps.iter().find(|s| s.service == "db").unwrap();
+        let spec = step.spec_for("img-db", "sha256:db");
+        let mut container = existing("c1", "shop-db", "db", running);
+        container.kind = spec.labels[labels::KIND].clone();
+        container.config_hash = spec.labels[labels::CONFIG_HASH].clone();
+        container.fields = spec.labels[labels::FIELDS].clone();
+        container.image_id = "sha256:db".into();
+        container
+    };
+    // Kept running: its tmpfs data is still there.
+    let kept = Fake::default().holding("c1", "shop-db", "db", true);
+    run_with(
+        &kept,
+        &plan,
+        &observed(&plan, vec![up_to_date(true)]),
+        &seeding_db(sql_seed(), true),
+    )
+    .await
+    .expect("up succeeds");
+    assert!(
+        !kept.calls().iter().any(|c| c.starts_with("sql ")),
+        "{:?}",
+        kept.calls()
+    );
+    // Stopped, it starts empty and is seeded again.
+    let restarted = Fake::default().holding("c1", "shop-db", "db", false);
+    run_with(
+        &restarted,
+        &plan,
+        &observed(&plan, vec![up_to_date(false)]),
+        &seeding_db(sql_seed(), true),
+    )
+    .await
+    .expect("up succeeds");
+    assert!(
+        restarted.calls().iter().any(|c| c.starts_with("sql ")),
+        "{:?}",
+        restarted.calls()
     );
 }

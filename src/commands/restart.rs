@@ -38,7 +38,10 @@ pub async fn run(
     let mut plan = plan::desired_pinned(&project, &pins);
     secrets.fill(&mut plan);
     super::stop::stop(&engine, &project, &named, &ui).await?;
-    let options = UpOptions {
+    // A throw-away service comes back empty, and is seeded again.
+    let seeds =
+        super::seed::prepare(&project, &engine, &plan, &images, &ui, Some(&named), &[]).await?;
+    let mut options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only: Some(named),
         // Only a task named on the command line runs again: a plain `restart` of
@@ -49,6 +52,8 @@ pub async fn run(
             .filter(|name| project.services[*name].kind == ServiceKind::Task)
             .cloned()
             .collect(),
+        ..UpOptions::default()
     };
+    super::seed::include(&mut options, seeds);
     super::up::bring_up(&project, &engine, &plan, &ui, &options, &images).await
 }

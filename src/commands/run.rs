@@ -61,6 +61,7 @@ pub async fn run(
         timeout: args.timeout.map(Duration::from_secs),
         only: Some(vec![args.task.clone()]),
         rerun: vec![args.task.clone()],
+        ..UpOptions::default()
     };
     let code = super::up::bring_up(&project, &engine, &plan, &ui, &options, &images).await?;
     ui.note(&format!("`gorae logs {}` shows what it printed", args.task));

@@ -1,37 +1,21 @@
 //! Seeds at `up`: a stateful service's `seed:` is applied by the `up` that creates
 //! its data volume, and only then; `up --reseed SERVICE` deletes the volume (after
 //! asking) so that the seed applies again. A snapshot seed is unpacked before the
-//! service first starts; a SQL file or a task runs once the service is ready.
+//! service first starts; a SQL file or a task runs once the service answers, before
+//! its dependents start (`apply` runs them).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::time::Instant;
 
 use super::Failure;
-use crate::apply::UpOptions;
+use crate::apply::{PendingSeed, UpOptions};
 use crate::config::{Project, Seed};
 use crate::engine::{Engine, ExistingContainer};
 use crate::exit::ExitCode;
 use crate::images::Images;
 use crate::plan::{self, Plan};
 use crate::ui::{Event, Ui};
-
-/// A seed still to apply once the services are ready.
-pub(super) struct Pending {
-    service: String,
-    seed: Seed,
-    /// When `prepare` found the volume empty (Unix seconds): a seed task whose
-    /// container `up` made after that has just run, and is not run twice.
-    since: i64,
-}
-
-/// Now, in Unix seconds.
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// The services `--reseed` names, checked before anything else happens: each must
 /// be in the project and have a `seed:`.
@@ -104,10 +88,10 @@ pub(super) fn confirm_reseed(
 }
 
 /// Before the services start: deletes the data of the `reseed` services, then finds
-/// every selected service with a seed whose data volume does not exist yet. A
-/// snapshot seed is unpacked into the new volume now; the others are returned, to
-/// apply with [`apply`] once the services are ready. No engine call when no
-/// selected service has a seed, so a plain `up` stays as fast.
+/// every selected service with a seed whose data is empty. A snapshot seed is
+/// unpacked into the new volume now; the others are returned, for `up` to apply
+/// between the service answering and its dependents starting. No engine call when
+/// no selected service has a seed, so a plain `up` stays as fast.
 pub(super) async fn prepare(
     project: &Project,
     engine: &Engine,
@@ -116,7 +100,7 @@ pub(super) async fn prepare(
     ui: &Ui,
     only: Option<&[String]>,
     reseed: &[String],
-) -> anyhow::Result<Vec<Pending>> {
+) -> anyhow::Result<BTreeMap<String, PendingSeed>> {
     let selected = plan::selection(plan, only);
     let seeded: Vec<(&String, &Seed)> = project
         .services
@@ -125,7 +109,7 @@ pub(super) async fn prepare(
         .filter_map(|(name, service)| Some((name, service.seed.as_ref()?)))
         .collect();
     if seeded.is_empty() {
-        return Ok(Vec::new());
+        return Ok(BTreeMap::new());
     }
     let owned = super::observe(engine, project).await?;
     let volume_of =
@@ -137,11 +121,12 @@ pub(super) async fn prepare(
         engine.remove_volume(&volume_of(name)).await?;
     }
     let present: BTreeSet<&String> = owned.volumes.iter().collect();
-    let mut pending = Vec::new();
+    let mut pending = BTreeMap::new();
     for (name, seed) in seeded {
+        let throwaway = project.services[name].throwaway;
         // A throw-away service's data is gone whenever it is not running; anything
         // else's lives in its volume.
-        let empty = if project.services[name].throwaway {
+        let empty = if throwaway {
             !owned
                 .containers
                 .iter()
@@ -149,7 +134,10 @@ pub(super) async fn prepare(
         } else {
             !present.contains(&volume_of(name))
         };
-        if !empty && !reseed.contains(name) {
+        // A SQL file is also run when `up` re-creates a throw-away service that
+        // runs, whose data goes with its old container: `up` knows only then.
+        let sql_on_throwaway = throwaway && matches!(seed, Seed::Sql { .. });
+        if !empty && !reseed.contains(name) && !sql_on_throwaway {
             continue;
         }
         match seed {
@@ -175,11 +163,15 @@ pub(super) async fn prepare(
                     },
                 );
             }
-            _ => pending.push(Pending {
-                service: name.clone(),
-                seed: seed.clone(),
-                since: now(),
-            }),
+            _ => {
+                pending.insert(
+                    name.clone(),
+                    PendingSeed {
+                        seed: seed.clone(),
+                        only_when_started: sql_on_throwaway && !empty,
+                    },
+                );
+            }
         }
     }
     Ok(pending)
@@ -218,107 +210,18 @@ async fn fill_from_snapshot(
     super::snapshot::refill_volume(engine, plan, service, existing, &image, saved, &file).await
 }
 
-/// Once the services are ready: runs each pending SQL file or task.
-pub(super) async fn apply(
-    project: &Project,
-    engine: &Engine,
-    plan: &Plan,
-    ui: &Ui,
-    images: &Images<'_>,
-    pending: Vec<Pending>,
-) -> anyhow::Result<()> {
-    for Pending {
-        service,
-        seed,
-        since,
-    } in pending
-    {
-        let started = Instant::now();
-        let applied = match &seed {
-            Seed::Sql { path, command } => run_sql(project, engine, &service, path, command).await,
-            Seed::Task { name } if ran_since(project, engine, name, since).await? => Ok(()),
-            Seed::Task { name } => {
-                let options = UpOptions {
-                    timeout: None,
-                    only: Some(vec![name.clone()]),
-                    rerun: vec![name.clone()],
-                };
-                super::up::bring_up(project, engine, plan, ui, &options, images)
-                    .await
-                    .map(drop)
-            }
-            Seed::Snapshot { .. } => Ok(()),
-        };
-        if let Err(err) = applied {
-            return Err(Failure::new(
-                format!(
-                    "seeding `{service}` from {} failed: {err:#}\n  hint: fix it, then `gorae up --reseed {service}` deletes the half-seeded data and seeds it again",
-                    seed.describe()
-                ),
-                ExitCode::ServiceFailed,
-            )
-            .into());
+/// Has `options` apply `seeds`: a seed task is brought up too, and runs even if it
+/// ran before with this configuration.
+pub(super) fn include(options: &mut UpOptions, seeds: BTreeMap<String, PendingSeed>) {
+    for task in seeds.values().filter_map(PendingSeed::task) {
+        if let Some(only) = &mut options.only
+            && !only.iter().any(|s| s == task)
+        {
+            only.push(task.to_string());
         }
-        ui.service(
-            &service,
-            Event::Seeded {
-                from: seed.describe(),
-                seconds: started.elapsed().as_secs_f64(),
-            },
-        );
+        if !options.rerun.iter().any(|s| s == task) {
+            options.rerun.push(task.to_string());
+        }
     }
-    Ok(())
-}
-
-/// Whether task `task` was run (and succeeded) by a container made at `since` or
-/// later: the `up` that found the volume empty ran it already.
-async fn ran_since(
-    project: &Project,
-    engine: &Engine,
-    task: &str,
-    since: i64,
-) -> anyhow::Result<bool> {
-    let containers = engine.scoped_containers(&plan::scope_of(project)).await?;
-    Ok(containers
-        .iter()
-        .any(|c| c.service == task && c.created >= since && c.exit_code() == Some(0)))
-}
-
-/// Where a SQL seed is put in the service's container while it runs.
-const SEED_FILE: &str = "/tmp/gorae-seed.sql";
-
-/// Copies the SQL file into the running service and runs the template's command on
-/// it; the command's output is the error when it fails.
-async fn run_sql(
-    project: &Project,
-    engine: &Engine,
-    service: &str,
-    path: &std::path::Path,
-    command: &[String],
-) -> anyhow::Result<()> {
-    let containers = engine.scoped_containers(&plan::scope_of(project)).await?;
-    let container = containers
-        .iter()
-        .find(|c| c.service == service && c.is_running())
-        .ok_or_else(|| anyhow::anyhow!("`{service}` is not running"))?;
-    let bytes = std::fs::read(path)
-        .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
-    // Readable by the database's own user, whoever the command runs as.
-    let tar = crate::engine::readable_files_tar(&[(SEED_FILE, bytes.as_slice())])?;
-    engine.upload_tar(&container.id, "/", tar).await?;
-    let mut words = command.to_vec();
-    words.push(SEED_FILE.to_string());
-    let output = engine.exec(&container.id, &words).await?;
-    let _ = engine
-        .remove_paths(&container.id, &[SEED_FILE.to_string()])
-        .await;
-    if output.exit_code != 0 {
-        anyhow::bail!(
-            "`{}` exited with {}: {}",
-            words.join(" "),
-            output.exit_code,
-            output.output.trim()
-        );
-    }
-    Ok(())
+    options.seeds = seeds;
 }

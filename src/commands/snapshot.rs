@@ -96,7 +96,7 @@ impl Environment<'_> {
         let options = UpOptions {
             timeout: timeout.map(Duration::from_secs),
             only: Some(services),
-            rerun: Vec::new(),
+            ..UpOptions::default()
         };
         super::up::bring_up(
             project,

@@ -64,13 +64,13 @@ pub async fn run(
         &args.reseed,
     )
     .await?;
-    let options = UpOptions {
+    let mut options = UpOptions {
         timeout: args.timeout.map(Duration::from_secs),
         only,
-        rerun: Vec::new(),
+        ..UpOptions::default()
     };
+    super::seed::include(&mut options, seeds);
     let code = bring_up(&project, &engine, &plan, &ui, &options, &images).await?;
-    super::seed::apply(&project, &engine, &plan, &ui, &images, seeds).await?;
     if !args.watch {
         return Ok(code);
     }

@@ -83,7 +83,10 @@ pub fn read(
     }
 }
 
-/// A seed task must be a `kind: task` service of the project.
+/// A seed task must be a `kind: task` service of the project that depends on the
+/// service it seeds (it runs once that service answers, and gets its connection
+/// variables that way), and none of its dependencies may wait for that service:
+/// they would wait for the seed, and the seed for them.
 pub fn check_seed_tasks(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
     let tasks: Vec<&str> = drafts
         .iter()
@@ -110,6 +113,48 @@ pub fn check_seed_tasks(check: &mut Checker, drafts: &BTreeMap<String, Draft>) {
                 ),
                 help,
             );
+            continue;
+        }
+        let needs = &drafts[task].depends_on;
+        if !needs.iter().any(|(dependency, _)| dependency == name) {
+            check.error(
+                *span,
+                format!("seed task `{task}` of `{name}` does not depend on `{name}`"),
+                format!("add `depends_on: [{name}]` to `{task}`, so it runs once `{name}` answers and gets its connection variables"),
+            );
+            continue;
+        }
+        let waiting = needs
+            .iter()
+            .map(|(dependency, _)| dependency)
+            .filter(|dependency| *dependency != name)
+            .find(|dependency| reaches(drafts, dependency, name));
+        if let Some(waiting) = waiting {
+            check.error(
+                *span,
+                format!(
+                    "seed task `{task}` of `{name}` depends on `{waiting}`, which waits for `{name}`'s seed: neither could start"
+                ),
+                format!("remove `{waiting}` from the depends_on of `{task}`"),
+            );
         }
     }
+}
+
+/// Whether `from` depends on `to`, directly or through others.
+fn reaches(drafts: &BTreeMap<String, Draft>, from: &str, to: &str) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next = vec![from];
+    while let Some(service) = next.pop() {
+        if service == to {
+            return true;
+        }
+        if !seen.insert(service) {
+            continue;
+        }
+        if let Some(draft) = drafts.get(service) {
+            next.extend(draft.depends_on.iter().map(|(d, _)| d.as_str()));
+        }
+    }
+    false
 }

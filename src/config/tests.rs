@@ -1132,7 +1132,7 @@ fn a_secret_from_a_variable_is_a_value_written_into_the_container_and_shown_nowh
 fn a_seed_names_a_sql_file_a_snapshot_or_a_task() {
     let project = TestProject::new().file("db/seed.sql", "SELECT 1;\n");
     let loaded = project.ok(
-        "services:\n  db:\n    template: postgres\n    seed: { sql: ./db/seed.sql }\n  other:\n    template: postgres\n    seed: { snapshot: demo }\n  cache:\n    template: redis\n    seed: { task: load }\n  load:\n    image: x\n    kind: task\n",
+        "services:\n  db:\n    template: postgres\n    seed: { sql: ./db/seed.sql }\n  other:\n    template: postgres\n    seed: { snapshot: demo }\n  cache:\n    template: redis\n    seed: { task: load }\n  load:\n    image: x\n    kind: task\n    depends_on: [cache]\n",
     );
     let db = loaded.services["db"].seed.as_ref().expect("a seed");
     assert_eq!(db.describe(), "seed.sql");
@@ -1160,4 +1160,12 @@ fn seed_mistakes_are_reported_where_they_are_written() {
         "services:\n  db:\n    template: postgres\n    seed: { sql: ./missing.sql }\n  cache:\n    template: redis\n    seed: { sql: ./seed.sql }\n  web:\n    image: x\n    seed: { task: db }\n  two:\n    template: postgres\n    seed: { sql: ./seed.sql, snapshot: x }\n  typo:\n    template: postgres\n    seed: { sqll: ./seed.sql }\n  task:\n    template: postgres\n    seed: { task: db }\n  name:\n    template: postgres\n    seed: { snapshot: ../x }\n  text:\n    template: postgres\n    seed: ./seed.sql\n",
     );
     insta::assert_snapshot!("seed_mistakes", report);
+}
+
+#[test]
+fn a_seed_task_runs_after_its_service_and_waits_for_none_of_its_dependents() {
+    let report = TestProject::new().report(
+        "services:\n  db:\n    template: postgres\n    seed: { task: loose }\n  loose:\n    image: x\n    kind: task\n  cache:\n    template: redis\n    seed: { task: fill }\n  fill:\n    image: x\n    kind: task\n    depends_on: [cache, api]\n  api:\n    image: x\n    depends_on: [web]\n  web:\n    image: x\n    depends_on: [cache]\n",
+    );
+    insta::assert_snapshot!("seed_task_order", report);
 }

@@ -5,4 +5,5 @@
 
 pub mod archive;
 pub mod manifest;
+pub mod postgres_wal;
 pub mod store;
