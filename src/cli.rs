@@ -122,6 +122,13 @@ pub enum Command {
         after_help = "Example:\n  eval \"$(gorae env)\" && npm start   # the app on the host, the services in containers"
     )]
     Env(EnvArgs),
+    /// On an engine at DOCKER_HOST=ssh://…: make the services' published ports,
+    /// open on the engine's machine, reachable at the same ports on this machine's
+    /// 127.0.0.1, through gorae's ssh connection, until Ctrl-C.
+    #[command(
+        after_help = "Example:\n  gorae tunnel        # every running service's ports\n  gorae tunnel db     # only db's"
+    )]
+    Tunnel(TunnelArgs),
     /// Check everything `gorae up` needs: the engine and its API version, disk space,
     /// images, host ports, gorae.yaml and gorae.lock; each problem with a fix.
     #[command(after_help = "Example:\n  gorae doctor --json")]
@@ -205,6 +212,12 @@ pub struct PlanArgs {
     /// As `up --frozen`: refuse to plan unless gorae.lock exists.
     #[arg(long)]
     pub frozen: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelArgs {
+    /// Services whose ports to bring here (default: every running one).
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Output, Stdio};
 
 use support::sshd::{FarMachine, Sshd};
 use support::{TestProject, containers_of, ensure_stand_in_images};
@@ -43,7 +44,7 @@ fn over_ssh_a_project_comes_up_and_a_bind_mount_is_refused_before_anything_is_ma
     assert_eq!(containers_of(project.name()).len(), 1);
     // Published ports are that machine's: ps and env say how to reach them.
     let alias = host.trim_start_matches("ssh://");
-    let tunnel = format!("ssh -N -L {port}:127.0.0.1:{port} {alias}");
+    let tunnel = format!("run `gorae tunnel` (or `ssh -N -L {port}:127.0.0.1:{port} {alias}`)");
     for command in ["ps", "env"] {
         let out = gorae(&project, &[command]);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -64,6 +65,21 @@ fn over_ssh_a_project_comes_up_and_a_bind_mount_is_refused_before_anything_is_ma
         String::from_utf8_lossy(&down.stderr)
     );
     assert!(containers_of(project.name()).is_empty());
+    // Nothing runs: nothing to tunnel. On this machine's own engine a tunnel has no
+    // point: the ports are here.
+    let nothing = gorae(&project, &["tunnel"]);
+    assert_eq!(nothing.status.code(), Some(6));
+    let nothing = String::from_utf8_lossy(&nothing.stderr);
+    assert!(
+        nothing.contains("no running service publishes a port"),
+        "{nothing}"
+    );
+    let local = project.run(&["tunnel"]).fails_with(2);
+    let local = String::from_utf8_lossy(&local.stderr);
+    assert!(
+        local.contains("published ports are open here already"),
+        "{local}"
+    );
 
     let binds = TestProject::new("remote-binds")
         .file("src/app.py", "print('hi')\n")
@@ -109,6 +125,39 @@ fn gorae_far(far: &FarMachine, project: &TestProject, args: &[&str]) -> Output {
         .expect("run gorae in the namespace")
 }
 
+/// GET / on 127.0.0.1:`port` from inside the far machine: the body, or why not.
+fn far_get(far: &FarMachine, port: u16) -> Result<String, String> {
+    let get = format!(
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/', timeout=5).read().decode())"
+    );
+    let mut command = Command::new("python3");
+    command.args(["-c", &get]);
+    let out = far.wrap(&command).output().expect("python3");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn tunnel_stderr(child: &mut Child) -> String {
+    let mut text = String::new();
+    if let Some(stderr) = child.stderr.as_mut() {
+        let _ = stderr.read_to_string(&mut text);
+    }
+    text
+}
+
+/// A child process killed when the test ends, whatever its outcome.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn on_an_engine_gorae_cannot_route_to_probes_go_through_ssh_and_still_tell_a_dead_port() {
     ensure_stand_in_images();
@@ -136,6 +185,50 @@ fn on_an_engine_gorae_cannot_route_to_probes_go_through_ssh_and_still_tell_a_dea
         "both ready:\n{listed}{}",
         String::from_utf8_lossy(&ps.stderr)
     );
+
+    // From the far machine the published port is not reachable, until `gorae tunnel`
+    // brings it to the same port on its loopback.
+    assert!(far_get(&far, port).is_err(), "reached without a tunnel");
+    let tunnel = far
+        .wrap(
+            project
+                .command(&["tunnel", "web"])
+                .env("DOCKER_HOST", far.docker_host())
+                .env("XDG_STATE_HOME", project.cache_home()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gorae tunnel");
+    let mut tunnel = KillOnDrop(tunnel);
+    let mut opened = String::new();
+    BufReader::new(tunnel.0.stdout.as_mut().expect("stdout"))
+        .read_line(&mut opened)
+        .expect("read");
+    assert_eq!(
+        opened.trim(),
+        format!(
+            "web  127.0.0.1:{port} -> {} 127.0.0.1:{port}",
+            far.docker_host().trim_start_matches("ssh://")
+        ),
+        "{}",
+        tunnel_stderr(&mut tunnel.0)
+    );
+    let answer = far_get(&far, port).expect("an answer through the tunnel");
+    assert!(answer.contains("Directory listing"), "{answer}");
+    // Ctrl-C (or SIGTERM) closes it, and it exits 0.
+    let stopped = Command::new("kill")
+        .arg(tunnel.0.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let ended = tunnel.0.wait().expect("wait");
+    assert!(
+        ended.success(),
+        "{ended:?}: {}",
+        tunnel_stderr(&mut tunnel.0)
+    );
+    assert!(far_get(&far, port).is_err(), "the tunnel outlived gorae");
 
     // A port nobody listens on is not taken for an answer through the tunnel.
     let mute = TestProject::new("far-mute").services(

@@ -21,6 +21,7 @@ mod schema;
 mod seed;
 mod snapshot;
 mod stop;
+mod tunnel;
 pub(crate) mod up;
 
 use std::path::Path;
@@ -122,6 +123,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec(args) => return exec::run(file, args).await,
         Command::Logs(args) => logs::run(file, args).await?,
         Command::Env(args) => env::run(file, args).await?,
+        Command::Tunnel(args) => tunnel::run(file, args).await?,
         Command::Doctor(args) => doctor::run(file, args).await?,
         Command::Init(args) => init::run(file.path, args)?,
         Command::Schema => schema::run()?,
@@ -175,7 +177,7 @@ pub fn remote_ports_note(engine: &Engine, ports: &[u16]) -> Option<String> {
     let host = endpoint.remote_host()?;
     let tunnel = endpoint.tunnel_command(ports)?;
     Some(format!(
-        "the engine runs on {host}: these ports are open on that machine; to reach them from here, first run `{tunnel}`"
+        "the engine runs on {host}: these ports are open on that machine; to reach them from here, run `gorae tunnel` (or `{tunnel}`)"
     ))
 }
 

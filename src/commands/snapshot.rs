@@ -490,8 +490,10 @@ pub(super) async fn refill_volume(
     saved: &SavedService,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
+    // Killed, not stopped: its data is about to be replaced, so a clean shutdown
+    // (a Postgres checkpoint writing out what changed since) would be wasted time.
     if let Some(container) = existing {
-        engine.stop_and_remove(&container.id).await?;
+        engine.remove_container(&container.id).await?;
     }
     let volume = plan::volume_name(&plan.project, &crate::config::data_volume_name(service));
     engine.remove_volume(&volume).await?;

@@ -175,6 +175,18 @@ impl Engine {
         self.reach.needs_published_ports()
     }
 
+    /// Makes `address:port` on the engine's machine reachable at 127.0.0.1:`local`
+    /// here, through the ssh connection, until gorae ends. `None` when the engine is
+    /// not reached over ssh.
+    pub async fn forward_here(
+        &self,
+        local: u16,
+        address: &str,
+        port: u16,
+    ) -> Option<std::io::Result<()>> {
+        self.reach.forward_here(local, address, port).await
+    }
+
     /// Where this engine is.
     pub fn endpoint(&self) -> &endpoint::Endpoint {
         &self.endpoint

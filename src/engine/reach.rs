@@ -101,6 +101,32 @@ impl Reach {
         }
     }
 
+    /// Listens on 127.0.0.1:`local` here and forwards each connection to
+    /// `address:port` on the engine's machine, through the ssh connection, for as
+    /// long as gorae runs. `None` when the engine is not reached over ssh.
+    pub(super) async fn forward_here(
+        &self,
+        local: u16,
+        address: &str,
+        port: u16,
+    ) -> Option<io::Result<()>> {
+        let Reach::Ssh(forwards) = self else {
+            return None;
+        };
+        let forwarded = async {
+            let session = forwards.link.session().await?;
+            session
+                .request_port_forward(
+                    openssh::ForwardType::Local,
+                    openssh::Socket::new("127.0.0.1", local),
+                    openssh::Socket::new(address, port),
+                )
+                .await
+                .map_err(|err| io::Error::other(super::ssh::innermost(&err)))
+        };
+        Some(forwarded.await)
+    }
+
     /// Whether probed ports must be published for probes to reach them.
     pub(super) fn needs_published_ports(&self) -> bool {
         matches!(self, Reach::Published)

@@ -81,7 +81,7 @@ impl SshLink {
 }
 
 /// ssh's own words ("Permission denied (publickey)"), not the chain around them.
-fn innermost(err: &dyn std::error::Error) -> String {
+pub(super) fn innermost(err: &dyn std::error::Error) -> String {
     let mut source = err;
     while let Some(next) = source.source() {
         source = next;

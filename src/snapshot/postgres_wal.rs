@@ -1,5 +1,6 @@
 //! Which WAL files a cleanly stopped Postgres cluster still needs: the segment that
-//! holds its last (shutdown) checkpoint, as `global/pg_control` records it. Segments
+//! holds its last (shutdown) checkpoint, as `global/pg_control` records it (and the
+//! next, when the record may cross into it). Segments
 //! before it were written into the data files by that checkpoint, and those after it
 //! are old ones renamed for reuse; after a bulk load the two are most of the data
 //! directory (302 of 546 MB in benches/run's data scenario), so a snapshot leaves
@@ -82,7 +83,8 @@ impl Checkpoint {
     }
 
     /// A segment of `size` bytes is needed when it holds the checkpoint record, or
-    /// the one after (a record may cross into it).
+    /// is the next one while the record starts near the end (a record may cross
+    /// into it; 64 KB is the largest WAL page a server can be built with).
     fn needs_segment(&self, name: &str, size: u64) -> bool {
         // initdb allows 1 MB to 1 GB, powers of two.
         if !size.is_power_of_two() || !(1 << 20..=1 << 30).contains(&size) {
@@ -92,7 +94,8 @@ impl Checkpoint {
             return true;
         };
         let first = self.redo / size;
-        let last = self.location / size + 1;
+        let near_end = self.location % size >= size - (64 << 10);
+        let last = self.location / size + u64::from(near_end);
         timeline != self.timeline || (first..=last).contains(&number)
     }
 
@@ -140,19 +143,30 @@ mod tests {
     }
 
     #[test]
-    fn only_the_checkpoints_segment_and_the_next_are_kept() {
+    fn only_the_checkpoints_segment_is_kept() {
         let checkpoint = clean_checkpoint(&control()).expect("a clean shutdown");
         assert!(checkpoint.needs(&wal("000000010000000000000012"), SEGMENT));
-        assert!(checkpoint.needs(&wal("000000010000000000000013"), SEGMENT));
         for left_out in [
             "000000010000000000000011",
-            "000000010000000000000014",
+            "000000010000000000000013",
             "000000010000000000000023",
         ] {
             assert!(!checkpoint.needs(&wal(left_out), SEGMENT), "{left_out}");
         }
         assert!(!checkpoint.needs(&wal("archive_status/000000010000000000000011.done"), 0));
         assert!(checkpoint.needs(&wal("archive_status/000000010000000000000012.done"), 0));
+    }
+
+    #[test]
+    fn a_checkpoint_near_the_end_of_its_segment_keeps_the_next_too() {
+        let mut bytes = control();
+        let near_end: u64 = 0x12FF_F000;
+        bytes[32..40].copy_from_slice(&near_end.to_le_bytes());
+        bytes[40..48].copy_from_slice(&near_end.to_le_bytes());
+        let checkpoint = clean_checkpoint(&bytes).expect("a clean shutdown");
+        assert!(checkpoint.needs(&wal("000000010000000000000012"), SEGMENT));
+        assert!(checkpoint.needs(&wal("000000010000000000000013"), SEGMENT));
+        assert!(!checkpoint.needs(&wal("000000010000000000000014"), SEGMENT));
     }
 
     #[test]
