@@ -63,7 +63,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  gorae run migrate")]
     Run(RunArgs),
     /// Save, restore, list and remove snapshots of the stateful services' data
-    /// (postgres, redis), kept under .gorae/snapshots/ to share with the team.
+    /// (postgres, mysql, mariadb, redis, rabbitmq), kept under .gorae/snapshots/ to share with the team.
     #[command(
         after_help = "Example:\n  gorae snapshot save before-migration\n  gorae snapshot restore before-migration db\n  gorae snapshot ls"
     )]

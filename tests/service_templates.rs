@@ -62,9 +62,17 @@ MYSQL_PWD=${creds#*:} exec mariadb -h "${hostport%%:*}" -P "${hostport#*:}" -u "
     project.gorae_ok(&["exec", "db", "--", "sh", "-c", &write]);
     project.gorae_ok(&["down"]);
     project.up().succeeds();
-    let read = format!("{root} -N -e 'SELECT v FROM kept'");
-    let out = stdout(&project.gorae_ok(&["exec", "db", "--", "sh", "-c", &read]));
-    assert_eq!(out.trim(), "before down");
+    let read = format!("{root} -N -e 'SELECT v FROM kept ORDER BY v'");
+    let kept = || stdout(&project.gorae_ok(&["exec", "db", "--", "sh", "-c", &read]));
+    assert_eq!(kept().trim(), "before down");
+
+    // A snapshot brings the table back as it was saved, into the running service.
+    project.gorae_ok(&["snapshot", "save", "--ci", "saved"]);
+    let change = format!("{root} -e \"INSERT INTO kept VALUES ('after the snapshot')\"");
+    project.gorae_ok(&["exec", "db", "--", "sh", "-c", &change]);
+    assert_eq!(kept().trim(), "after the snapshot\nbefore down");
+    project.gorae_ok(&["snapshot", "restore", "--ci", "saved"]);
+    assert_eq!(kept().trim(), "before down");
 }
 
 #[test]
@@ -112,6 +120,36 @@ fn rabbitmq_carries_a_message_from_its_amqp_url_and_keeps_durable_ones() {
             .any(|line| line.split_whitespace().collect::<Vec<_>>() == ["kept", "2", "true"]),
         "{queues}"
     );
+
+    // A snapshot brings the queue's messages back after they were purged.
+    project.gorae_ok(&["snapshot", "save", "--ci", "saved"]);
+    project.gorae_ok(&[
+        "exec",
+        "mq",
+        "--",
+        "rabbitmqctl",
+        "-q",
+        "purge_queue",
+        "kept",
+    ]);
+    assert!(kept_messages(&project).contains("kept\t0"));
+    project.gorae_ok(&["snapshot", "restore", "--ci", "saved"]);
+    let restored = kept_messages(&project);
+    assert!(restored.contains("kept\t2"), "{restored}");
+}
+
+/// `rabbitmqctl list_queues name messages` in mq.
+fn kept_messages(project: &TestProject) -> String {
+    stdout(&project.gorae_ok(&[
+        "exec",
+        "mq",
+        "--",
+        "rabbitmqctl",
+        "-q",
+        "list_queues",
+        "name",
+        "messages",
+    ]))
 }
 
 #[test]

@@ -62,7 +62,7 @@ fn stateful<'a>(project: &'a Project, name: &str) -> Result<&'a Service, Failure
         .map(|s| s.name.as_str())
         .collect();
     let hint = if names.is_empty() {
-        "no service of this project can: services from a template that keeps data (postgres, redis) can".to_string()
+        "no service of this project can: services from a template that keeps data (postgres, mysql, mariadb, redis, rabbitmq) can".to_string()
     } else {
         format!(
             "the services whose data can be saved are: {}",
@@ -169,7 +169,7 @@ async fn save(
     if services.is_empty() {
         return Err(Failure::new(
             format!(
-                "no service of {} keeps data that gorae can snapshot\n  hint: services from a template that keeps data (postgres, redis) can",
+                "no service of {} keeps data that gorae can snapshot\n  hint: services from a template that keeps data (postgres, mysql, mariadb, redis, rabbitmq) can",
                 project.file.display()
             ),
             ExitCode::Usage,

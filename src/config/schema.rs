@@ -126,7 +126,7 @@ struct ServiceFile {
     /// A config file of the project, relative to gorae.yaml, mounted read-only where the
     /// template reads its config (nginx: /etc/nginx/conf.d/default.conf).
     conf: Option<String>,
-    /// What the data volume of a stateful service (postgres, redis) starts with, applied
+    /// What the data volume of a stateful service (postgres, mysql, mariadb, redis, rabbitmq) starts with, applied
     /// by the `up` that creates the volume and again by `up --reseed SERVICE`.
     seed: Option<Seed>,
     /// Its data need not survive: the data directory in memory (tmpfs) and the

@@ -667,7 +667,7 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             check.error(
                 *span,
                 format!("`seed` of service `{name}` has no data volume to fill"),
-                "only a service that keeps its data with gorae (postgres, redis) takes a seed; remove `seed`",
+                "only a service that keeps its data with gorae (postgres, mysql, mariadb, redis, rabbitmq) takes a seed; remove `seed`",
             );
             return None;
         }
