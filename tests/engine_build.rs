@@ -22,6 +22,52 @@ fn id_of(rows: &[(String, String)], service: &str) -> String {
 
 const SERVER: &str = "require('http').createServer((q, s) => s.end('v1')).listen(3000);\n";
 
+/// A stand-in base image of one test's own: `IMAGE:VERSION` with a label naming the
+/// test, tagged `IMAGE:VERSION-PROJECT` (new layers, so a new image id); removed
+/// when the test ends, however it ends.
+struct OwnBase {
+    tag: String,
+    /// What the service's `version:` says to build on it.
+    version: String,
+}
+
+impl OwnBase {
+    fn new(project: &TestProject, image: &str, version: &str) -> OwnBase {
+        let own_version = format!("{version}-{}", project.name());
+        let tag = format!("{}{image}:{own_version}", support::IMAGE_PREFIX);
+        let dir = project.path().join(".own-base");
+        std::fs::create_dir_all(&dir).expect("base dir");
+        std::fs::write(
+            dir.join("Dockerfile"),
+            format!(
+                "FROM {}{image}:{version}\nLABEL dev.gorae.test-base={}\n",
+                support::IMAGE_PREFIX,
+                project.name()
+            ),
+        )
+        .expect("Dockerfile");
+        docker(&[
+            "build",
+            "-q",
+            "-t",
+            &tag,
+            dir.to_str().expect("a UTF-8 path"),
+        ]);
+        OwnBase {
+            tag,
+            version: own_version,
+        }
+    }
+}
+
+impl Drop for OwnBase {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", &self.tag])
+            .output();
+    }
+}
+
 /// Two node services built from their own directories, plus redis.
 fn two_apps() -> TestProject {
     let project = TestProject::new("builds");
@@ -110,15 +156,28 @@ fn builds_run_only_when_their_inputs_change() {
 fn dependency_manifests_are_installed_in_a_layer_before_the_source() {
     ensure_stand_in_images();
     let project = two_apps();
-    // A manifest of this project's own, so that the layers of its install step are
-    // its own too: tests building the same steps at once make twin chains, and the
-    // builder may take its cache at one step from a twin whose later layers a
-    // finished test has since removed.
+    // A layer chain of this test's own, from the base image up: tests building the
+    // same steps at once make twin chains, and the classic builder may take its
+    // cache at one step (WORKDIR, say) from a twin whose later layers a finished
+    // test has since removed. So web builds on a base of its own (node:20 plus a
+    // label) and a manifest of its own.
+    let base = OwnBase::new(&project, "node", "20");
+    let yaml = std::fs::read_to_string(project.path().join("gorae.yaml")).expect("gorae.yaml");
+    let yaml = yaml.replacen(
+        "    template: node\n    build: ./web\n",
+        &format!(
+            "    template: node\n    version: \"{}\"\n    build: ./web\n",
+            base.version
+        ),
+        1,
+    );
     let manifest = format!(
         r#"{{"name": "web", "version": "1.0.0", "description": "{} first"}}"#,
         project.name()
     );
-    let project = project.file("web/package.json", &manifest);
+    let project = project
+        .file("gorae.yaml", &yaml)
+        .file("web/package.json", &manifest);
     project.gorae_ok(&["up", "--ci"]);
     let install_step = |output: &str| -> String {
         // The step that installs dependencies, and the lines the builder printed for it.
