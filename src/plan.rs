@@ -193,7 +193,7 @@ fn plan_service(
 
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
-    let mut run = service.run.clone();
+    let mut run = (*service.run).clone();
     if let (Some(data_dir), true) = (&service.data_dir, service.throwaway) {
         // Data that need not survive stays in memory: no volume, nothing to sync.
         run.tmpfs.push(data_dir.clone());

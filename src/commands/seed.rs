@@ -106,7 +106,7 @@ pub(super) async fn prepare(
         .services
         .iter()
         .filter(|(name, _)| selected.contains(*name) || reseed.contains(name))
-        .filter_map(|(name, service)| Some((name, service.seed.as_ref()?)))
+        .filter_map(|(name, service)| Some((name, service.seed.as_deref()?)))
         .collect();
     if seeded.is_empty() {
         return Ok(BTreeMap::new());

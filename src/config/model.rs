@@ -79,11 +79,11 @@ pub struct Service {
     pub data_dir: Option<String>,
     /// How `gorae snapshot` copies `data_dir`, when the template says.
     #[serde(skip)]
-    pub snapshot: Option<Snapshotting>,
+    pub snapshot: Option<Box<Snapshotting>>,
     /// What an empty data volume starts with (`seed:`), applied by the `up` that
     /// creates the volume.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<Seed>,
+    pub seed: Option<Box<Seed>>,
     /// Its data need not survive (`throwaway: true`, `up --throwaway`): the data
     /// directory is on tmpfs and the template's durability is off.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -104,11 +104,11 @@ pub struct Service {
     pub inputs: Vec<String>,
     /// `watch:` rules for `up --watch`, when written (built services only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub watch: Option<super::watch::WatchRules>,
+    pub watch: Option<Box<super::watch::WatchRules>>,
     /// Entrypoint, user, working directory, stop signal, extra hosts and platform,
     /// where they differ from the image's.
-    #[serde(skip_serializing_if = "RunOptions::is_default")]
-    pub run: RunOptions,
+    #[serde(skip_serializing_if = "runs_as_the_image_says")]
+    pub run: Box<RunOptions>,
 }
 
 /// What a snapshot of a service's data records and needs: which template made it,
@@ -121,6 +121,13 @@ pub struct Snapshotting {
     pub method: super::template::SnapshotMethod,
     /// The data directory inside the container.
     pub data_dir: String,
+}
+
+/// Whether `run` changes nothing about how the image runs (serde's skip test; the
+/// field is boxed, since most services leave it empty and a project may have
+/// thousands).
+fn runs_as_the_image_says(run: &RunOptions) -> bool {
+    run.is_default()
 }
 
 /// Where a service's first data comes from.

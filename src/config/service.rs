@@ -746,15 +746,15 @@ fn resolve(check: &mut Checker, ctx: &Context, name: &str, name_span: Span, w: W
             ServiceKind::Task => DEFAULT_TASK_TIMEOUT,
         }),
         data_dir,
-        snapshot,
-        seed,
+        snapshot: snapshot.map(Box::new),
+        seed: seed.map(Box::new),
         throwaway: false,
         throwaway_command,
         port,
         exports,
         inputs,
-        watch,
-        run: w.run.clone(),
+        watch: watch.map(Box::new),
+        run: Box::new(w.run.clone()),
     };
     let mut service = service;
     if matches!(w.throwaway, Some((true, _))) {

@@ -1134,20 +1134,20 @@ fn a_seed_names_a_sql_file_a_snapshot_or_a_task() {
     let loaded = project.ok(
         "services:\n  db:\n    template: postgres\n    seed: { sql: ./db/seed.sql }\n  other:\n    template: postgres\n    seed: { snapshot: demo }\n  cache:\n    template: redis\n    seed: { task: load }\n  load:\n    image: x\n    kind: task\n    depends_on: [cache]\n",
     );
-    let db = loaded.services["db"].seed.as_ref().expect("a seed");
+    let db = loaded.services["db"].seed.as_deref().expect("a seed");
     assert_eq!(db.describe(), "seed.sql");
     assert!(
         matches!(db, Seed::Sql { path, command } if path.ends_with("db/seed.sql") && command[0] == "psql")
     );
     assert_eq!(
-        loaded.services["other"].seed,
-        Some(Seed::Snapshot {
+        loaded.services["other"].seed.as_deref(),
+        Some(&Seed::Snapshot {
             name: "demo".into()
         })
     );
     assert_eq!(
-        loaded.services["cache"].seed,
-        Some(Seed::Task {
+        loaded.services["cache"].seed.as_deref(),
+        Some(&Seed::Task {
             name: "load".into()
         })
     );
