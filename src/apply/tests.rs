@@ -822,34 +822,21 @@ async fn a_throwaway_seed_applies_when_the_service_starts_and_not_while_it_runs(
         container.image_id = "sha256:db".into();
         container
     };
+    // Whether an `up` that finds db up to date, running or not, runs the SQL file.
+    let seeds_when = async |running: bool| {
+        let fake = Fake::default().holding("c1", "shop-db", "db", running);
+        run_with(
+            &fake,
+            &plan,
+            &observed(&plan, vec![up_to_date(running)]),
+            &seeding_db(sql_seed(), true),
+        )
+        .await
+        .expect("up succeeds");
+        fake.calls().iter().any(|c| c.starts_with("sql "))
+    };
     // Kept running: its tmpfs data is still there.
-    let kept = Fake::default().holding("c1", "shop-db", "db", true);
-    run_with(
-        &kept,
-        &plan,
-        &observed(&plan, vec![up_to_date(true)]),
-        &seeding_db(sql_seed(), true),
-    )
-    .await
-    .expect("up succeeds");
-    assert!(
-        !kept.calls().iter().any(|c| c.starts_with("sql ")),
-        "{:?}",
-        kept.calls()
-    );
+    assert!(!seeds_when(true).await);
     // Stopped, it starts empty and is seeded again.
-    let restarted = Fake::default().holding("c1", "shop-db", "db", false);
-    run_with(
-        &restarted,
-        &plan,
-        &observed(&plan, vec![up_to_date(false)]),
-        &seeding_db(sql_seed(), true),
-    )
-    .await
-    .expect("up succeeds");
-    assert!(
-        restarted.calls().iter().any(|c| c.starts_with("sql ")),
-        "{:?}",
-        restarted.calls()
-    );
+    assert!(seeds_when(false).await);
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::cli::TunnelArgs;
+use crate::engine::on_engine_machine;
 use crate::exit::ExitCode;
 
 use super::Failure;
@@ -38,7 +39,7 @@ pub async fn run(
     for container in &containers {
         for (ip, port, _) in &container.ports {
             if seen.insert(*port) {
-                ports.push((container.service.as_str(), engine_side(ip), *port));
+                ports.push((container.service.as_str(), on_engine_machine(ip), *port));
             }
         }
     }
@@ -88,15 +89,6 @@ pub async fn run(
     crate::output::stderr_line("tunnel open; Ctrl-C closes it");
     wait_for_interrupt().await;
     Ok(ExitCode::Success)
-}
-
-/// Where a port published on `ip` is reached on the engine's own machine.
-fn engine_side(ip: &str) -> String {
-    match ip {
-        "" | "0.0.0.0" => "127.0.0.1".to_string(),
-        "::" => "::1".to_string(),
-        ip => ip.to_string(),
-    }
 }
 
 /// Until Ctrl-C or SIGTERM.

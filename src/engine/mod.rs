@@ -30,7 +30,7 @@ pub use error::EngineError;
 pub use exec::{ExecIo, ExecStreams};
 pub use files::readable_files_tar;
 pub use images::{BuildProgress, ImageInfo, platform_matches, split_tag};
-pub use reach::{Connection, ContainerAddress};
+pub use reach::{Connection, ContainerAddress, on_engine_machine};
 pub use request::{BuildOptions, ContainerSpec, Mount, Protocol, PublishedPort, RunOptions};
 pub use resources::Labelled;
 pub use system::SystemInfo;

@@ -61,12 +61,17 @@ impl ContainerAddress {
             .published
             .iter()
             .find(|(_, host_port, container_port)| *container_port == port && *host_port != 0)?;
-        let host = match host_ip.as_str() {
-            "" | "0.0.0.0" => "127.0.0.1",
-            "::" => "::1",
-            ip => ip,
-        };
-        Some((host.to_string(), *host_port))
+        Some((on_engine_machine(host_ip).to_string(), *host_port))
+    }
+}
+
+/// Where a port published on `host_ip` is reached on the engine's own machine: a
+/// binding on every interface, on loopback.
+pub fn on_engine_machine(host_ip: &str) -> &str {
+    match host_ip {
+        "" | "0.0.0.0" => "127.0.0.1",
+        "::" => "::1",
+        ip => ip,
     }
 }
 
